@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module.js';
+import { BacktracesModule } from './backtraces/backtraces.module.js';
+import { CommonModule } from './common/common.module.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { FilesModule } from './files/files.module.js';
+import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+import { PipelinesModule } from './pipelines/pipelines.module.js';
+import { UsersModule } from './users/users.module.js';
+
+@Module({
+  imports: [
+    ConfigModule,
+    DatabaseModule,
+    CommonModule,
+    AuthModule,
+    UsersModule,
+    PipelinesModule,
+    FilesModule,
+    JobsModule,
+    BacktracesModule,
+    HealthModule,
+  ],
+})
+export class AppModule {}

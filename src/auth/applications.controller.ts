@@ -1,0 +1,55 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
+import { CurrentPrincipal, type Principal } from '../common/principal.js';
+import { ParseObjectIdPipe } from '../common/validation.pipe.js';
+import { ApplicationsService } from './applications.service.js';
+import { Authenticated } from './auth.decorators.js';
+import {
+  ApplicationEnvelope,
+  ApplicationListEnvelope,
+  ApplicationListQuery,
+  CreateApplicationBody,
+} from './dto/application.dto.js';
+
+@ApiTags('applications')
+@Authenticated()
+@Controller('v1/applications')
+export class ApplicationsController {
+  constructor(private readonly applications: ApplicationsService) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Create an OAuth client; its client_secret is shown in this answer only',
+  })
+  @ApiCreatedResponse({ type: ApplicationEnvelope })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateApplicationBody,
+    @Query() _query: OutputQuery,
+  ): Promise<ApplicationEnvelope> {
+    return { application: await this.applications.create(principal, body.application) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List your applications' })
+  @ApiOkResponse({ type: ApplicationListEnvelope })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ApplicationListQuery,
+  ): Promise<ApplicationListEnvelope> {
+    const { items, ...meta } = await this.applications.list(principal, query);
+    return { applications: items, ...meta };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get an application' })
+  @ApiOkResponse({ type: ApplicationEnvelope })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Query() _query: GetQuery,
+  ): Promise<ApplicationEnvelope> {
+    return { application: await this.applications.get(principal, id) };
+  }
+}

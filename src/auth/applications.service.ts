@@ -1,0 +1,102 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { timingSafeEqual } from 'node:crypto';
+import { Model, Types } from 'mongoose';
+import { ApiError } from '../common/api-error.js';
+import type { Paging } from '../common/dto/query.dto.js';
+import { findPage, type Page, type Stored } from '../common/paging.js';
+import { ownedBy, type Principal } from '../common/principal.js';
+import { RefExpander } from '../common/ref-expander.service.js';
+import { Ref } from '../common/refs.js';
+import type { ApplicationDto, NewApplication } from './dto/application.dto.js';
+import { Application } from './schemas/application.schema.js';
+import { newSecret, sha256 } from './secrets.js';
+
+export function toApplicationDto(application: Stored<Application>): ApplicationDto {
+  return {
+    id: application._id.toString(),
+    name: application.name,
+    client_id: application.client_id,
+    is_default: application.is_default,
+    user: new Ref('user', application.user.toString()),
+    created_at: application.created_at.getTime(),
+    updated_at: application.updated_at.getTime(),
+  };
+}
+
+@Injectable()
+export class ApplicationsService implements OnModuleInit {
+  constructor(
+    @InjectModel(Application.name) private readonly applications: Model<Application>,
+    private readonly expander: RefExpander,
+  ) {}
+
+  onModuleInit(): void {
+    this.expander.register('application', async (ids) => {
+      const found = await this.applications
+        .find({ _id: { $in: ids } })
+        .lean<Stored<Application>[]>()
+        .exec();
+      return new Map(found.map((app) => [app._id.toString(), toApplicationDto(app)]));
+    });
+  }
+
+  /** Creates a client; the answer is the only place its secret ever appears. */
+  async create(principal: Principal, input: NewApplication): Promise<ApplicationDto> {
+    const secret = newSecret();
+    const application = await this.applications.create({
+      user: principal.userId,
+      name: input.name,
+      client_id: newSecret().slice(0, 32),
+      client_secret_hash: sha256(secret),
+    });
+    return {
+      ...toApplicationDto(application.toObject<Stored<Application>>()),
+      client_secret: secret,
+    };
+  }
+
+  async get(principal: Principal, id: string): Promise<ApplicationDto> {
+    const application = await this.applications
+      .findOne({ _id: id, ...ownedBy(principal) })
+      .lean<Stored<Application>>()
+      .exec();
+    if (!application) throw ApiError.notFound('application', id);
+    return toApplicationDto(application);
+  }
+
+  async list(principal: Principal, paging: Paging): Promise<Page<ApplicationDto>> {
+    const page = await findPage(this.applications, ownedBy(principal), paging);
+    return { ...page, items: page.items.map(toApplicationDto) };
+  }
+
+  /** The client with these credentials, or null. */
+  async authenticateClient(clientId: string, secret: string): Promise<Stored<Application> | null> {
+    const application = await this.applications
+      .findOne({ client_id: clientId })
+      .lean<Stored<Application>>()
+      .exec();
+    const given = Buffer.from(sha256(secret), 'hex');
+    const expected = Buffer.from(application?.client_secret_hash ?? sha256(''), 'hex');
+    return application && timingSafeEqual(given, expected) ? application : null;
+  }
+
+  /** The user's default client, created on first use. */
+  async defaultFor(userId: Types.ObjectId): Promise<Stored<Application>> {
+    const application = await this.applications
+      .findOneAndUpdate(
+        { user: userId, is_default: true },
+        {
+          $setOnInsert: {
+            name: 'default',
+            client_id: newSecret().slice(0, 32),
+            client_secret_hash: sha256(newSecret()),
+          },
+        },
+        { upsert: true, returnDocument: 'after', setDefaultsOnInsert: true },
+      )
+      .lean<Stored<Application>>()
+      .exec();
+    return application;
+  }
+}

@@ -1,0 +1,36 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Types } from 'mongoose';
+import { schemaOptions } from '../../common/schema-options.js';
+
+export type TokenType = 'access' | 'refresh';
+
+/** An issued token, stored only as the SHA-256 of its value. */
+@Schema(schemaOptions('tokens'))
+export class Token {
+  @Prop({ required: true, unique: true })
+  token_hash!: string;
+
+  @Prop({ type: String, enum: ['access', 'refresh'], required: true })
+  type!: TokenType;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  user!: Types.ObjectId;
+
+  @Prop({ type: Types.ObjectId, default: null })
+  application!: Types.ObjectId | null;
+
+  /** Tokens issued together (an access token and its refresh token) share a grant. */
+  @Prop({ required: true, index: true })
+  grant_id!: string;
+
+  @Prop({ required: true })
+  scope!: string;
+
+  @Prop({ type: Date, required: true, expires: 0 })
+  expires_at!: Date;
+
+  @Prop({ type: Date, default: null })
+  revoked_at!: Date | null;
+}
+
+export const TokenSchema = SchemaFactory.createForClass(Token);

@@ -1,0 +1,93 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { ApiError } from '../common/api-error.js';
+import type { Paging } from '../common/dto/query.dto.js';
+import { findPage, type Page, type Stored } from '../common/paging.js';
+import { ownedBy, type Principal } from '../common/principal.js';
+import { RefExpander } from '../common/ref-expander.service.js';
+import { Ref } from '../common/refs.js';
+import { toWorkStateDto } from '../common/work-state.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import { PipelinesService } from '../pipelines/pipelines.service.js';
+import { StorageService } from '../pipelines/storage.service.js';
+import type { BacktraceDto, NewBacktrace } from './dto/backtrace.dto.js';
+import { Backtrace } from './schemas/backtrace.schema.js';
+
+export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
+  const { status, percentage_completed, error_msg, error_code, finished_at, version } =
+    toWorkStateDto(backtrace);
+  return {
+    input: { input_name: backtrace.input.input_name },
+    pipeline: new Ref('pipeline', backtrace.pipeline.toString()),
+    file: Ref.of('file', backtrace.file),
+    extracted_data: backtrace.extracted_data.map((entry) => ({
+      autograph_tag: entry.autograph_tag,
+      access_stats: entry.access_stats.map((stat) => ({ ...stat })),
+    })),
+    application: Ref.of('application', backtrace.application),
+    job: new Ref('job', backtrace.job.toString()),
+    status,
+    percentage_completed,
+    error_msg,
+    error_code,
+    finished_at,
+    version,
+    user: new Ref('user', backtrace.user.toString()),
+    created_at: backtrace.created_at.getTime(),
+    updated_at: backtrace.updated_at.getTime(),
+    id: backtrace._id.toString(),
+  };
+}
+
+@Injectable()
+export class BacktracesService implements OnModuleInit {
+  constructor(
+    @InjectModel(Backtrace.name) private readonly backtraces: Model<Backtrace>,
+    private readonly jobs: JobsService,
+    private readonly pipelines: PipelinesService,
+    private readonly storage: StorageService,
+    private readonly expander: RefExpander,
+  ) {}
+
+  onModuleInit(): void {
+    this.expander.register('backtrace', async (ids) => {
+      const found = await this.backtraces
+        .find({ _id: { $in: ids } })
+        .lean<Stored<Backtrace>[]>()
+        .exec();
+      return new Map(
+        found.map((backtrace) => [backtrace._id.toString(), toBacktraceDto(backtrace)]),
+      );
+    });
+  }
+
+  /** Queues a backtrace of a copy of the caller's job, read from the caller's pipeline. */
+  async create(principal: Principal, jobId: string, input: NewBacktrace): Promise<BacktraceDto> {
+    const job = await this.jobs.findOwned(principal, jobId);
+    const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
+    await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
+    const backtrace = await this.backtraces.create({
+      user: principal.userId,
+      application: principal.applicationId,
+      job: job._id,
+      pipeline: pipeline._id,
+      input: { input_name: input.input.input_name },
+    });
+    return toBacktraceDto(backtrace.toObject<Stored<Backtrace>>());
+  }
+
+  async get(principal: Principal, id: string): Promise<BacktraceDto> {
+    const backtrace = await this.backtraces
+      .findOne({ _id: id, ...ownedBy(principal) })
+      .lean<Stored<Backtrace>>()
+      .exec();
+    if (!backtrace) throw ApiError.notFound('backtrace', id);
+    return toBacktraceDto(backtrace);
+  }
+
+  async list(principal: Principal, paging: Paging): Promise<Page<BacktraceDto>> {
+    const page = await findPage(this.backtraces, ownedBy(principal), paging);
+    return { ...page, items: page.items.map(toBacktraceDto) };
+  }
+}

@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDefined, IsMongoId, ValidateNested } from 'class-validator';
+import { IdRef, InputName } from '../../common/dto/input.dto.js';
+import { COMMON_SORT_KEYS, ListQuery, OutputQuery } from '../../common/dto/query.dto.js';
+import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
+import type { Ref } from '../../common/refs.js';
+import { WorkStateDto } from '../../common/work-state.js';
+
+export class NewBacktrace {
+  @ApiProperty({ type: IdRef, description: 'The pipeline whose input directory holds the copy.' })
+  @IsDefined({ message: 'backtrace.pipeline is required: {"pipeline": {"id": ...}}' })
+  @ValidateNested()
+  @Type(() => IdRef)
+  pipeline!: IdRef;
+
+  @ApiProperty({ type: InputName })
+  @IsDefined({ message: 'backtrace.input is required: {"input": {"input_name": ...}}' })
+  @ValidateNested()
+  @Type(() => InputName)
+  input!: InputName;
+}
+
+export class CreateBacktraceBody {
+  @ApiProperty({ type: NewBacktrace })
+  @IsDefined({
+    message:
+      'backtrace is required: send {"backtrace": {"pipeline": {"id": ...}, "input": {"input_name": ...}}}',
+  })
+  @ValidateNested()
+  @Type(() => NewBacktrace)
+  backtrace!: NewBacktrace;
+}
+
+export class CreateBacktraceQuery extends OutputQuery {
+  @ApiProperty({ description: 'The job id of the original video the copy to trace belongs to.' })
+  @IsDefined({ message: 'job_id is required: the id of the job of the original video' })
+  @IsMongoId({ message: 'job_id must be a 24-character hexadecimal id' })
+  job_id!: string;
+}
+
+export class AccessStatDto {
+  @ApiProperty({ example: '5.9.119.0' }) ip_address!: string;
+  @ApiProperty({ example: 'Germany' }) ip_country!: string;
+  @ApiProperty({ example: 'DCH', description: 'IP2Location usage type, or N/A.' }) ip_type!: string;
+  @ApiProperty() user_agent!: string;
+  @ApiProperty({ example: 'N/A' }) accept_language!: string;
+  @ApiProperty({ description: 'Epoch milliseconds.' }) first_accessed_at!: number;
+  @ApiProperty({ example: '100%' }) percentage_obtained!: string;
+  @ApiProperty({ example: '720p' }) highest_resolution!: string;
+  @ApiProperty({ enum: ['yes', 'no'] }) streaming_only!: string;
+}
+
+export class ExtractedDataDto {
+  @ApiProperty({ example: 'test_tag' }) autograph_tag!: string;
+  @ApiProperty({ type: [AccessStatDto] }) access_stats!: AccessStatDto[];
+}
+
+/** Field order follows the seed's example. */
+export class BacktraceDto extends WorkStateDto {
+  @ApiProperty({ type: InputName }) input!: { input_name: string };
+  @ApiProperty({ type: RefDto }) pipeline!: Ref | RefDto;
+  @ApiPropertyOptional({
+    type: RefDto,
+    nullable: true,
+    description: 'The suspect copy, once read.',
+  })
+  file!: Ref | RefDto | null;
+  @ApiProperty({ type: [ExtractedDataDto] }) extracted_data!: ExtractedDataDto[];
+  @ApiPropertyOptional({ type: RefDto, nullable: true }) application!: Ref | RefDto | null;
+  @ApiProperty({ type: RefDto }) job!: Ref | RefDto;
+  @ApiProperty({ type: RefDto }) user!: Ref | RefDto;
+  @ApiProperty() created_at!: number;
+  @ApiProperty() updated_at!: number;
+  @ApiProperty() id!: string;
+}
+
+export class BacktraceEnvelope {
+  @ApiProperty({ type: BacktraceDto }) backtrace!: BacktraceDto;
+}
+
+export class BacktraceListEnvelope extends ListMetaDto {
+  @ApiProperty({ type: [BacktraceDto] }) backtraces!: BacktraceDto[];
+}
+
+export const BACKTRACE_SORT_KEYS = [
+  ...COMMON_SORT_KEYS,
+  'status',
+  'finished_at',
+  'percentage_completed',
+] as const;
+export class BacktraceListQuery extends ListQuery(BACKTRACE_SORT_KEYS) {}

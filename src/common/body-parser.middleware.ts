@@ -1,0 +1,94 @@
+import { HttpStatus, Injectable, type NestMiddleware } from '@nestjs/common';
+import { text, type NextFunction, type Request, type Response } from 'express';
+import JSON5 from 'json5';
+import { Environment } from '../config/environment.js';
+import { ApiError } from './api-error.js';
+
+/**
+ * Parses request bodies for every route. JSON bodies may be relaxed JSON (single quotes,
+ * trailing commas): the seed's own curl example sends `{'backtrace': {...}}` with curl's
+ * default form content type, so a form body that looks like an object is read as JSON too.
+ * Real form bodies (the OAuth token endpoint) are parsed as forms.
+ */
+@Injectable()
+export class BodyParserMiddleware implements NestMiddleware {
+  private readonly readText: ReturnType<typeof text>;
+
+  constructor(environment: Environment) {
+    this.readText = text({ type: () => true, limit: environment.BODY_LIMIT_BYTES });
+  }
+
+  use(request: Request, response: Response, next: NextFunction): void {
+    this.readText(request, response, (error?: unknown) => {
+      if (error) return next(bodyReadError(error, request));
+      try {
+        const raw: unknown = request.body;
+        request.body = parseBody(typeof raw === 'string' ? raw : '', request.get('content-type'));
+        next();
+      } catch (parseError) {
+        next(parseError);
+      }
+    });
+  }
+}
+
+export function parseBody(raw: string, contentType = ''): unknown {
+  const trimmed = raw.trim();
+  if (trimmed === '') return {};
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  if (type.startsWith('multipart/')) {
+    throw new ApiError(
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      'UNSUPPORTED_MEDIA_TYPE',
+      'multipart bodies are not accepted: send JSON (Content-Type: application/json).',
+    );
+  }
+  if (type === 'application/x-www-form-urlencoded' && !/^[{[]/.test(trimmed)) {
+    return parseForm(trimmed);
+  }
+  try {
+    return JSON.parse(trimmed) as unknown;
+  } catch {
+    try {
+      return JSON5.parse<unknown>(trimmed);
+    } catch (error) {
+      throw ApiError.badRequest(
+        'MALFORMED_BODY',
+        `The request body is not valid JSON: ${(error as Error).message}.`,
+      );
+    }
+  }
+}
+
+/** A form body as an object; a repeated parameter becomes an array (callers reject it). */
+function parseForm(body: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    const previous = out[key];
+    out[key] = previous === undefined ? value : [...[previous].flat(), value];
+  }
+  return out;
+}
+
+function bodyReadError(error: unknown, request: Request): ApiError {
+  const type = (error as { type?: string }).type;
+  if (type === 'entity.too.large') {
+    const limit = (error as { limit?: number }).limit;
+    return new ApiError(
+      HttpStatus.PAYLOAD_TOO_LARGE,
+      'BODY_TOO_LARGE',
+      `The request body exceeds the limit of ${limit} bytes.`,
+    );
+  }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new ApiError(
+      HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+      'UNSUPPORTED_ENCODING',
+      `The body encoding of ${request.get('content-type') ?? 'this request'} is not supported: send UTF-8.`,
+    );
+  }
+  return ApiError.badRequest(
+    'MALFORMED_BODY',
+    `The request body could not be read: ${String(error)}.`,
+  );
+}

@@ -1,0 +1,107 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MinLength,
+  Min,
+  validateSync,
+} from 'class-validator';
+
+const toBoolean = ({ value }: { value: unknown }): unknown =>
+  value === 'true' ? true : value === 'false' ? false : value;
+
+/**
+ * Every environment variable the service reads, with its default. Validated once at
+ * start-up: a bad value stops the process with a message naming the variable.
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV = 'development';
+
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  /** A MongoDB connection string; unset = an embedded in-memory server. */
+  @IsOptional()
+  @Matches(/^mongodb(\+srv)?:\/\//, {
+    message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://',
+  })
+  MONGODB_URI?: string;
+
+  /** Absolute base URL used in hrefs; unset = derived from each request. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  PUBLIC_URL?: string;
+
+  /** Comma-separated directories that file:// storage URIs must lie inside. */
+  @IsString()
+  FILE_ROOTS = './data/storage';
+
+  @IsOptional()
+  @IsEmail()
+  ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8)
+  ADMIN_PASSWORD?: string;
+
+  @IsInt()
+  @Min(60)
+  ACCESS_TOKEN_TTL_SECONDS = 3600;
+
+  @IsInt()
+  @Min(60)
+  REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
+
+  /** Largest accepted request body, in bytes. */
+  @IsInt()
+  @Min(1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  /** Whether X-Forwarded-For / X-Forwarded-Proto are believed (behind a reverse proxy). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  TRUST_PROXY = false;
+}
+
+const OPTIONAL_KEYS = ['MONGODB_URI', 'PUBLIC_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'];
+
+const INTEGER_KEYS = new Set([
+  'PORT',
+  'ACCESS_TOKEN_TTL_SECONDS',
+  'REFRESH_TOKEN_TTL_SECONDS',
+  'BODY_LIMIT_BYTES',
+]);
+
+/** Validates process.env into a typed Environment, or throws naming every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const known = [...Object.keys(new Environment()), ...OPTIONAL_KEYS];
+  const input: Record<string, unknown> = {};
+  for (const key of known) {
+    const value = raw[key];
+    if (value === undefined || value === '') continue;
+    input[key] =
+      INTEGER_KEYS.has(key) && typeof value === 'string' && /^-?\d+$/.test(value)
+        ? Number(value)
+        : value;
+  }
+  const environment = plainToInstance(Environment, input);
+  const errors = validateSync(environment, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    const details = errors
+      .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`)
+      .join('\n  ');
+    throw new Error(`Invalid configuration:\n  ${details}`);
+  }
+  return environment;
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { FilesController } from './files.controller.js';
+import { FilesService } from './files.service.js';
+import { File, FileSchema } from './schemas/file.schema.js';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: File.name, schema: FileSchema }])],
+  controllers: [FilesController],
+  providers: [FilesService],
+  exports: [FilesService],
+})
+export class FilesModule {}

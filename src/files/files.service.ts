@@ -1,0 +1,109 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import type { Model } from 'mongoose';
+import { ApiError } from '../common/api-error.js';
+import type { Paging } from '../common/dto/query.dto.js';
+import { findPage, type Page, type Stored } from '../common/paging.js';
+import { ownedBy, type Principal } from '../common/principal.js';
+import { RefExpander } from '../common/ref-expander.service.js';
+import { Ref } from '../common/refs.js';
+import { probeMedia } from './probe.js';
+import type { FileDto } from './dto/file.dto.js';
+import { File } from './schemas/file.schema.js';
+
+export function toFileDto(file: Stored<File>): FileDto {
+  return {
+    id: file._id.toString(),
+    uri: file.uri,
+    size: file.size,
+    sha256: file.sha256,
+    media: file.media ? { ...file.media } : null,
+    user: new Ref('user', file.user.toString()),
+    application: Ref.of('application', file.application),
+    created_at: file.created_at.getTime(),
+    updated_at: file.updated_at.getTime(),
+  };
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
+@Injectable()
+export class FilesService implements OnModuleInit {
+  constructor(
+    @InjectModel(File.name) private readonly files: Model<File>,
+    private readonly expander: RefExpander,
+  ) {}
+
+  onModuleInit(): void {
+    this.expander.register('file', async (ids) => {
+      const found = await this.files
+        .find({ _id: { $in: ids } })
+        .lean<Stored<File>[]>()
+        .exec();
+      return new Map(found.map((file) => [file._id.toString(), toFileDto(file)]));
+    });
+  }
+
+  /**
+   * Records a video the system is about to read: size, SHA-256 and what ffprobe sees.
+   * `name` is how the client called it, for the error messages.
+   */
+  async registerVideo(principal: Principal, path: string, name: string): Promise<Stored<File>> {
+    const info = await stat(path).catch(() => null);
+    if (!info)
+      throw ApiError.badRequest(
+        'INPUT_NOT_FOUND',
+        `There is no file '${name}' in the pipeline's input directory.`,
+      );
+    if (!info.isFile())
+      throw ApiError.badRequest('INPUT_NOT_A_FILE', `'${name}' is not a regular file.`);
+    if (info.size === 0) throw ApiError.badRequest('INPUT_EMPTY', `'${name}' is empty (0 bytes).`);
+    const [sha256, media] = await Promise.all([
+      sha256Of(path),
+      probeMedia(path).catch((error: Error) => {
+        throw ApiError.badRequest(
+          'INPUT_NOT_VIDEO',
+          `'${name}' is not a readable video: ${error.message}`,
+        );
+      }),
+    ]);
+    const file = await this.files.create({
+      user: principal.userId,
+      application: principal.applicationId,
+      uri: pathToFileURL(path).href,
+      size: info.size,
+      sha256,
+      media: {
+        duration: media.duration_s,
+        width: media.width,
+        height: media.height,
+        codec: media.codec,
+        frame_rate: media.frame_rate,
+      },
+    });
+    return file.toObject<Stored<File>>();
+  }
+
+  async get(principal: Principal, id: string): Promise<FileDto> {
+    const file = await this.files
+      .findOne({ _id: id, ...ownedBy(principal) })
+      .lean<Stored<File>>()
+      .exec();
+    if (!file) throw ApiError.notFound('file', id);
+    return toFileDto(file);
+  }
+
+  async list(principal: Principal, paging: Paging): Promise<Page<FileDto>> {
+    const page = await findPage(this.files, ownedBy(principal), paging);
+    return { ...page, items: page.items.map(toFileDto) };
+  }
+}

@@ -1,0 +1,39 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Types } from 'mongoose';
+import { schemaOptions } from '../../common/schema-options.js';
+
+export class MediaInfo {
+  duration!: number;
+  width!: number;
+  height!: number;
+  codec!: string;
+  frame_rate!: number;
+}
+
+/** A media file the system read or wrote. */
+@Schema(schemaOptions('files'))
+export class File {
+  @Prop({ type: Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  @Prop({ type: Types.ObjectId, default: null })
+  application!: Types.ObjectId | null;
+
+  @Prop({ required: true })
+  uri!: string;
+
+  @Prop({ required: true })
+  size!: number;
+
+  @Prop({ required: true })
+  sha256!: string;
+
+  @Prop({
+    type: { duration: Number, width: Number, height: Number, codec: String, frame_rate: Number },
+    _id: false,
+    default: null,
+  })
+  media!: MediaInfo | null;
+}
+
+export const FileSchema = SchemaFactory.createForClass(File);

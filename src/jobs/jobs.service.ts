@@ -1,0 +1,87 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { ApiError } from '../common/api-error.js';
+import type { Paging } from '../common/dto/query.dto.js';
+import { findPage, type Page, type Stored } from '../common/paging.js';
+import { ownedBy, type Principal } from '../common/principal.js';
+import { RefExpander } from '../common/ref-expander.service.js';
+import { Ref } from '../common/refs.js';
+import { toWorkStateDto } from '../common/work-state.js';
+import { FilesService } from '../files/files.service.js';
+import { PipelinesService } from '../pipelines/pipelines.service.js';
+import { StorageService } from '../pipelines/storage.service.js';
+import type { JobDto, NewJob } from './dto/job.dto.js';
+import { Job } from './schemas/job.schema.js';
+
+export function toJobDto(job: Stored<Job>): JobDto {
+  return {
+    id: job._id.toString(),
+    input: { input_name: job.input.input_name },
+    pipeline: new Ref('pipeline', job.pipeline.toString()),
+    file: Ref.of('file', job.file),
+    ...toWorkStateDto(job),
+    user: new Ref('user', job.user.toString()),
+    application: Ref.of('application', job.application),
+    created_at: job.created_at.getTime(),
+    updated_at: job.updated_at.getTime(),
+  };
+}
+
+@Injectable()
+export class JobsService implements OnModuleInit {
+  constructor(
+    @InjectModel(Job.name) private readonly jobs: Model<Job>,
+    private readonly pipelines: PipelinesService,
+    private readonly storage: StorageService,
+    private readonly files: FilesService,
+    private readonly expander: RefExpander,
+  ) {}
+
+  onModuleInit(): void {
+    this.expander.register('job', async (ids) => {
+      const found = await this.jobs
+        .find({ _id: { $in: ids } })
+        .lean<Stored<Job>[]>()
+        .exec();
+      return new Map(found.map((job) => [job._id.toString(), toJobDto(job)]));
+    });
+  }
+
+  /**
+   * Queues an embedding job. The original must exist in the pipeline's input directory and
+   * be a video: it is registered as a file before anything else is written.
+   */
+  async create(principal: Principal, input: NewJob): Promise<JobDto> {
+    const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
+    const path = await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
+    const file = await this.files.registerVideo(principal, path, input.input.input_name);
+    const job = await this.jobs.create({
+      user: principal.userId,
+      application: principal.applicationId,
+      pipeline: pipeline._id,
+      input: { input_name: input.input.input_name },
+      file: file._id,
+    });
+    return toJobDto(job.toObject<Stored<Job>>());
+  }
+
+  async get(principal: Principal, id: string): Promise<JobDto> {
+    return toJobDto(await this.findOwned(principal, id));
+  }
+
+  /** The caller's job (any job for an admin), or 404. */
+  async findOwned(principal: Principal, id: string): Promise<Stored<Job>> {
+    const job = await this.jobs
+      .findOne({ _id: id, ...ownedBy(principal) })
+      .lean<Stored<Job>>()
+      .exec();
+    if (!job) throw ApiError.notFound('job', id);
+    return job;
+  }
+
+  async list(principal: Principal, paging: Paging): Promise<Page<JobDto>> {
+    const page = await findPage(this.jobs, ownedBy(principal), paging);
+    return { ...page, items: page.items.map(toJobDto) };
+  }
+}

@@ -1,0 +1,124 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectConnection, InjectModel } from '@nestjs/mongoose';
+import type { Connection, Model } from 'mongoose';
+import { ApiError } from '../common/api-error.js';
+import type { Paging } from '../common/dto/query.dto.js';
+import { findPage, type Page, type Stored } from '../common/paging.js';
+import { ownedBy, type Principal } from '../common/principal.js';
+import { RefExpander } from '../common/ref-expander.service.js';
+import { Ref } from '../common/refs.js';
+import type { NewPipeline, PipelineChanges, PipelineDto } from './dto/pipeline.dto.js';
+import { Pipeline } from './schemas/pipeline.schema.js';
+import { StorageService } from './storage.service.js';
+
+export function toPipelineDto(pipeline: Stored<Pipeline>): PipelineDto {
+  return {
+    id: pipeline._id.toString(),
+    name: pipeline.name,
+    input: { uri: pipeline.input.uri },
+    output: { uri: pipeline.output.uri },
+    user: new Ref('user', pipeline.user.toString()),
+    application: Ref.of('application', pipeline.application),
+    created_at: pipeline.created_at.getTime(),
+    updated_at: pipeline.updated_at.getTime(),
+  };
+}
+
+/** Collections whose documents reference a pipeline (read by name: they belong to later modules). */
+const REFERENCING_COLLECTIONS = ['jobs', 'backtraces'];
+
+@Injectable()
+export class PipelinesService implements OnModuleInit {
+  constructor(
+    @InjectModel(Pipeline.name) private readonly pipelines: Model<Pipeline>,
+    @InjectConnection() private readonly connection: Connection,
+    private readonly storage: StorageService,
+    private readonly expander: RefExpander,
+  ) {}
+
+  onModuleInit(): void {
+    this.expander.register('pipeline', async (ids) => {
+      const found = await this.pipelines
+        .find({ _id: { $in: ids } })
+        .lean<Stored<Pipeline>[]>()
+        .exec();
+      return new Map(found.map((pipeline) => [pipeline._id.toString(), toPipelineDto(pipeline)]));
+    });
+  }
+
+  async create(principal: Principal, input: NewPipeline): Promise<PipelineDto> {
+    const [inputUri, outputUri] = await Promise.all([
+      this.storage.checkDirectory(input.input.uri, 'pipeline.input.uri'),
+      this.storage.checkDirectory(input.output.uri, 'pipeline.output.uri'),
+    ]);
+    const pipeline = await this.pipelines.create({
+      user: principal.userId,
+      application: principal.applicationId,
+      name: input.name,
+      input: { uri: inputUri },
+      output: { uri: outputUri },
+    });
+    return toPipelineDto(pipeline.toObject<Stored<Pipeline>>());
+  }
+
+  async get(principal: Principal, id: string): Promise<PipelineDto> {
+    return toPipelineDto(await this.findOwned(principal, id));
+  }
+
+  /** The caller's pipeline (any pipeline for an admin), or 404. */
+  async findOwned(principal: Principal, id: string): Promise<Stored<Pipeline>> {
+    const pipeline = await this.pipelines
+      .findOne({ _id: id, ...ownedBy(principal) })
+      .lean<Stored<Pipeline>>()
+      .exec();
+    if (!pipeline) throw ApiError.notFound('pipeline', id);
+    return pipeline;
+  }
+
+  async list(principal: Principal, paging: Paging): Promise<Page<PipelineDto>> {
+    const page = await findPage(this.pipelines, ownedBy(principal), paging);
+    return { ...page, items: page.items.map(toPipelineDto) };
+  }
+
+  async update(principal: Principal, id: string, changes: PipelineChanges): Promise<PipelineDto> {
+    await this.findOwned(principal, id);
+    const set: Partial<Pipeline> = {};
+    if (changes.name !== undefined) set.name = changes.name;
+    if (changes.input)
+      set.input = {
+        uri: await this.storage.checkDirectory(changes.input.uri, 'pipeline.input.uri'),
+      };
+    if (changes.output) {
+      set.output = {
+        uri: await this.storage.checkDirectory(changes.output.uri, 'pipeline.output.uri'),
+      };
+    }
+    const updated = await this.pipelines
+      .findOneAndUpdate(
+        { _id: id, ...ownedBy(principal) },
+        { $set: set },
+        { returnDocument: 'after' },
+      )
+      .lean<Stored<Pipeline>>()
+      .exec();
+    if (!updated) throw ApiError.notFound('pipeline', id);
+    return toPipelineDto(updated);
+  }
+
+  /** Deletes an unused pipeline; one that jobs or backtraces still name is kept (409). */
+  async delete(principal: Principal, id: string): Promise<void> {
+    const pipeline = await this.findOwned(principal, id);
+    for (const name of REFERENCING_COLLECTIONS) {
+      const uses = await this.connection
+        .collection(name)
+        .countDocuments({ pipeline: pipeline._id });
+      if (uses > 0) {
+        throw ApiError.conflict(
+          'PIPELINE_IN_USE',
+          `Pipeline ${id} is used by ${uses} ${name}; it can be deleted once nothing refers to it.`,
+        );
+      }
+    }
+    await this.pipelines.deleteOne({ _id: pipeline._id }).exec();
+  }
+}

@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsDefined,
+  IsEmail,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { ListMetaDto } from '../../common/dto/ref.dto.js';
+import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
+import type { Role } from '../../common/principal.js';
+
+export class NewUser {
+  @ApiProperty({ example: 'owner@example.com' })
+  @IsEmail({}, { message: '$property must be an email address' })
+  @MaxLength(254)
+  email!: string;
+
+  @ApiProperty({ minLength: 8, maxLength: 256 })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(256)
+  password!: string;
+
+  @ApiPropertyOptional({ example: 'Studio owner' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  name?: string;
+}
+
+export class CreateUserBody {
+  @ApiProperty({ type: NewUser })
+  @IsDefined({ message: 'user is required: send {"user": {"email": ..., "password": ...}}' })
+  @ValidateNested()
+  @Type(() => NewUser)
+  user!: NewUser;
+}
+
+export class UserDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() email!: string;
+  @ApiProperty({ type: String, nullable: true }) name!: string | null;
+  @ApiProperty({ enum: ['admin', 'user'] }) role!: Role;
+  @ApiProperty({ description: 'Epoch milliseconds.' }) created_at!: number;
+  @ApiProperty({ description: 'Epoch milliseconds.' }) updated_at!: number;
+}
+
+export class UserEnvelope {
+  @ApiProperty({ type: UserDto }) user!: UserDto;
+}
+
+export class UserListEnvelope extends ListMetaDto {
+  @ApiProperty({ type: [UserDto] }) users!: UserDto[];
+}
+
+export class UserListQuery extends ListQuery([...COMMON_SORT_KEYS, 'email']) {}

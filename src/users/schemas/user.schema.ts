@@ -1,0 +1,22 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { HydratedDocument } from 'mongoose';
+import type { Role } from '../../common/principal.js';
+import { schemaOptions } from '../../common/schema-options.js';
+
+@Schema(schemaOptions('users'))
+export class User {
+  @Prop({ required: true, unique: true, lowercase: true, trim: true })
+  email!: string;
+
+  @Prop({ required: true })
+  password_hash!: string;
+
+  @Prop({ type: String, default: null })
+  name!: string | null;
+
+  @Prop({ type: String, enum: ['admin', 'user'], default: 'user' })
+  role!: Role;
+}
+
+export type UserDocument = HydratedDocument<User>;
+export const UserSchema = SchemaFactory.createForClass(User);

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Authenticated } from '../auth/auth.decorators.js';
+import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
+import { CurrentPrincipal, type Principal } from '../common/principal.js';
+import { ParseObjectIdPipe } from '../common/validation.pipe.js';
+import { CreateUserBody, UserEnvelope, UserListEnvelope, UserListQuery } from './dto/user.dto.js';
+import { UsersService } from './users.service.js';
+
+@ApiTags('users')
+@Authenticated()
+@Controller('v1/users')
+export class UsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user (admin only)' })
+  @ApiCreatedResponse({ type: UserEnvelope })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateUserBody,
+    @Query() _query: OutputQuery,
+  ): Promise<UserEnvelope> {
+    return { user: await this.users.create(principal, body.user) };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List users (an admin sees all, a user only themself)' })
+  @ApiOkResponse({ type: UserListEnvelope })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: UserListQuery,
+  ): Promise<UserListEnvelope> {
+    const { items, ...meta } = await this.users.list(principal, query);
+    return { users: items, ...meta };
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'The user the access token belongs to' })
+  @ApiOkResponse({ type: UserEnvelope })
+  async me(
+    @CurrentPrincipal() principal: Principal,
+    @Query() _query: GetQuery,
+  ): Promise<UserEnvelope> {
+    return { user: await this.users.get(principal, principal.userId.toString()) };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a user' })
+  @ApiOkResponse({ type: UserEnvelope })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Query() _query: GetQuery,
+  ): Promise<UserEnvelope> {
+    return { user: await this.users.get(principal, id) };
+  }
+}

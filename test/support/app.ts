@@ -1,0 +1,99 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { AppModule } from '../../src/app.module.js';
+import { configureApp } from '../../src/app.setup.js';
+
+export const ADMIN_EMAIL = 'admin@example.test';
+export const ADMIN_PASSWORD = 'correct horse battery staple';
+
+export interface TestApp {
+  app: INestApplication<App>;
+  http: App;
+  /** A storage root of its own (FILE_ROOTS) for this app. */
+  storageRoot: string;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+/**
+ * The database for one app: with MONGODB_URI set (a real server), a database of its own on
+ * it; otherwise none, so the app starts its embedded server exactly as in production.
+ */
+function databaseUri(): string | undefined {
+  // Remembered before the first app overwrites MONGODB_URI for itself.
+  process.env.E2E_MONGODB_URI ??= process.env.MONGODB_URI ?? '';
+  const external = process.env.E2E_MONGODB_URI;
+  if (!external) return undefined;
+  const url = new URL(external);
+  url.pathname = `/e2e_${randomBytes(6).toString('hex')}`;
+  return url.toString();
+}
+
+/** The real application module on a real HTTP server and database: nothing is mocked. */
+export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const storageRoot = mkdtempSync(join(tmpdir(), 'autograph-e2e-'));
+  const mongodbUri = databaseUri();
+  if (mongodbUri) process.env.MONGODB_URI = mongodbUri;
+  else delete process.env.MONGODB_URI;
+  Object.assign(process.env, {
+    FILE_ROOTS: storageRoot,
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    NODE_ENV: 'test',
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({
+    bodyParser: false,
+    logger: ['error'],
+  });
+  configureApp(app);
+  await app.init();
+  const connection = app.get<Connection>(getConnectionToken());
+  return {
+    app,
+    http: app.getHttpServer(),
+    storageRoot,
+    connection,
+    close: async () => {
+      await connection.dropDatabase().catch(() => undefined);
+      await app.close();
+    },
+  };
+}
+
+export async function passwordToken(http: App, email: string, password: string): Promise<string> {
+  const response = await request(http)
+    .post('/v1/oauth/token')
+    .type('form')
+    .send({ grant_type: 'password', username: email, password });
+  if (response.status !== 200) throw new Error(`token: ${response.status} ${response.text}`);
+  return (response.body as { access_token: string }).access_token;
+}
+
+/** A second, ordinary user with a token, made by the admin through the API. */
+export async function createUser(
+  http: App,
+  adminToken: string,
+  email: string,
+): Promise<{ id: string; token: string }> {
+  const password = 'user-password-123';
+  const created = await request(http)
+    .post('/v1/users')
+    .auth(adminToken, { type: 'bearer' })
+    .send({ user: { email, password, name: email } });
+  if (created.status !== 201) throw new Error(`create user: ${created.status} ${created.text}`);
+  return {
+    id: (created.body as { user: { id: string } }).user.id,
+    token: await passwordToken(http, email, password),
+  };
+}
