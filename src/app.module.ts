@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module.js';
+import { AutographsModule } from './autographs/autographs.module.js';
 import { BacktracesModule } from './backtraces/backtraces.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
@@ -20,6 +21,7 @@ import { UsersModule } from './users/users.module.js';
     PipelinesModule,
     FilesModule,
     JobsModule,
+    AutographsModule,
     BacktracesModule,
     HealthModule,
   ],

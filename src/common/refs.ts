@@ -6,6 +6,7 @@ export const REF_PATHS = {
   file: 'files',
   job: 'jobs',
   backtrace: 'backtraces',
+  autograph: 'autographs',
 } as const;
 
 export type RefKind = keyof typeof REF_PATHS;
@@ -27,5 +28,14 @@ export class Ref {
 
   href(baseUrl: string): string {
     return `${baseUrl}/v1/${REF_PATHS[this.kind]}/${this.id}`;
+  }
+}
+
+/** An API path rendered as an absolute URL (e.g. a playback link). */
+export class Link {
+  constructor(readonly path: string) {}
+
+  url(baseUrl: string): string {
+    return `${baseUrl}${this.path}`;
   }
 }

@@ -1,5 +1,5 @@
 import { XMLBuilder } from 'fast-xml-parser';
-import { Ref } from './refs.js';
+import { Link, Ref } from './refs.js';
 
 export type OutputFormat = 'json' | 'xml';
 
@@ -25,6 +25,7 @@ export function toPlain(
 ): Plain {
   if (value === null || value === undefined) return null;
   if (value instanceof Ref) return { id: value.id, href: value.href(options.baseUrl) };
+  if (value instanceof Link) return value.url(options.baseUrl);
   if (value instanceof Date) return value.getTime();
   if (Array.isArray(value)) return value.map((item) => toPlain(item, options));
   if (typeof value === 'object') {

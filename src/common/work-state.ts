@@ -26,6 +26,16 @@ export abstract class WorkState {
 
   @Prop({ default: 1 })
   version!: number;
+
+  /** The worker holding the work while PROCESSING, and until when (see LeasedQueue). */
+  @Prop({ type: String, default: null })
+  lease_owner!: string | null;
+
+  @Prop({ type: Date, default: null })
+  lease_until!: Date | null;
+
+  @Prop({ default: 0 })
+  attempts!: number;
 }
 
 /** The same fields as the API shows them. */

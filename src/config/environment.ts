@@ -72,15 +72,52 @@ export class Environment {
   @Transform(toBoolean)
   @IsBoolean()
   TRUST_PROXY = false;
+
+  /**
+   * Secret behind every watermark key and codeword. Unset = generated on first start and
+   * kept in the database, so every instance shares it.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'AUTOGRAPH_SECRET must be at least 32 characters' })
+  AUTOGRAPH_SECRET?: string;
+
+  /** Whether this process runs the job (and extraction) workers; false = API only. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  WORKERS_ENABLED = true;
+
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  JOB_CONCURRENCY = 1;
+
+  @IsInt()
+  @Min(50)
+  WORKER_POLL_INTERVAL_MS = 1000;
+
+  /** A claim not renewed for this long is taken over by another worker. */
+  @IsInt()
+  @Min(5)
+  WORKER_LEASE_SECONDS = 60;
 }
 
-const OPTIONAL_KEYS = ['MONGODB_URI', 'PUBLIC_URL', 'ADMIN_EMAIL', 'ADMIN_PASSWORD'];
+const OPTIONAL_KEYS = [
+  'MONGODB_URI',
+  'PUBLIC_URL',
+  'ADMIN_EMAIL',
+  'ADMIN_PASSWORD',
+  'AUTOGRAPH_SECRET',
+];
 
 const INTEGER_KEYS = new Set([
   'PORT',
   'ACCESS_TOKEN_TTL_SECONDS',
   'REFRESH_TOKEN_TTL_SECONDS',
   'BODY_LIMIT_BYTES',
+  'JOB_CONCURRENCY',
+  'WORKER_POLL_INTERVAL_MS',
+  'WORKER_LEASE_SECONDS',
 ]);
 
 /** Validates process.env into a typed Environment, or throws naming every bad variable. */

@@ -5,14 +5,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
 import { findPage, type Page, type Stored } from '../common/paging.js';
 import { ownedBy, type Principal } from '../common/principal.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
-import { probeMedia } from './probe.js';
+import { probeMedia } from '../watermark/media.js';
 import type { FileDto } from './dto/file.dto.js';
 import { File } from './schemas/file.schema.js';
 
@@ -72,7 +72,8 @@ export class FilesService implements OnModuleInit {
       probeMedia(path).catch((error: Error) => {
         throw ApiError.badRequest(
           'INPUT_NOT_VIDEO',
-          `'${name}' is not a readable video: ${error.message}`,
+          // The client knows the file by its input_name, not by our absolute path.
+          `'${name}' is not a readable video: ${error.message.split(path).join(name)}`,
         );
       }),
     ]);
@@ -91,6 +92,40 @@ export class FilesService implements OnModuleInit {
       },
     });
     return file.toObject<Stored<File>>();
+  }
+
+  /**
+   * Records the files a job wrote (size and SHA-256), in one batch. Returns their sizes, in
+   * the order given.
+   */
+  async registerOutputs(
+    owner: Pick<Principal, 'userId' | 'applicationId'>,
+    jobId: Types.ObjectId,
+    paths: string[],
+  ): Promise<number[]> {
+    const records: Partial<File>[] = [];
+    for (const path of paths) {
+      const [{ size }, sha256] = await Promise.all([stat(path), sha256Of(path)]);
+      records.push({
+        user: owner.userId,
+        application: owner.applicationId,
+        job: jobId,
+        uri: pathToFileURL(path).href,
+        size,
+        sha256,
+        media: null,
+      });
+    }
+    await this.files.insertMany(records);
+    return records.map((record) => record.size ?? 0);
+  }
+
+  async removeOutputsOf(jobId: Types.ObjectId): Promise<void> {
+    await this.files.deleteMany({ job: jobId }).exec();
+  }
+
+  async remove(id: Types.ObjectId): Promise<void> {
+    await this.files.deleteOne({ _id: id }).exec();
   }
 
   async get(principal: Principal, id: string): Promise<FileDto> {

@@ -4,6 +4,8 @@ import { FilesModule } from '../files/files.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
+import { JobsWorker } from './jobs.worker.js';
+import { WatermarkKeysService } from './watermark-keys.service.js';
 import { Job, JobSchema } from './schemas/job.schema.js';
 
 @Module({
@@ -13,7 +15,7 @@ import { Job, JobSchema } from './schemas/job.schema.js';
     FilesModule,
   ],
   controllers: [JobsController],
-  providers: [JobsService],
-  exports: [JobsService],
+  providers: [JobsService, JobsWorker, WatermarkKeysService],
+  exports: [JobsService, JobsWorker, WatermarkKeysService, MongooseModule],
 })
 export class JobsModule {}

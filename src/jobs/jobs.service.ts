@@ -18,6 +18,12 @@ export function toJobDto(job: Stored<Job>): JobDto {
   return {
     id: job._id.toString(),
     input: { input_name: job.input.input_name },
+    autograph: { segment_duration: job.segment_duration },
+    outputs: job.result
+      ? job.result.renditions.map(({ height, width }) => ({ height, width }))
+      : job.output_heights.map((height) => ({ height })),
+    segment_count: job.result?.renditions[0]?.segments.length,
+    duration: job.result?.duration,
     pipeline: new Ref('pipeline', job.pipeline.toString()),
     file: Ref.of('file', job.file),
     ...toWorkStateDto(job),
@@ -56,12 +62,24 @@ export class JobsService implements OnModuleInit {
     const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
     const path = await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
     const file = await this.files.registerVideo(principal, path, input.input.input_name);
+    const sourceHeight = file.media?.height ?? 0;
+    const heights = [...new Set(input.outputs?.map((output) => output.height) ?? [sourceHeight])];
+    const tooHigh = heights.filter((height) => height > sourceHeight);
+    if (tooHigh.length > 0) {
+      await this.files.remove(file._id);
+      throw ApiError.badRequest(
+        'OUTPUT_UPSCALE',
+        `job.outputs asks for ${tooHigh.map((h) => `${h}p`).join(', ')} but the source is ${sourceHeight}p: renditions are never upscaled.`,
+      );
+    }
     const job = await this.jobs.create({
       user: principal.userId,
       application: principal.applicationId,
       pipeline: pipeline._id,
       input: { input_name: input.input.input_name },
       file: file._id,
+      segment_duration: input.autograph?.segment_duration ?? 2,
+      output_heights: heights.sort((a, b) => b - a),
     });
     return toJobDto(job.toObject<Stored<Job>>());
   }

@@ -28,6 +28,10 @@ export class File {
   @Prop({ required: true })
   sha256!: string;
 
+  /** The job that wrote this file (outputs only). */
+  @Prop({ type: Types.ObjectId, default: null, index: true })
+  job!: Types.ObjectId | null;
+
   @Prop({
     type: { duration: Number, width: Number, height: Number, codec: String, frame_rate: Number },
     _id: false,

@@ -1,11 +1,36 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDefined, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsDefined,
+  IsIn,
+  IsInt,
+  IsOptional,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { IdRef, InputName } from '../../common/dto/input.dto.js';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 import { WorkStateDto } from '../../common/work-state.js';
+
+export class AutographOptions {
+  @ApiPropertyOptional({ enum: [1, 2], default: 2, description: 'Seconds per A/B segment.' })
+  @IsOptional()
+  @IsIn([1, 2], { message: '$property must be 1 or 2 (seconds)' })
+  segment_duration?: 1 | 2;
+}
+
+export class OutputRequest {
+  @ApiProperty({ example: 720, minimum: 144, maximum: 4320 })
+  @IsInt()
+  @Min(144)
+  @Max(4320)
+  height!: number;
+}
 
 export class NewJob {
   @ApiProperty({ type: IdRef })
@@ -19,6 +44,23 @@ export class NewJob {
   @ValidateNested()
   @Type(() => InputName)
   input!: InputName;
+
+  @ApiPropertyOptional({ type: AutographOptions })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => AutographOptions)
+  autograph?: AutographOptions;
+
+  @ApiPropertyOptional({
+    type: [OutputRequest],
+    description: 'Renditions to produce (default: one at the source height; never upscaled).',
+  })
+  @IsOptional()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(6)
+  @ValidateNested({ each: true })
+  @Type(() => OutputRequest)
+  outputs?: OutputRequest[];
 }
 
 export class CreateJobBody {
@@ -32,9 +74,20 @@ export class CreateJobBody {
   job!: NewJob;
 }
 
+export class RenditionDto {
+  @ApiProperty({ example: 720 }) height!: number;
+  @ApiPropertyOptional({ example: 1280, description: 'Known once the job has run.' })
+  width?: number;
+}
+
 export class JobDto extends WorkStateDto {
   @ApiProperty() id!: string;
   @ApiProperty({ type: InputName }) input!: { input_name: string };
+  @ApiProperty({ type: AutographOptions }) autograph!: { segment_duration: number };
+  @ApiProperty({ type: [RenditionDto] }) outputs!: RenditionDto[];
+  @ApiPropertyOptional({ description: 'A/B segments per rendition, once the job has run.' })
+  segment_count?: number;
+  @ApiPropertyOptional({ description: 'Seconds, once the job has run.' }) duration?: number;
   @ApiProperty({ type: RefDto }) pipeline!: Ref | RefDto;
   @ApiPropertyOptional({ type: RefDto, nullable: true, description: 'The registered original.' })
   file!: Ref | RefDto | null;

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { JobsModule } from '../jobs/jobs.module.js';
+import { NetworkModule } from '../network/network.module.js';
+import { AutographsController } from './autographs.controller.js';
+import { AutographsService } from './autographs.service.js';
+import { PlaybackController } from './playback.controller.js';
+import { PlaybackService } from './playback.service.js';
+import { AccessEvent, AccessEventSchema } from './schemas/access-event.schema.js';
+import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: Autograph.name, schema: AutographSchema },
+      { name: AccessEvent.name, schema: AccessEventSchema },
+    ]),
+    JobsModule,
+    NetworkModule,
+  ],
+  controllers: [AutographsController, PlaybackController],
+  providers: [AutographsService, PlaybackService],
+  exports: [AutographsService],
+})
+export class AutographsModule {}

@@ -1,0 +1,174 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model, Types } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { ApiError } from '../common/api-error.js';
+import type { Paging } from '../common/dto/query.dto.js';
+import { findPage, type Page, type Stored } from '../common/paging.js';
+import { ownedBy, type Principal } from '../common/principal.js';
+import { RefExpander } from '../common/ref-expander.service.js';
+import { Link, Ref } from '../common/refs.js';
+import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
+import { JobsService } from '../jobs/jobs.service.js';
+import type { Job } from '../jobs/schemas/job.schema.js';
+import { accessStats } from './access-stats.js';
+import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
+import { AccessEvent } from './schemas/access-event.schema.js';
+import { Autograph } from './schemas/autograph.schema.js';
+
+export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]): AutographDto {
+  const play = `/v1/play/${autograph.playback_token}`;
+  return {
+    id: autograph._id.toString(),
+    tag: autograph.tag,
+    job: new Ref('job', autograph.job.toString()),
+    playback: {
+      hls_url: new Link(`${play}/master.m3u8`),
+      download_url: new Link(`${play}/download.mp4`),
+    },
+    access_stats: stats,
+    revoked_at: autograph.revoked_at?.getTime() ?? null,
+    user: new Ref('user', autograph.user.toString()),
+    application: Ref.of('application', autograph.application),
+    created_at: autograph.created_at.getTime(),
+    updated_at: autograph.updated_at.getTime(),
+  };
+}
+
+function segmentCountOf(job: Pick<Job, 'result'>): number {
+  return job.result?.renditions[0]?.segments.length ?? 0;
+}
+
+@Injectable()
+export class AutographsService implements OnModuleInit {
+  constructor(
+    @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
+    @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
+    private readonly jobs: JobsService,
+    private readonly expander: RefExpander,
+  ) {}
+
+  onModuleInit(): void {
+    this.expander.register('autograph', async (ids) => {
+      const found = await this.autographs
+        .find({ _id: { $in: ids } })
+        .lean<Stored<Autograph>[]>()
+        .exec();
+      return new Map(
+        found.map((autograph) => [autograph._id.toString(), toAutographDto(autograph, [])]),
+      );
+    });
+  }
+
+  /** Creates one autograph or a batch (all or nothing: a taken tag refuses the whole batch). */
+  async create(
+    principal: Principal,
+    jobId: string,
+    requested: NewAutograph[],
+  ): Promise<AutographDto[]> {
+    const job = await this.jobs.findOwned(principal, jobId);
+    const tags = requested.map((item) => item.tag ?? `autograph_${randomBytes(6).toString('hex')}`);
+    const repeated = tags.find((tag, index) => tags.indexOf(tag) !== index);
+    if (repeated !== undefined) {
+      throw ApiError.badRequest(
+        'DUPLICATE_TAG',
+        `The tag '${repeated}' appears more than once in the request.`,
+      );
+    }
+    await this.refuseTakenTags(job._id, tags);
+    const batch = tags.map((tag) => ({
+      job: job._id,
+      user: job.user,
+      application: principal.applicationId,
+      tag,
+      playback_token: randomBytes(32).toString('base64url'),
+    }));
+    let created: Stored<Autograph>[];
+    try {
+      created = (await this.autographs.insertMany(batch)).map((doc) =>
+        doc.toObject<Stored<Autograph>>(),
+      );
+    } catch (error) {
+      // A concurrent request took one of the tags: undo what this one inserted.
+      await this.autographs.deleteMany({
+        playback_token: { $in: batch.map((b) => b.playback_token) },
+      });
+      if ((error as { code?: number }).code === 11000) await this.refuseTakenTags(job._id, tags);
+      throw error;
+    }
+    return created.map((autograph) => toAutographDto(autograph, []));
+  }
+
+  async listForJob(
+    principal: Principal,
+    jobId: string,
+    paging: Paging,
+  ): Promise<Page<AutographDto>> {
+    const job = await this.jobs.findOwned(principal, jobId);
+    const page = await findPage(this.autographs, { job: job._id }, paging);
+    const stats = await this.statsOf(
+      page.items.map((a) => a._id),
+      segmentCountOf(job),
+    );
+    return {
+      ...page,
+      items: page.items.map((a) => toAutographDto(a, stats.get(a._id.toString()) ?? [])),
+    };
+  }
+
+  async get(principal: Principal, id: string): Promise<AutographDto> {
+    const autograph = await this.findOwned(principal, id);
+    const job = await this.jobs.findOwned(principal, autograph.job.toString());
+    const stats = await this.statsOf([autograph._id], segmentCountOf(job));
+    return toAutographDto(autograph, stats.get(id) ?? []);
+  }
+
+  /** Revokes the playback URLs; the autograph stays, so backtraces can still name it. */
+  async revoke(principal: Principal, id: string): Promise<void> {
+    const autograph = await this.findOwned(principal, id);
+    if (!autograph.revoked_at) {
+      await this.autographs
+        .updateOne({ _id: autograph._id }, { $set: { revoked_at: new Date() } })
+        .exec();
+    }
+  }
+
+  /** Access stats per autograph id, aggregated from the append-only access events. */
+  async statsOf(ids: Types.ObjectId[], segmentCount: number): Promise<Map<string, AccessStat[]>> {
+    const events = await this.events
+      .find({ autograph: { $in: ids } }, { _id: 0 })
+      .lean<AccessEvent[]>()
+      .exec();
+    const byAutograph = new Map<string, AccessEvent[]>();
+    for (const event of events) {
+      const key = event.autograph.toString();
+      const list = byAutograph.get(key);
+      if (list) list.push(event);
+      else byAutograph.set(key, [event]);
+    }
+    return new Map([...byAutograph].map(([key, list]) => [key, accessStats(list, segmentCount)]));
+  }
+
+  private async findOwned(principal: Principal, id: string): Promise<Stored<Autograph>> {
+    const autograph = await this.autographs
+      .findOne({ _id: id, ...ownedBy(principal) })
+      .lean<Stored<Autograph>>()
+      .exec();
+    if (!autograph) throw ApiError.notFound('autograph', id);
+    return autograph;
+  }
+
+  private async refuseTakenTags(jobId: Types.ObjectId, tags: string[]): Promise<void> {
+    const taken = await this.autographs
+      .find({ job: jobId, tag: { $in: tags } }, { tag: 1 })
+      .limit(5)
+      .lean<{ tag: string }[]>()
+      .exec();
+    if (taken.length > 0) {
+      throw ApiError.conflict(
+        'TAG_TAKEN',
+        `This job already has autographs tagged ${taken.map((t) => `'${t.tag}'`).join(', ')}; tags are unique per job.`,
+      );
+    }
+  }
+}

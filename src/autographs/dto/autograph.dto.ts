@@ -1,0 +1,82 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsOptional,
+  IsString,
+  Matches,
+  ValidateNested,
+} from 'class-validator';
+import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
+import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
+import type { Link, Ref } from '../../common/refs.js';
+import { AccessStatDto } from '../../backtraces/dto/backtrace.dto.js';
+
+export const MAX_BATCH = 10_000;
+
+export class NewAutograph {
+  @ApiPropertyOptional({
+    example: 'test_tag',
+    description:
+      'Your label for the viewer: unique per job, 1–256 printable characters. Generated when omitted.',
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[^\p{C}]{1,256}$/u, { message: '$property must be 1 to 256 printable characters' })
+  tag?: string;
+}
+
+/** Either one autograph or a batch of up to 10,000. */
+export class CreateAutographsBody {
+  @ApiPropertyOptional({ type: NewAutograph })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => NewAutograph)
+  autograph?: NewAutograph;
+
+  @ApiPropertyOptional({ type: [NewAutograph], maxItems: MAX_BATCH })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_BATCH)
+  @ValidateNested({ each: true })
+  @Type(() => NewAutograph)
+  autographs?: NewAutograph[];
+}
+
+export class PlaybackDto {
+  @ApiProperty({ description: 'HLS master playlist of this viewer (no bearer token needed).' })
+  hls_url!: string | Link;
+  @ApiProperty({ description: 'The personal copy as one MP4; `?rendition=720p` picks one.' })
+  download_url!: string | Link;
+}
+
+export class AutographDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ example: 'test_tag' }) tag!: string;
+  @ApiProperty({ type: RefDto }) job!: Ref | RefDto;
+  @ApiProperty({ type: PlaybackDto }) playback!: PlaybackDto;
+  @ApiProperty({ type: [AccessStatDto] }) access_stats!: AccessStatDto[];
+  @ApiPropertyOptional({ type: Number, nullable: true }) revoked_at!: number | null;
+  @ApiProperty({ type: RefDto }) user!: Ref | RefDto;
+  @ApiPropertyOptional({ type: RefDto, nullable: true }) application!: Ref | RefDto | null;
+  @ApiProperty() created_at!: number;
+  @ApiProperty() updated_at!: number;
+}
+
+export class AutographEnvelope {
+  @ApiProperty({ type: AutographDto }) autograph!: AutographDto;
+}
+
+export class AutographListEnvelope extends ListMetaDto {
+  @ApiProperty({ type: [AutographDto] }) autographs!: AutographDto[];
+}
+
+export class AutographBatchEnvelope {
+  @ApiProperty({ type: [AutographDto] }) autographs!: AutographDto[];
+  @ApiProperty() total!: number;
+}
+
+export class AutographListQuery extends ListQuery([...COMMON_SORT_KEYS, 'tag']) {}

@@ -1,0 +1,110 @@
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { Public } from '../auth/auth.decorators.js';
+import { RawResponse } from '../common/render.interceptor.js';
+import { remuxToMp4 } from '../watermark/media.js';
+import { PlaybackService, type Viewer } from './playback.service.js';
+
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+
+function viewerOf(request: Request): Viewer {
+  return {
+    // Express applies TRUST_PROXY to req.ip; IPv4 clients of a dual-stack socket arrive mapped.
+    ip: (request.ip ?? request.socket.remoteAddress ?? 'N/A').replace(/^::ffff:(?=\d+\.)/, ''),
+    userAgent: request.get('user-agent') ?? 'N/A',
+    acceptLanguage: request.get('accept-language') ?? 'N/A',
+  };
+}
+
+/**
+ * What viewers fetch, through unguessable per-autograph URLs (players cannot send bearer
+ * tokens). Every segment is served as the A or B variant that the autograph's codeword picks.
+ */
+@ApiTags('playback')
+@Public()
+@Controller('v1/play/:token')
+export class PlaybackController {
+  constructor(private readonly playback: PlaybackService) {}
+
+  @Get('master.m3u8')
+  @RawResponse()
+  @ApiOperation({ summary: "HLS master playlist of a viewer's personal copy" })
+  @ApiProduces(PLAYLIST_TYPE)
+  @ApiOkResponse({ description: 'RFC 8216 master playlist' })
+  async master(@Param('token') token: string, @Res() response: Response): Promise<void> {
+    const session = await this.playback.session(token);
+    response.type(PLAYLIST_TYPE).set(noStore()).send(this.playback.masterPlaylist(session));
+  }
+
+  @Get('download.mp4')
+  @RawResponse()
+  @ApiOperation({ summary: 'The personal copy as one MP4 (segments remuxed, never re-encoded)' })
+  @ApiQuery({ name: 'rendition', required: false, example: '720p' })
+  @ApiProduces('video/mp4')
+  @ApiOkResponse({ description: 'MP4 stream' })
+  async download(
+    @Param('token') token: string,
+    @Query('rendition') rendition: string | undefined,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = await this.playback.session(token);
+    const { paths, height } = this.playback.downloadFiles(session, rendition);
+    await this.playback.recordAccess(
+      session,
+      viewerOf(request),
+      paths.map((_, i) => i),
+      height,
+      true,
+    );
+    const remux = remuxToMp4(paths);
+    response.type('video/mp4').set({
+      ...noStore(),
+      'Content-Disposition': `attachment; filename="${session.autograph._id.toString()}-${height}p.mp4"`,
+    });
+    request.on('close', () => remux.cancel());
+    await pipeline(remux.stream, response);
+  }
+
+  @Get(':rendition/index.m3u8')
+  @RawResponse()
+  @ApiOperation({ summary: 'HLS media playlist of one rendition' })
+  @ApiProduces(PLAYLIST_TYPE)
+  @ApiOkResponse({ description: 'RFC 8216 media playlist' })
+  async media(
+    @Param('token') token: string,
+    @Param('rendition') rendition: string,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = await this.playback.session(token);
+    response
+      .type(PLAYLIST_TYPE)
+      .set(noStore())
+      .send(this.playback.mediaPlaylist(session, rendition));
+  }
+
+  @Get(':rendition/:segment')
+  @RawResponse()
+  @ApiOperation({ summary: "One segment, in this viewer's variant" })
+  @ApiProduces('video/mp2t')
+  @ApiOkResponse({ description: 'MPEG-TS segment' })
+  async segment(
+    @Param('token') token: string,
+    @Param('rendition') rendition: string,
+    @Param('segment') segment: string,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = await this.playback.session(token);
+    const file = this.playback.segmentFile(session, rendition, segment);
+    await this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
+    response.set(noStore()).sendFile(file.path, { headers: { 'Content-Type': 'video/mp2t' } });
+  }
+}
+
+/** Personal media: never cached by shared caches; players on other origins may read it. */
+function noStore(): Record<string, string> {
+  return { 'Cache-Control': 'private, no-store', 'Access-Control-Allow-Origin': '*' };
+}

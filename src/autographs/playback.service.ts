@@ -1,0 +1,172 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { join } from 'node:path';
+import { ApiError } from '../common/api-error.js';
+import type { Stored } from '../common/paging.js';
+import { Job, type StoredRendition } from '../jobs/schemas/job.schema.js';
+import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
+import { IpIntelligence } from '../network/ip-intelligence.js';
+import { codewordBit, variantForBit } from '../watermark/codes.js';
+import { AccessEvent } from './schemas/access-event.schema.js';
+import { Autograph } from './schemas/autograph.schema.js';
+
+/** One viewer's playback: their autograph, the job's outputs and the codeword choosing variants. */
+export interface PlaybackSession {
+  autograph: Stored<Autograph>;
+  job: Stored<Job> & { result: NonNullable<Job['result']> };
+  codeword: Uint32Array;
+}
+
+/** Who fetched media, as the access stats record it. */
+export interface Viewer {
+  ip: string;
+  userAgent: string;
+  acceptLanguage: string;
+}
+
+const SEGMENT_NAME = /^segment_(\d{1,6})\.ts$/;
+
+@Injectable()
+export class PlaybackService {
+  constructor(
+    @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
+    @InjectModel(Job.name) private readonly jobs: Model<Job>,
+    @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
+    private readonly keys: WatermarkKeysService,
+    private readonly ipIntelligence: IpIntelligence,
+  ) {}
+
+  /** Unknown or revoked token → 404; a job not ready → 409. */
+  async session(token: string): Promise<PlaybackSession> {
+    const autograph = await this.autographs
+      .findOne({ playback_token: token, revoked_at: null })
+      .lean<Stored<Autograph>>()
+      .exec();
+    if (!autograph) {
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'PLAYBACK_NOT_FOUND',
+        'This playback link is unknown or has been revoked.',
+      );
+    }
+    const job = await this.jobs.findById(autograph.job).lean<Stored<Job>>().exec();
+    if (!job?.result || job.status !== 'SUCCESS') {
+      throw ApiError.conflict(
+        'JOB_NOT_READY',
+        `The video is not ready yet (job status ${job?.status ?? 'unknown'}, ${job?.percentage_completed ?? 0}% done); try again later.`,
+      );
+    }
+    const segmentCount = job.result.renditions[0].segments.length;
+    const codeword = this.keys.codeword(job._id.toString(), autograph._id.toString(), segmentCount);
+    return { autograph, job: { ...job, result: job.result }, codeword };
+  }
+
+  /** RFC 8216 master playlist: one variant stream per rendition. */
+  masterPlaylist({ job }: PlaybackSession): string {
+    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
+    for (const rendition of job.result.renditions) {
+      lines.push(
+        `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},RESOLUTION=${rendition.width}x${rendition.height}`,
+        `${rendition.height}p/index.m3u8`,
+      );
+    }
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** RFC 8216 VOD media playlist of one rendition. */
+  mediaPlaylist(session: PlaybackSession, renditionName: string): string {
+    const rendition = this.rendition(session, renditionName);
+    const target = Math.ceil(Math.max(...rendition.segments.map((s) => s.duration)));
+    const lines = [
+      '#EXTM3U',
+      '#EXT-X-VERSION:3',
+      `#EXT-X-TARGETDURATION:${target}`,
+      '#EXT-X-MEDIA-SEQUENCE:0',
+      '#EXT-X-PLAYLIST-TYPE:VOD',
+      '#EXT-X-INDEPENDENT-SEGMENTS',
+    ];
+    rendition.segments.forEach((segment, index) => {
+      lines.push(
+        `#EXTINF:${segment.duration.toFixed(3)},`,
+        `segment_${String(index).padStart(5, '0')}.ts`,
+      );
+    });
+    lines.push('#EXT-X-ENDLIST');
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** The file of segment `name` in the variant this viewer's codeword selects. */
+  segmentFile(
+    session: PlaybackSession,
+    renditionName: string,
+    name: string,
+  ): { path: string; index: number; height: number } {
+    const rendition = this.rendition(session, renditionName);
+    const match = SEGMENT_NAME.exec(name);
+    const index = match ? Number(match[1]) : -1;
+    if (index < 0 || index >= rendition.segments.length) {
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'SEGMENT_NOT_FOUND',
+        `There is no segment '${name}' in ${renditionName}.`,
+      );
+    }
+    return { path: this.variantPath(session, rendition, index), index, height: rendition.height };
+  }
+
+  /** Every segment of one rendition, each in this viewer's variant, in order. */
+  downloadFiles(
+    session: PlaybackSession,
+    renditionName?: string,
+  ): { paths: string[]; height: number } {
+    const rendition = renditionName
+      ? this.rendition(session, renditionName)
+      : session.job.result.renditions[0];
+    return {
+      paths: rendition.segments.map((_, index) => this.variantPath(session, rendition, index)),
+      height: rendition.height,
+    };
+  }
+
+  async recordAccess(
+    session: PlaybackSession,
+    viewer: Viewer,
+    segments: number[],
+    height: number,
+    download: boolean,
+  ): Promise<void> {
+    const { ip_country, ip_type } = this.ipIntelligence.lookup(viewer.ip);
+    await this.events.create({
+      autograph: session.autograph._id,
+      ip_address: viewer.ip,
+      ip_country,
+      ip_type,
+      user_agent: viewer.userAgent,
+      accept_language: viewer.acceptLanguage,
+      segments,
+      height,
+      download,
+      at: new Date(),
+    });
+  }
+
+  private rendition(session: PlaybackSession, name: string): StoredRendition {
+    const rendition = session.job.result.renditions.find((r) => `${r.height}p` === name);
+    if (!rendition) {
+      const known = session.job.result.renditions.map((r) => `${r.height}p`).join(', ');
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'RENDITION_NOT_FOUND',
+        `There is no rendition '${name.slice(0, 20)}'; this video has ${known}.`,
+      );
+    }
+    return rendition;
+  }
+
+  private variantPath(session: PlaybackSession, rendition: StoredRendition, index: number): string {
+    const segment = rendition.segments[index];
+    const variant = variantForBit(codewordBit(session.codeword, index));
+    return join(session.job.result.output_dir, variant === 'a' ? segment.a : segment.b);
+  }
+}

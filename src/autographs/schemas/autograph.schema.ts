@@ -1,0 +1,30 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Types } from 'mongoose';
+import { schemaOptions } from '../../common/schema-options.js';
+
+/** One viewer's identity within a job: its codeword is derived from the server secret and the id. */
+@Schema(schemaOptions('autographs'))
+export class Autograph {
+  @Prop({ type: Types.ObjectId, required: true })
+  job!: Types.ObjectId;
+
+  @Prop({ type: Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  @Prop({ type: Types.ObjectId, default: null })
+  application!: Types.ObjectId | null;
+
+  /** The owner's label, unique within the job. */
+  @Prop({ required: true })
+  tag!: string;
+
+  /** The capability in the viewer's playback URLs (players cannot send bearer tokens). */
+  @Prop({ required: true, unique: true })
+  playback_token!: string;
+
+  @Prop({ type: Date, default: null })
+  revoked_at!: Date | null;
+}
+
+export const AutographSchema = SchemaFactory.createForClass(Autograph);
+AutographSchema.index({ job: 1, tag: 1 }, { unique: true });

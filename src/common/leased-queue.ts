@@ -1,0 +1,100 @@
+import type { Model, Types, UpdateQuery } from 'mongoose';
+import type { Stored } from './paging.js';
+import type { WorkState } from './work-state.js';
+
+export interface LeaseOptions {
+  /** Identifies this worker process (host, pid, random). */
+  owner: string;
+  /** How long a claim lasts without a heartbeat. */
+  leaseMs: number;
+  /** Claims after which work is failed instead of retried (a poison input). */
+  maxAttempts: number;
+}
+
+/**
+ * Queued work in a MongoDB collection, claimed by many workers safely: a claim is one atomic
+ * update that sets an owner and a lease; heartbeats extend the lease; a worker that dies lets
+ * its lease expire and the work is claimed again. Every write after the claim is conditional
+ * on still owning it, so work re-claimed by another worker is never finished twice.
+ */
+export class LeasedQueue<T extends WorkState> {
+  constructor(
+    private readonly model: Model<T>,
+    private readonly options: LeaseOptions,
+  ) {}
+
+  /** The oldest claimable item, now PROCESSING and owned by us; or null. */
+  async claim(): Promise<Stored<T> | null> {
+    const now = new Date();
+    const claimed = await this.model
+      .findOneAndUpdate(
+        {
+          $or: [{ status: 'QUEUED' }, { status: 'PROCESSING', lease_until: { $lt: now } }],
+        },
+        {
+          $set: {
+            status: 'PROCESSING',
+            lease_owner: this.options.owner,
+            lease_until: new Date(now.getTime() + this.options.leaseMs),
+          },
+          $inc: { attempts: 1, version: 1 },
+        },
+        { sort: { created_at: 1 }, returnDocument: 'after' },
+      )
+      .lean<Stored<T>>()
+      .exec();
+    if (claimed && claimed.attempts > this.options.maxAttempts) {
+      await this.fail(
+        claimed._id,
+        'TOO_MANY_ATTEMPTS',
+        `Processing was interrupted ${claimed.attempts - 1} times (worker crash or restart); giving up.`,
+      );
+      return null;
+    }
+    return claimed;
+  }
+
+  /** Extends the lease (and records progress); false when the work is no longer ours. */
+  async heartbeat(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {
+    return this.updateOwned(id, {
+      $set: { ...set, lease_until: new Date(Date.now() + this.options.leaseMs) },
+    });
+  }
+
+  async succeed(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {
+    return this.updateOwned(id, {
+      $set: { ...set, ...this.finished('SUCCESS'), percentage_completed: 100 },
+    });
+  }
+
+  async fail(id: Types.ObjectId, code: string, message: string): Promise<boolean> {
+    return this.updateOwned(id, {
+      $set: { ...this.finished('FAILED'), error_code: code, error_msg: message },
+    });
+  }
+
+  /** Hands unfinished work back (graceful shutdown): it is claimed again at once. */
+  async release(id: Types.ObjectId): Promise<boolean> {
+    return this.updateOwned(id, {
+      $set: { status: 'QUEUED', lease_owner: null, lease_until: null },
+      $inc: { attempts: -1 },
+    });
+  }
+
+  private finished(status: 'SUCCESS' | 'FAILED'): Partial<WorkState> {
+    return { status, finished_at: new Date(), lease_owner: null, lease_until: null };
+  }
+
+  private async updateOwned(id: Types.ObjectId, update: UpdateQuery<WorkState>): Promise<boolean> {
+    const result = await this.model
+      .updateOne(
+        { _id: id, status: 'PROCESSING', lease_owner: this.options.owner },
+        {
+          ...update,
+          $inc: { ...(update.$inc ?? {}), version: 1 },
+        },
+      )
+      .exec();
+    return result.modifiedCount === 1;
+  }
+}

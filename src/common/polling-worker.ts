@@ -1,0 +1,74 @@
+import { Logger } from '@nestjs/common';
+
+export interface PollingWorkerOptions<Item> {
+  name: string;
+  concurrency: number;
+  intervalMs: number;
+  /** Takes the next item, or null when there is none. */
+  claim: () => Promise<Item | null>;
+  /** Does the work; `signal` aborts on shutdown. */
+  process: (item: Item, signal: AbortSignal) => Promise<void>;
+  /** Gives an unfinished item back after an abort. */
+  release: (item: Item) => Promise<void>;
+}
+
+/**
+ * Polls for work on an interval and runs up to `concurrency` items at once. `stop()` aborts
+ * running items and hands them back, for a graceful shutdown.
+ */
+export class PollingWorker<Item> {
+  private readonly logger: Logger;
+  private readonly running = new Set<Promise<void>>();
+  private readonly abort = new AbortController();
+  private timer?: NodeJS.Timeout;
+  private polling = false;
+
+  constructor(private readonly options: PollingWorkerOptions<Item>) {
+    this.logger = new Logger(options.name);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.poll(), this.options.intervalMs);
+    void this.poll();
+  }
+
+  /** Claims as many items as there are free slots. */
+  async poll(): Promise<void> {
+    if (this.polling || this.abort.signal.aborted) return;
+    this.polling = true;
+    try {
+      while (this.running.size < this.options.concurrency && !this.abort.signal.aborted) {
+        const item = await this.options.claim();
+        if (!item) break;
+        const task = this.run(item).finally(() => this.running.delete(task));
+        this.running.add(task);
+      }
+    } catch (error) {
+      this.logger.error(`claiming failed: ${(error as Error).message}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Resolves when every running item has finished (tests and benches use it). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.abort.abort();
+    await this.idle();
+  }
+
+  private async run(item: Item): Promise<void> {
+    try {
+      await this.options.process(item, this.abort.signal);
+    } catch (error) {
+      this.logger.error(`processing failed: ${(error as Error).stack ?? String(error)}`);
+    }
+    if (this.abort.signal.aborted) {
+      await this.options.release(item).catch(() => undefined);
+    }
+  }
+}

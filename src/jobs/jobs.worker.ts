@@ -1,0 +1,201 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { Environment } from '../config/environment.js';
+import { LeasedQueue } from '../common/leased-queue.js';
+import type { Stored } from '../common/paging.js';
+import { PollingWorker } from '../common/polling-worker.js';
+import type { Principal } from '../common/principal.js';
+import { FilesService } from '../files/files.service.js';
+import { PipelinesService } from '../pipelines/pipelines.service.js';
+import { StorageService } from '../pipelines/storage.service.js';
+import { directoryOfUri } from '../pipelines/storage-paths.js';
+import { embedVariants, type EmbedResult } from '../watermark/embedder.js';
+import { MediaError } from '../watermark/media.js';
+import { Job, type JobResult } from './schemas/job.schema.js';
+import { WatermarkKeysService } from './watermark-keys.service.js';
+
+/** Progress is written at most this often (each write also renews the lease). */
+const PROGRESS_INTERVAL_MS = 1000;
+
+const MEDIA_ERRORS: Record<MediaError['code'], [code: string, message: string]> = {
+  not_found: ['INPUT_NOT_FOUND', 'The input file is missing from the pipeline input directory.'],
+  not_a_video: ['INPUT_NOT_VIDEO', 'The input is not a readable video.'],
+  decode_failed: [
+    'INPUT_CORRUPT',
+    'The input could not be decoded to the end (corrupt or truncated file).',
+  ],
+  encode_failed: ['ENCODE_FAILED', 'Encoding the watermarked variants failed.'],
+  remux_failed: ['ENCODE_FAILED', 'Packaging the watermarked variants failed.'],
+};
+
+/**
+ * The scheduled, in-process embedding worker: claims QUEUED jobs (see LeasedQueue), produces
+ * the A/B variant segments of every rendition and the detection reference into the pipeline's
+ * output directory, registers them as files, and finishes the job SUCCESS or FAILED. A failed
+ * run leaves nothing registered and nothing half-written behind.
+ */
+@Injectable()
+export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(JobsWorker.name);
+  private readonly queue: LeasedQueue<Job>;
+  private worker?: PollingWorker<Stored<Job>>;
+
+  constructor(
+    @InjectModel(Job.name) jobs: Model<Job>,
+    private readonly environment: Environment,
+    private readonly pipelines: PipelinesService,
+    private readonly storage: StorageService,
+    private readonly files: FilesService,
+    private readonly keys: WatermarkKeysService,
+  ) {
+    this.queue = new LeasedQueue(jobs, {
+      owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+      leaseMs: environment.WORKER_LEASE_SECONDS * 1000,
+      maxAttempts: 3,
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.environment.WORKERS_ENABLED) return;
+    this.worker = new PollingWorker({
+      name: 'JobsWorker',
+      concurrency: this.environment.JOB_CONCURRENCY,
+      intervalMs: this.environment.WORKER_POLL_INTERVAL_MS,
+      claim: () => this.queue.claim(),
+      process: (job, signal) => this.process(job, signal),
+      release: async (job) => {
+        await this.cleanUp(job);
+        await this.queue.release(job._id);
+      },
+    });
+    this.worker.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.stop();
+  }
+
+  /** Polls now instead of at the next tick (tests and benches). */
+  async poll(): Promise<void> {
+    await this.worker?.poll();
+    await this.worker?.idle();
+  }
+
+  private async process(job: Stored<Job>, signal: AbortSignal): Promise<void> {
+    const owner: Principal = { userId: job.user, role: 'user', applicationId: job.application };
+    try {
+      const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
+      const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
+      const outputDir = this.outputDirOf(pipeline.output.uri, job);
+      await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
+      let lastWrite = 0;
+      const embedded = await embedVariants({
+        input,
+        outputDir,
+        key: this.keys.jobKey(job._id.toString()),
+        segmentDuration: job.segment_duration,
+        renditions: job.output_heights.map((height) => ({ height })),
+        signal,
+        onProgress: ({ fraction }) => {
+          if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
+          lastWrite = Date.now();
+          // The last percent is the registration of the outputs.
+          void this.queue.heartbeat(job._id, { percentage_completed: Math.floor(fraction * 99) });
+        },
+      });
+      if (signal.aborted) return;
+      const result = await this.register(job, owner, outputDir, embedded);
+      if (!(await this.queue.succeed(job._id, { result }))) {
+        this.logger.warn(
+          `job ${job._id.toString()} was taken over by another worker; discarding this run`,
+        );
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      await this.cleanUp(job);
+      const [code, message] = this.describe(error);
+      await this.queue.fail(job._id, code, message);
+    }
+  }
+
+  /** Registers every output file and summarises the run for playback and extraction. */
+  private async register(
+    job: Stored<Job>,
+    owner: Principal,
+    outputDir: string,
+    embedded: EmbedResult,
+  ): Promise<JobResult> {
+    const paths = embedded.renditions.flatMap((rendition) => [
+      rendition.playlistA,
+      rendition.playlistB,
+      ...rendition.segments.flatMap((segment) => [segment.a, segment.b]),
+    ]);
+    paths.push(embedded.referencePath);
+    const sizes = new Map<string, number>();
+    (await this.files.registerOutputs(owner, job._id, paths)).forEach((size, index) =>
+      sizes.set(paths[index], size),
+    );
+    const renditions = [...embedded.renditions]
+      .sort((a, b) => b.height - a.height)
+      .map((rendition) => ({
+        height: rendition.height,
+        width: rendition.width,
+        bandwidth: Math.ceil(
+          Math.max(
+            ...rendition.segments.map(
+              (s) => (8 * Math.max(sizes.get(s.a) ?? 0, sizes.get(s.b) ?? 0)) / s.duration_s,
+            ),
+          ),
+        ),
+        segments: rendition.segments.map((segment) => ({
+          duration: segment.duration_s,
+          a: relative(outputDir, segment.a),
+          b: relative(outputDir, segment.b),
+        })),
+      }));
+    return {
+      output_dir: outputDir,
+      frame_rate: embedded.frameRate,
+      duration: embedded.source.duration_s,
+      renditions,
+      reference: relative(outputDir, embedded.referencePath),
+    };
+  }
+
+  private outputDirOf(outputUri: string, job: Stored<Job>): string {
+    return join(directoryOfUri(outputUri, 'pipeline output'), 'jobs', job._id.toString());
+  }
+
+  /** Removes what a failed or interrupted run wrote and registered. */
+  private async cleanUp(job: Stored<Job>): Promise<void> {
+    await this.files.removeOutputsOf(job._id);
+    const owner: Principal = { userId: job.user, role: 'user', applicationId: job.application };
+    const pipeline = await this.pipelines
+      .findOwned(owner, job.pipeline.toString())
+      .catch(() => null);
+    if (pipeline)
+      await rm(this.outputDirOf(pipeline.output.uri, job), { recursive: true, force: true });
+  }
+
+  private describe(error: unknown): [code: string, message: string] {
+    if (error instanceof MediaError) {
+      const [code, message] = MEDIA_ERRORS[error.code];
+      return [code, `${message} (${error.message.split('\n')[0].slice(0, 300)})`];
+    }
+    const api = error as { code?: unknown; message?: string };
+    if (typeof api.code === 'string' && /^[A-Z_]+$/.test(api.code))
+      return [api.code, api.message ?? api.code];
+    this.logger.error(`job failed: ${(error as Error).stack ?? String(error)}`);
+    return ['INTERNAL_ERROR', 'Embedding failed on an internal error; it has been logged.'];
+  }
+}

@@ -1,0 +1,108 @@
+import { DEFAULT_STRENGTH, embedFrame, embedVariantPair } from './embed.js';
+import { perceptualMask } from './mask.js';
+import { watermarkPattern } from './pattern.js';
+import { seededPrng } from './prng.js';
+
+const WIDTH = 320;
+const HEIGHT = 180;
+const LUMA = WIDTH * HEIGHT;
+
+function yuvFrame(fillLuma: (i: number) => number): Uint8Array {
+  const frame = new Uint8Array((LUMA * 3) / 2);
+  for (let i = 0; i < LUMA; i++) frame[i] = fillLuma(i);
+  for (let i = LUMA; i < frame.length; i++) frame[i] = 90 + (i % 7);
+  return frame;
+}
+
+function psnr(a: Uint8Array, b: Uint8Array, length: number): number {
+  let squares = 0;
+  for (let i = 0; i < length; i++) squares += (a[i] - b[i]) ** 2;
+  return 10 * Math.log10((255 * 255) / (squares / length));
+}
+
+const prng = seededPrng('embed-test', 'frames');
+const textured = yuvFrame(() =>
+  Math.max(0, Math.min(255, Math.round(128 + 40 * prng.nextGaussian()))),
+);
+const flat = yuvFrame(() => 128);
+const pattern = watermarkPattern('embed-key', 0, WIDTH, HEIGHT);
+
+describe('embedVariantPair', () => {
+  it.each([
+    ['textured', textured],
+    ['flat', flat],
+  ])('keeps PSNR >= 45 dB for both variants on a %s frame', (_name, frame) => {
+    const a = new Uint8Array(frame.length);
+    const b = new Uint8Array(frame.length);
+    embedVariantPair(frame, WIDTH, HEIGHT, pattern, DEFAULT_STRENGTH, a, b);
+    const psnrA = psnr(a, frame, LUMA);
+    const psnrB = psnr(b, frame, LUMA);
+    expect(psnrA).toBeGreaterThan(45);
+    expect(psnrB).toBeGreaterThan(45);
+    expect(psnrA).toBeLessThan(60); // the mark is there
+  });
+
+  it('leaves a mark on flat areas that correlates strongly with the pattern', () => {
+    const a = new Uint8Array(flat.length);
+    const b = new Uint8Array(flat.length);
+    embedVariantPair(flat, WIDTH, HEIGHT, pattern, DEFAULT_STRENGTH, a, b);
+    let dot = 0;
+    let differenceSquares = 0;
+    for (let i = 0; i < LUMA; i++) {
+      const difference = a[i] - b[i];
+      dot += difference * pattern[i];
+      differenceSquares += difference * difference;
+    }
+    // pattern has unit RMS, so this is the normalised correlation of A - B with it.
+    expect(dot / Math.sqrt(differenceSquares * LUMA)).toBeGreaterThan(0.8);
+    expect(dot / LUMA).toBeGreaterThan(DEFAULT_STRENGTH);
+  });
+
+  it('copies chroma untouched and matches embedFrame for each symbol', () => {
+    const a = new Uint8Array(textured.length);
+    const b = new Uint8Array(textured.length);
+    embedVariantPair(textured, WIDTH, HEIGHT, pattern, 1, a, b);
+    expect(a.subarray(LUMA)).toEqual(textured.subarray(LUMA));
+    expect(b.subarray(LUMA)).toEqual(textured.subarray(LUMA));
+
+    const mask = perceptualMask(textured, WIDTH, HEIGHT);
+    const single = new Uint8Array(textured.length);
+    expect(embedFrame(textured, WIDTH, HEIGHT, pattern, 1, 1, single, mask)).toEqual(a);
+    expect(embedFrame(textured, WIDTH, HEIGHT, pattern, -1, 1, single)).toEqual(b);
+  });
+
+  it('rounds plainly and clamps to the byte range', () => {
+    const width = 4;
+    const height = 1;
+    const frame = new Uint8Array([0, 255, 100, 100]);
+    const ones = new Float32Array([-1, 1, 0.4, 0.6]);
+    const mask = new Float32Array(4).fill(1);
+    const out = new Uint8Array(4);
+    embedFrame(frame, width, height, ones, 1, 3, out, mask);
+    expect(Array.from(out)).toEqual([0, 255, 101, 102]);
+    embedFrame(frame, width, height, ones, -1, 3, out, mask);
+    expect(Array.from(out)).toEqual([3, 252, 99, 98]);
+  });
+
+  it('rejects mismatched buffers', () => {
+    const out = new Uint8Array(10);
+    expect(() => embedFrame(textured, WIDTH, HEIGHT, pattern, 1, 1, out)).toThrow(RangeError);
+  });
+
+  it('marks a 1280x720 frame (mask + both variants) in a few milliseconds', () => {
+    const width = 1280;
+    const height = 720;
+    const frame = new Uint8Array((width * height * 3) / 2);
+    for (let i = 0; i < frame.length; i++) frame[i] = (Math.imul(i, 2654435761) >>> 24) & 255;
+    const big = watermarkPattern('embed-key', 0, width, height);
+    const a = new Uint8Array(frame.length);
+    const b = new Uint8Array(frame.length);
+    const mask = new Float32Array(width * height);
+    for (let i = 0; i < 5; i++) embedVariantPair(frame, width, height, big, 0.8, a, b, mask);
+    const runs = 20;
+    const start = performance.now();
+    for (let i = 0; i < runs; i++) embedVariantPair(frame, width, height, big, 0.8, a, b, mask);
+    // ~10 ms on the 2-core CI machine; the bound leaves room for a loaded machine.
+    expect((performance.now() - start) / runs).toBeLessThan(60);
+  });
+});

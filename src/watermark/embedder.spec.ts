@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type EmbedProgress,
+  type EmbedResult,
+  embedVariants,
+  framesPerSegment,
+} from './embedder.js';
+import { FFMPEG_PATH, readFrames } from './media.js';
+import { watermarkPattern } from './pattern.js';
+import { DETECTION_HEIGHT, DETECTION_WIDTH, detectionView, readReference } from './reference.js';
+
+const WIDTH = 320;
+const HEIGHT = 180;
+const KEY = Buffer.from('embedder-test-job-key');
+let dir: string;
+let clip: string;
+let marked: EmbedResult;
+let unmarked: EmbedResult;
+const progress: EmbedProgress[] = [];
+
+async function decodeLuma(path: string): Promise<Uint8Array[]> {
+  const frames: Uint8Array[] = [];
+  for await (const frame of readFrames(path, { grayOnly: true })) frames.push(frame.data);
+  return frames;
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sa = 0;
+  let sb = 0;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
+    sa += a[i];
+    sb += b[i];
+    sab += a[i] * b[i];
+    saa += a[i] * a[i];
+    sbb += b[i] * b[i];
+  }
+  const covariance = sab / n - (sa / n) * (sb / n);
+  return covariance / Math.sqrt((saa / n - (sa / n) ** 2) * (sbb / n - (sb / n) ** 2));
+}
+
+function psnr(a: Uint8Array[], b: Uint8Array[]): number {
+  let squares = 0;
+  let count = 0;
+  a.forEach((frame, f) => {
+    for (let i = 0; i < frame.length; i++) squares += (frame[i] - b[f][i]) ** 2;
+    count += frame.length;
+  });
+  return 10 * Math.log10((255 * 255) / (squares / count));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'autograph-embedder-'));
+  clip = join(dir, 'clip.mp4');
+  execFileSync(FFMPEG_PATH, [
+    ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+    ...['-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=25:duration=4`],
+    ...['-c:v', 'libx264', '-crf', '10', '-pix_fmt', 'yuv420p', clip],
+  ]);
+  const common = { input: clip, key: KEY, segmentDuration: 2 };
+  marked = await embedVariants({
+    ...common,
+    outputDir: join(dir, 'marked'),
+    renditions: [{ height: HEIGHT }, { height: 90 }],
+    onProgress: (update) => progress.push(update),
+  });
+  // An unmarked encode with identical settings: the quality reference of the design.
+  unmarked = await embedVariants({
+    ...common,
+    outputDir: join(dir, 'unmarked'),
+    renditions: [{ height: HEIGHT }],
+    strength: 0,
+  });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('embedVariants', () => {
+  it('writes A and B segment sets of equal count and duration per rendition', () => {
+    expect(marked.frameRate).toBe(25);
+    expect(marked.framesPerSegment).toBe(50);
+    expect(marked.renditions.map(({ width, height }) => [width, height])).toEqual([
+      [160, 90],
+      [WIDTH, HEIGHT],
+    ]);
+    for (const rendition of marked.renditions) {
+      expect(rendition.segments.map((s) => [s.index, s.duration_s])).toEqual([
+        [0, 2],
+        [1, 2],
+      ]);
+      expect(rendition.playlistA).toBe(
+        join(dir, 'marked', `${rendition.height}p`, 'a', 'playlist.m3u8'),
+      );
+      expect(readFileSync(rendition.playlistB, 'utf8')).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
+      for (const segment of rendition.segments) {
+        expect(readFileSync(segment.a).equals(readFileSync(segment.b))).toBe(false);
+      }
+    }
+  });
+
+  it('marks segment i with +pattern(i) in A and -pattern(i) in B, surviving the encode', async () => {
+    const rendition = marked.renditions[1];
+    for (const segment of rendition.segments) {
+      const [a, b] = await Promise.all([decodeLuma(segment.a), decodeLuma(segment.b)]);
+      expect(a).toHaveLength(50);
+      expect(b).toHaveLength(50);
+      const meanDifference = new Float32Array(WIDTH * HEIGHT);
+      a.forEach((frame, f) => {
+        for (let i = 0; i < frame.length; i++) meanDifference[i] += (frame[i] - b[f][i]) / a.length;
+      });
+      const own = watermarkPattern(KEY, segment.index, WIDTH, HEIGHT);
+      const other = watermarkPattern(KEY, segment.index + 1, WIDTH, HEIGHT);
+      expect(correlation(meanDifference, own)).toBeGreaterThan(0.7);
+      expect(Math.abs(correlation(meanDifference, other))).toBeLessThan(0.4);
+    }
+  });
+
+  it('keeps PSNR >= 45 dB against an unmarked encode with identical settings', async () => {
+    const rendition = marked.renditions[1];
+    for (const [i, segment] of rendition.segments.entries()) {
+      const [a, b, plain] = await Promise.all([
+        decodeLuma(segment.a),
+        decodeLuma(segment.b),
+        decodeLuma(unmarked.renditions[0].segments[i].a),
+      ]);
+      expect(psnr(a, plain)).toBeGreaterThan(45);
+      expect(psnr(b, plain)).toBeGreaterThan(45);
+    }
+    // Strength 0 gives identical variants: the unmarked encode is deterministic.
+    const plainSegment = unmarked.renditions[0].segments[0];
+    expect(readFileSync(plainSegment.a).equals(readFileSync(plainSegment.b))).toBe(true);
+  });
+
+  it('writes a detection reference of the original from the lowest rendition', async () => {
+    const reference = await readReference(marked.referencePath);
+    expect(reference).toMatchObject({
+      frameRate: 25,
+      segmentDuration: 2,
+      framesPerSegment: 50,
+      frameCount: 100,
+      segmentCount: 2,
+      sourceWidth: 160,
+      sourceHeight: 90,
+    });
+    expect(reference.signatures).toHaveLength(100 * 16 * 9);
+    // The stored segment mean matches the unmarked encode's mean detection view.
+    const plain = await decodeLuma(unmarked.renditions[0].segments[1].a);
+    const mean = new Float32Array(DETECTION_WIDTH * DETECTION_HEIGHT);
+    for (const frame of plain) {
+      const view = detectionView(frame, WIDTH, HEIGHT);
+      for (let i = 0; i < mean.length; i++) mean[i] += view[i] / plain.length;
+    }
+    const stored = reference.segmentMeans.subarray(mean.length, 2 * mean.length);
+    expect(correlation(stored, mean)).toBeGreaterThan(0.99);
+  });
+
+  it('reports progress up to the whole job', () => {
+    expect(progress.length).toBeGreaterThanOrEqual(200);
+    expect(progress[0]).toMatchObject({ rendition: 90, framesDone: 1, framesTotal: 100 });
+    expect(progress.at(-1)).toMatchObject({ rendition: HEIGHT, framesDone: 100, fraction: 1 });
+  });
+});
+
+describe('embedVariants cancellation', () => {
+  it('stops on abort, rejecting with the reason and leaving no ffmpeg running', async () => {
+    const controller = new AbortController();
+    const outputDir = join(dir, 'aborted');
+    const run = embedVariants({
+      input: clip,
+      outputDir,
+      key: KEY,
+      renditions: [{ height: HEIGHT }],
+      signal: controller.signal,
+      onProgress: ({ framesDone }) => {
+        if (framesDone === 10) controller.abort(new Error('lease lost'));
+      },
+    });
+    await expect(run).rejects.toThrow('lease lost');
+    const running = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => line.includes(outputDir) || line.includes(clip));
+    expect(running).toEqual([]);
+  });
+});
+
+describe('framesPerSegment', () => {
+  it('rounds a segment up to whole frames', () => {
+    expect(framesPerSegment(25, 2)).toBe(50);
+    expect(framesPerSegment(30000 / 1001, 2)).toBe(60);
+    expect(framesPerSegment(24000 / 1001, 1)).toBe(24);
+    expect(framesPerSegment(30, 1)).toBe(30);
+  });
+});

@@ -1,0 +1,212 @@
+import { join, resolve } from 'node:path';
+import { DEFAULT_STRENGTH, embedVariantPair } from './embed.js';
+import {
+  type EncodedSegment,
+  FrameEncoder,
+  MediaError,
+  type MediaInfo,
+  probeMedia,
+  readFrames,
+  scaledSize,
+} from './media.js';
+import { watermarkPattern } from './pattern.js';
+import { type KeyMaterial } from './prng.js';
+import { ReferenceBuilder, writeReference } from './reference.js';
+
+export const DEFAULT_SEGMENT_DURATION = 2;
+export const REFERENCE_FILE_NAME = 'detection-reference.bin';
+
+export interface RenditionRequest {
+  height: number;
+}
+
+export interface EmbedProgress {
+  /** Height of the rendition being encoded. */
+  rendition: number;
+  framesDone: number;
+  /** Estimated from the probed duration; the last value may differ by a frame or two. */
+  framesTotal: number;
+  /** Of the whole job (all renditions), in [0, 1]. */
+  fraction: number;
+}
+
+export interface EmbedOptions {
+  input: string;
+  outputDir: string;
+  /** The job's watermark key: seeds the pattern of every segment. */
+  key: KeyMaterial;
+  /** Seconds; each segment holds ceil(segmentDuration * fps) frames. */
+  segmentDuration?: number;
+  renditions: RenditionRequest[];
+  strength?: number;
+  crf?: number;
+  preset?: string;
+  onProgress?: (progress: EmbedProgress) => void;
+  /** Stops the run (ffmpeg processes killed, outputs left incomplete); rejects with its reason. */
+  signal?: AbortSignal;
+}
+
+export interface VariantSegment {
+  index: number;
+  duration_s: number;
+  /** Absolute paths of the variant A (symbol +1) and variant B (symbol -1) segment files. */
+  a: string;
+  b: string;
+}
+
+export interface RenditionOutput {
+  height: number;
+  width: number;
+  playlistA: string;
+  playlistB: string;
+  segments: VariantSegment[];
+}
+
+export interface EmbedResult {
+  source: MediaInfo;
+  frameRate: number;
+  framesPerSegment: number;
+  renditions: RenditionOutput[];
+  referencePath: string;
+}
+
+/**
+ * Whole frames per segment: at least segmentDuration long, so each segment is exactly one GOP
+ * and segment boundaries are frame-exact (29.97 fps with 2 s gives 60 frames, 2.002 s).
+ */
+export function framesPerSegment(frameRate: number, segmentDuration: number): number {
+  return Math.max(1, Math.ceil(frameRate * segmentDuration - 1e-6));
+}
+
+/**
+ * Produces the A/B variant segments of every rendition under
+ * `outputDir/<height>p/a/` and `outputDir/<height>p/b/` (playlist.m3u8 + segment_NNNNN.ts),
+ * plus the detection reference `outputDir/detection-reference.bin`.
+ *
+ * The input is decoded once per rendition, scaled to it. Frame n belongs to segment
+ * floor(n / framesPerSegment); its luma gets + strength * mask * pattern(segment) in A and the
+ * opposite in B. The reference is computed from the unmarked frames of the lowest rendition
+ * (first in the loop): its 64x36 / 16x9 views barely depend on the rendition, and this saves
+ * a separate decode.
+ */
+export async function embedVariants(options: EmbedOptions): Promise<EmbedResult> {
+  if (options.renditions.length === 0) throw new RangeError('at least one rendition is needed');
+  const segmentDuration = options.segmentDuration ?? DEFAULT_SEGMENT_DURATION;
+  if (!(segmentDuration > 0)) throw new RangeError(`bad segment duration ${segmentDuration}`);
+  options.signal?.throwIfAborted();
+  const outputDir = resolve(options.outputDir);
+  const source = await probeMedia(options.input);
+  const frameRate = source.frame_rate;
+  const segmentFrames = framesPerSegment(frameRate, segmentDuration);
+  const framesTotal = Math.max(1, Math.round(source.duration_s * frameRate));
+  const renditions = [...options.renditions].sort((a, b) => a.height - b.height);
+
+  const outputs: RenditionOutput[] = [];
+  let referenceBuilder: ReferenceBuilder | null = null;
+  for (const [renditionIndex, rendition] of renditions.entries()) {
+    const { width, height } = scaledSize(source, { height: rendition.height });
+    const builder =
+      renditionIndex === 0
+        ? new ReferenceBuilder(width, height, frameRate, segmentDuration, segmentFrames)
+        : null;
+    referenceBuilder ??= builder;
+    outputs.push(
+      await embedRendition({
+        options,
+        outputDir,
+        width,
+        height,
+        frameRate,
+        segmentFrames,
+        reference: builder,
+        onFrame: (framesDone) =>
+          options.onProgress?.({
+            rendition: height,
+            framesDone,
+            framesTotal,
+            fraction: Math.min(1, (renditionIndex + framesDone / framesTotal) / renditions.length),
+          }),
+      }),
+    );
+  }
+
+  const referencePath = join(outputDir, REFERENCE_FILE_NAME);
+  if (referenceBuilder) await writeReference(referencePath, referenceBuilder.finish());
+  return { source, frameRate, framesPerSegment: segmentFrames, renditions: outputs, referencePath };
+}
+
+interface RenditionJob {
+  options: EmbedOptions;
+  outputDir: string;
+  width: number;
+  height: number;
+  frameRate: number;
+  segmentFrames: number;
+  reference: ReferenceBuilder | null;
+  onFrame: (framesDone: number) => void;
+}
+
+async function embedRendition(job: RenditionJob): Promise<RenditionOutput> {
+  const { options, outputDir, width, height, frameRate, segmentFrames } = job;
+  const strength = options.strength ?? DEFAULT_STRENGTH;
+  const renditionDir = join(outputDir, `${height}p`);
+  const encoderOptions = {
+    width,
+    height,
+    frameRate,
+    framesPerSegment: segmentFrames,
+    crf: options.crf,
+    preset: options.preset,
+  };
+  const encoderA = await FrameEncoder.start({
+    ...encoderOptions,
+    outputDir: join(renditionDir, 'a'),
+  });
+  const encoderB = await FrameEncoder.start({
+    ...encoderOptions,
+    outputDir: join(renditionDir, 'b'),
+  });
+
+  const frameSize = (width * height * 3) / 2;
+  // Reused for every frame: a write resolves only once ffmpeg has taken the bytes.
+  const variantA = new Uint8Array(frameSize);
+  const variantB = new Uint8Array(frameSize);
+  const mask = new Float32Array(width * height);
+  let segmentsA: EncodedSegment[];
+  let segmentsB: EncodedSegment[];
+  try {
+    let framesDone = 0;
+    for await (const frame of readFrames(options.input, { width, height, fps: frameRate })) {
+      options.signal?.throwIfAborted();
+      const segment = Math.floor(frame.index / segmentFrames);
+      const pattern = watermarkPattern(options.key, segment, width, height);
+      job.reference?.addFrame(frame.data);
+      embedVariantPair(frame.data, width, height, pattern, strength, variantA, variantB, mask);
+      await Promise.all([encoderA.write(variantA), encoderB.write(variantB)]);
+      job.onFrame(++framesDone);
+    }
+    [segmentsA, segmentsB] = await Promise.all([encoderA.finish(), encoderB.finish()]);
+  } catch (error) {
+    await Promise.all([encoderA.abort(), encoderB.abort()]);
+    throw error;
+  }
+
+  if (segmentsA.length !== segmentsB.length || segmentsA.length === 0) {
+    throw new MediaError(
+      'encode_failed',
+      `variants were cut differently: ${segmentsA.length} A vs ${segmentsB.length} B segments`,
+    );
+  }
+  return {
+    height,
+    width,
+    playlistA: encoderA.playlistPath,
+    playlistB: encoderB.playlistPath,
+    segments: segmentsA.map((segmentA, index) => ({
+      index,
+      duration_s: segmentA.duration_s,
+      a: segmentA.path,
+      b: segmentsB[index].path,
+    })),
+  };
+}
