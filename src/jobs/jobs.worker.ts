@@ -85,10 +85,14 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     await this.worker?.stop();
   }
 
-  /** Polls now instead of at the next tick (tests and benches). */
-  async poll(): Promise<void> {
-    await this.worker?.poll();
-    await this.worker?.idle();
+  /**
+   * Claims and processes one job now, whether or not the scheduled worker runs (benches and
+   * tests drive the queue step by step with it). False when nothing was queued.
+   */
+  async processNext(): Promise<boolean> {
+    const job = await this.queue.claim();
+    if (job) await this.process(job, new AbortController().signal);
+    return job !== null;
   }
 
   private async process(job: Stored<Job>, signal: AbortSignal): Promise<void> {

@@ -380,13 +380,11 @@ export function remuxToMp4(segmentPaths: string[]): RemuxStream {
   });
   child.stdin.on('error', () => undefined);
 
-  const feed = async (): Promise<void> => {
-    for (const path of segmentPaths) {
-      await pipeline(createReadStream(path), child.stdin, { end: false });
-    }
-    child.stdin.end();
-  };
-  feed().catch((error: unknown) => {
+  // One pipeline for all segments: MPEG-TS segments concatenate byte for byte.
+  async function* segments(): AsyncGenerator<Buffer> {
+    for (const path of segmentPaths) yield* createReadStream(path) as AsyncIterable<Buffer>;
+  }
+  pipeline(segments(), child.stdin).catch((error: unknown) => {
     child.kill('SIGKILL');
     const message = error instanceof Error ? error.message : String(error);
     fail(new MediaError('remux_failed', `cannot read segments: ${message}`));

@@ -49,6 +49,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     NODE_ENV: 'test',
+    WORKERS_ENABLED: 'false', // files that test the workers turn them on
     ...env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
