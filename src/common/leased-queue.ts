@@ -11,8 +11,11 @@ export interface LeaseOptions {
   maxAttempts: number;
 }
 
+/** Oldest items tried per claim: enough to get past the ones other workers are winning. */
+const CLAIM_CANDIDATES = 8;
+
 /**
- * Queued work in a MongoDB collection, claimed by many workers safely: a claim is one atomic
+ * Queued work in a MongoDB collection, claimed by many workers safely: a claim is one conditional
  * update that sets an owner and a lease; heartbeats extend the lease; a worker that dies lets
  * its lease expire and the work is claimed again. Every write after the claim is conditional
  * on still owning it, so work re-claimed by another worker is never finished twice.
@@ -25,24 +28,40 @@ export class LeasedQueue<T extends WorkState> {
 
   /** The oldest claimable item, now PROCESSING and owned by us; or null. */
   async claim(): Promise<Stored<T> | null> {
-    const now = new Date();
-    const claimed = await this.model
-      .findOneAndUpdate(
-        {
-          $or: [{ status: 'QUEUED' }, { status: 'PROCESSING', lease_until: { $lt: now } }],
-        },
-        {
-          $set: {
-            status: 'PROCESSING',
-            lease_owner: this.options.owner,
-            lease_until: new Date(now.getTime() + this.options.leaseMs),
-          },
-          $inc: { attempts: 1, version: 1 },
-        },
-        { sort: { created_at: 1 }, returnDocument: 'after' },
-      )
-      .lean<Stored<T>>()
+    const claimable = (now: Date) => ({
+      $or: [{ status: 'QUEUED' }, { status: 'PROCESSING', lease_until: { $lt: now } }],
+    });
+    const candidates = await this.model
+      .find(claimable(new Date()), { _id: 1, version: 1 })
+      .sort({ created_at: 1, _id: 1 })
+      .limit(CLAIM_CANDIDATES)
+      .lean<Pick<Stored<T>, '_id' | 'version'>[]>()
       .exec();
+    for (const candidate of candidates) {
+      // Compare-and-set on the revision: of racing workers exactly one wins. (A single
+      // findOneAndUpdate would do on MongoDB, but not every compatible server makes it atomic.)
+      const now = new Date();
+      const won = await this.model
+        .updateOne(
+          { _id: candidate._id, version: candidate.version, ...claimable(now) },
+          {
+            $set: {
+              status: 'PROCESSING',
+              lease_owner: this.options.owner,
+              lease_until: new Date(now.getTime() + this.options.leaseMs),
+            },
+            $inc: { attempts: 1, version: 1 },
+          },
+        )
+        .exec();
+      if (won.modifiedCount === 1) return this.admit(candidate._id);
+    }
+    return null;
+  }
+
+  /** Reads the claimed item back; work interrupted too often is failed instead (a poison input). */
+  private async admit(id: Types.ObjectId): Promise<Stored<T> | null> {
+    const claimed = await this.model.findById(id).lean<Stored<T>>().exec();
     if (claimed && claimed.attempts > this.options.maxAttempts) {
       await this.fail(
         claimed._id,
