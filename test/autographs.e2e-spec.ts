@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +10,7 @@ import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { WatermarkKeysService } from '../src/jobs/watermark-keys.service.js';
 import { codewordBit } from '../src/watermark/codes.js';
 import { parseMediaPlaylist } from '../src/watermark/hls.js';
-import { probeMedia, readFrames } from '../src/watermark/media.js';
+import { FFMPEG_PATH, probeMedia, readFrames } from '../src/watermark/media.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -16,6 +19,14 @@ import {
   type TestApp,
 } from './support/app.js';
 import { makeClip } from './support/media.js';
+
+/** ffmpeg's log (stderr) of a run of the npm-shipped binary. */
+async function ffmpegLog(args: string[]): Promise<string> {
+  const { stderr } = await promisify(execFile)(FFMPEG_PATH, ['-hide_banner', '-nostdin', ...args], {
+    env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' },
+  });
+  return stderr;
+}
 
 const SEGMENTS = 8;
 const FPS = 25;
@@ -245,6 +256,18 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       for (const segment of segments) expect(segment.duration_s).toBeCloseTo(1, 2);
     });
 
+    it('plays in ffmpeg over real HTTP, every rendition of the master playlist', async () => {
+      const server = await t.app.listen(0, '127.0.0.1');
+      const { port } = server.address() as AddressInfo;
+      const url = `http://127.0.0.1:${port}${new URL(alice.playback.hls_url).pathname}`;
+      const log = await ffmpegLog(['-i', url, '-map', '0:v', '-f', 'null', '-']);
+      // Two variant streams (180p and 144p), each decoded in full.
+      const frames = [...log.matchAll(/frame=\s*(\d+)/g)].map((m) => Number(m[1]));
+      expect(frames.at(-1)).toBe(SEGMENTS * FPS);
+      expect(log).toMatch(/Stream #0:\d+.*Video: h264.* 320x180/);
+      expect(log).toMatch(/Stream #0:\d+.*Video: h264.* 256x144/);
+    });
+
     it("serves each segment as the variant of the viewer's codeword bit", async () => {
       const job = await t.connection.collection('jobs').findOne({ status: 'SUCCESS' });
       const result = job?.result as {
@@ -322,7 +345,17 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       }
       const aliceStats = (await request(t.http).get(`/v1/autographs/${alice.id}`).set(auth())).body
         .autograph.access_stats;
-      expect(aliceStats).toEqual([
+      // ffmpeg's playback over HTTP (first test) came from 127.0.0.1 with its own user agent.
+      expect(aliceStats).toHaveLength(3);
+      expect(aliceStats[0]).toMatchObject({
+        ip_address: '127.0.0.1',
+        ip_type: 'RSV',
+        user_agent: expect.stringMatching(/^Lavf\//),
+        percentage_obtained: '100%',
+        highest_resolution: '180p',
+        streaming_only: 'yes',
+      });
+      expect(aliceStats.slice(1)).toEqual([
         {
           ip_address: '5.9.119.0',
           ip_country: 'Germany',
@@ -346,7 +379,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
           streaming_only: 'no',
         },
       ]);
-      expect(aliceStats[0].first_accessed_at).toBeLessThanOrEqual(aliceStats[1].first_accessed_at);
+      expect(aliceStats[1].first_accessed_at).toBeLessThanOrEqual(aliceStats[2].first_accessed_at);
       const bobStats = (await request(t.http).get(`/v1/autographs/${bob.id}`).set(auth())).body
         .autograph.access_stats;
       expect(bobStats).toContainEqual(
