@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model, Types } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
@@ -76,7 +76,12 @@ export class AutographsService implements OnModuleInit {
       );
     }
     await this.refuseTakenTags(job._id, tags);
+    const now = new Date();
     const batch = tags.map((tag) => ({
+      _id: new Types.ObjectId(),
+      created_at: now,
+      updated_at: now,
+      revoked_at: null,
       job: job._id,
       user: job.user,
       application: principal.applicationId,
@@ -85,9 +90,8 @@ export class AutographsService implements OnModuleInit {
     }));
     let created: Stored<Autograph>[];
     try {
-      created = (await this.autographs.insertMany(batch)).map((doc) =>
-        doc.toObject<Stored<Autograph>>(),
-      );
+      // lean: no per-document hydration, which dominates the cost of a 10,000 batch.
+      created = (await this.autographs.insertMany(batch, { lean: true })) as Stored<Autograph>[];
     } catch (error) {
       // A concurrent request took one of the tags: undo what this one inserted.
       await this.autographs.deleteMany({

@@ -8,7 +8,7 @@ export class Autograph {
   @Prop({ type: Types.ObjectId, required: true })
   job!: Types.ObjectId;
 
-  @Prop({ type: Types.ObjectId, required: true, index: true })
+  @Prop({ type: Types.ObjectId, required: true })
   user!: Types.ObjectId;
 
   @Prop({ type: Types.ObjectId, default: null })
