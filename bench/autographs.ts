@@ -85,11 +85,11 @@ async function main(): Promise<void> {
       { job: { pipeline: { id: pipeline.pipeline.id }, input: { input_name: 'in.mp4' } } },
       token,
     );
-    const jobId = job.job.id as string;
+    const jobId = job.job.id;
 
     const tags = Array.from({ length: BATCH }, (_, i) => ({ tag: `viewer-${i}` }));
     const [created, createSeconds] = await timed(() =>
-      call('POST', `/v1/jobs/${jobId}/autographs`, { autographs: tags }, token),
+      call<{ total: number }>('POST', `/v1/jobs/${jobId}/autographs`, { autographs: tags }, token),
     );
     const [, pageSeconds] = await timed(() =>
       call('GET', `/v1/jobs/${jobId}/autographs?limit=1000&start=5000`, undefined, token),
