@@ -21,8 +21,12 @@ const RENDITIONS = [720, 360];
 async function makeSource(path: string): Promise<void> {
   await ffmpeg([
     ...['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${DURATION}`],
-    ...['-f', 'lavfi', '-i', `mandelbrot=size=1280x720:rate=25`],
-    ...['-filter_complex', '[0][1]blend=all_mode=average,noise=alls=6:allf=t,format=yuv420p'],
+    // The fractal is rendered small (it is costly) and scaled up: smooth, zooming detail.
+    ...['-f', 'lavfi', '-i', `mandelbrot=size=320x180:rate=25`],
+    ...[
+      '-filter_complex',
+      '[1]scale=1280:720[zoom];[0][zoom]blend=all_mode=average,noise=alls=6:allf=t,format=yuv420p',
+    ],
     ...['-t', String(DURATION), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', path],
   ]);
 }

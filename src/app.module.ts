@@ -5,6 +5,7 @@ import { BacktracesModule } from './backtraces/backtraces.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { ExtractionModule } from './extraction/extraction.module.js';
 import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -23,6 +24,7 @@ import { UsersModule } from './users/users.module.js';
     JobsModule,
     AutographsModule,
     BacktracesModule,
+    ExtractionModule,
     HealthModule,
   ],
 })

@@ -137,6 +137,15 @@ export class AutographsService implements OnModuleInit {
     }
   }
 
+  /** Every autograph of a job (id and tag), oldest first: the rows of its codebook. */
+  async identitiesOf(jobId: Types.ObjectId): Promise<{ _id: Types.ObjectId; tag: string }[]> {
+    return this.autographs
+      .find({ job: jobId }, { _id: 1, tag: 1 })
+      .sort({ _id: 1 })
+      .lean<{ _id: Types.ObjectId; tag: string }[]>()
+      .exec();
+  }
+
   /** Access stats per autograph id, aggregated from the append-only access events. */
   async statsOf(ids: Types.ObjectId[], segmentCount: number): Promise<Map<string, AccessStat[]>> {
     const events = await this.events

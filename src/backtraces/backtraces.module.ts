@@ -14,5 +14,6 @@ import { Backtrace, BacktraceSchema } from './schemas/backtrace.schema.js';
   ],
   controllers: [BacktracesController, BacktracesAliasController],
   providers: [BacktracesService],
+  exports: [MongooseModule],
 })
 export class BacktracesModule {}

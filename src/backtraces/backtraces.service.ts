@@ -24,6 +24,9 @@ export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
     extracted_data: backtrace.extracted_data.map((entry) => ({
       autograph_tag: entry.autograph_tag,
       access_stats: entry.access_stats.map((stat) => ({ ...stat })),
+      score: entry.score,
+      threshold: entry.threshold,
+      segments_observed: entry.segments_observed,
     })),
     application: Ref.of('application', backtrace.application),
     job: new Ref('job', backtrace.job.toString()),

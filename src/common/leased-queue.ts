@@ -1,4 +1,7 @@
 import type { Model, Types, UpdateQuery } from 'mongoose';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Environment } from '../config/environment.js';
 import type { Stored } from './paging.js';
 import type { WorkState } from './work-state.js';
 
@@ -9,6 +12,14 @@ export interface LeaseOptions {
   leaseMs: number;
   /** Claims after which work is failed instead of retried (a poison input). */
   maxAttempts: number;
+}
+
+/** This process, as the owner of the work it claims. */
+export const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+
+/** Lease settings of this process's workers. */
+export function leaseOptions(environment: Environment): LeaseOptions {
+  return { owner: WORKER_ID, leaseMs: environment.WORKER_LEASE_SECONDS * 1000, maxAttempts: 3 };
 }
 
 /** Oldest items tried per claim: enough to get past the ones other workers are winning. */

@@ -21,3 +21,11 @@ export const CurrentPrincipal = createParamDecorator(
 export function ownedBy(principal: Principal): { user?: Types.ObjectId } {
   return principal.role === 'admin' ? {} : { user: principal.userId };
 }
+
+/** Acting for the owner of a piece of queued work (workers have no request). */
+export function ownerOf(work: {
+  user: Types.ObjectId;
+  application: Types.ObjectId | null;
+}): Principal {
+  return { userId: work.user, role: 'user', applicationId: work.application };
+}

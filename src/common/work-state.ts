@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Prop } from '@nestjs/mongoose';
+import { Types } from 'mongoose';
 
 export const WORK_STATUSES = ['QUEUED', 'PROCESSING', 'SUCCESS', 'FAILED'] as const;
 export type WorkStatus = (typeof WORK_STATUSES)[number];
@@ -36,6 +37,25 @@ export abstract class WorkState {
 
   @Prop({ default: 0 })
   attempts!: number;
+}
+
+/** Work on a video read through a pipeline (jobs, backtraces), owned by a user. */
+export abstract class PipelineWork extends WorkState {
+  @Prop({ type: Types.ObjectId, required: true, index: true })
+  user!: Types.ObjectId;
+
+  @Prop({ type: Types.ObjectId, default: null })
+  application!: Types.ObjectId | null;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  pipeline!: Types.ObjectId;
+
+  @Prop({ type: { input_name: { type: String, required: true } }, _id: false, required: true })
+  input!: { input_name: string };
+
+  /** The registered input video (the original of a job, the suspect copy of a backtrace). */
+  @Prop({ type: Types.ObjectId, default: null })
+  file!: Types.ObjectId | null;
 }
 
 /** The same fields as the API shows them. */

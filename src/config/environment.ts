@@ -93,6 +93,11 @@ export class Environment {
   JOB_CONCURRENCY = 1;
 
   @IsInt()
+  @Min(1)
+  @Max(64)
+  EXTRACTION_CONCURRENCY = 1;
+
+  @IsInt()
   @Min(50)
   WORKER_POLL_INTERVAL_MS = 1000;
 
@@ -116,6 +121,7 @@ const INTEGER_KEYS = new Set([
   'REFRESH_TOKEN_TTL_SECONDS',
   'BODY_LIMIT_BYTES',
   'JOB_CONCURRENCY',
+  'EXTRACTION_CONCURRENCY',
   'WORKER_POLL_INTERVAL_MS',
   'WORKER_LEASE_SECONDS',
 ]);

@@ -6,15 +6,13 @@ import {
 } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Environment } from '../config/environment.js';
-import { LeasedQueue } from '../common/leased-queue.js';
+import { LeasedQueue, leaseOptions } from '../common/leased-queue.js';
 import type { Stored } from '../common/paging.js';
 import { PollingWorker } from '../common/polling-worker.js';
-import type { Principal } from '../common/principal.js';
+import { ownerOf, type Principal } from '../common/principal.js';
 import { FilesService } from '../files/files.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
@@ -58,11 +56,7 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly files: FilesService,
     private readonly keys: WatermarkKeysService,
   ) {
-    this.queue = new LeasedQueue(jobs, {
-      owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
-      leaseMs: environment.WORKER_LEASE_SECONDS * 1000,
-      maxAttempts: 3,
-    });
+    this.queue = new LeasedQueue(jobs, leaseOptions(environment));
   }
 
   onApplicationBootstrap(): void {
@@ -96,7 +90,7 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   private async process(job: Stored<Job>, signal: AbortSignal): Promise<void> {
-    const owner: Principal = { userId: job.user, role: 'user', applicationId: job.application };
+    const owner = ownerOf(job);
     try {
       const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
       const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
@@ -183,7 +177,7 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
   /** Removes what a failed or interrupted run wrote and registered. */
   private async cleanUp(job: Stored<Job>): Promise<void> {
     await this.files.removeOutputsOf(job._id);
-    const owner: Principal = { userId: job.user, role: 'user', applicationId: job.application };
+    const owner = ownerOf(job);
     const pipeline = await this.pipelines
       .findOwned(owner, job.pipeline.toString())
       .catch(() => null);

@@ -1,14 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buffer } from 'node:stream/consumers';
 import {
+  AUDIO_FILE_NAME,
   type EmbedProgress,
   type EmbedResult,
   embedVariants,
   framesPerSegment,
+  type VariantSegment,
 } from './embedder.js';
-import { FFMPEG_PATH, readFrames } from './media.js';
+import { FFMPEG_PATH, FFPROBE_PATH, readFrames, remuxToMp4 } from './media.js';
 import { watermarkPattern } from './pattern.js';
 import { DETECTION_HEIGHT, DETECTION_WIDTH, detectionView, readReference } from './reference.js';
 
@@ -20,6 +23,69 @@ let clip: string;
 let marked: EmbedResult;
 let unmarked: EmbedResult;
 const progress: EmbedProgress[] = [];
+
+/** The static builds crash on MPEG-TS with the host's gconv modules (see media.ts). */
+const FFMPEG_ENV = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
+
+function ffprobeJson(...args: string[]): Record<string, unknown[]> {
+  const output = execFileSync(FFPROBE_PATH, ['-v', 'error', '-print_format', 'json', ...args], {
+    encoding: 'utf8',
+    env: FFMPEG_ENV,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(output) as Record<string, unknown[]>;
+}
+
+interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  start_time: string;
+  duration: string;
+}
+
+function streamsOf(path: string): ProbedStream[] {
+  return ffprobeJson('-show_streams', path).streams as ProbedStream[];
+}
+
+/** Start and end (seconds, the file's own timestamps) of the stream of this type. */
+function span(path: string, type: string): { start: number; end: number } {
+  const stream = streamsOf(path).find((candidate) => candidate.codec_type === type);
+  if (!stream) throw new Error(`no ${type} stream in ${path}`);
+  return {
+    start: Number(stream.start_time),
+    end: Number(stream.start_time) + Number(stream.duration),
+  };
+}
+
+/** Timestamps, sizes and bytes of every audio packet of a file. */
+function audioPackets(path: string): unknown[] {
+  return ffprobeJson(
+    ...['-select_streams', 'a', '-show_packets', '-show_data'],
+    ...['-show_entries', 'packet=pts,dts,duration,size,data', path],
+  ).packets;
+}
+
+/** Time of the first sound after the leading silence, as ffmpeg's decoder timestamps it. */
+function toneOnset(path: string): number {
+  const log = spawnSync(
+    FFMPEG_PATH,
+    [
+      ...['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0'],
+      ...['-af', 'silencedetect=noise=-40dB:duration=0.2', '-f', 'null', '-'],
+    ],
+    { encoding: 'utf8', env: FFMPEG_ENV },
+  ).stderr;
+  const match = /silence_end: (-?[\d.]+)/.exec(log);
+  if (!match) throw new Error(`no silence before a tone in ${path}`);
+  return Number(match[1]);
+}
+
+/** Segments A0, B1, A2, B3, ... of a rendition joined into one MP4 (the download). */
+async function mixToMp4(segments: VariantSegment[], path: string): Promise<string> {
+  const paths = segments.map((segment) => (segment.index % 2 === 0 ? segment.a : segment.b));
+  writeFileSync(path, await buffer(remuxToMp4(paths).stream));
+  return path;
+}
 
 async function decodeLuma(path: string): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [];
@@ -164,6 +230,91 @@ describe('embedVariants', () => {
     expect(progress.length).toBeGreaterThanOrEqual(200);
     expect(progress[0]).toMatchObject({ rendition: 90, framesDone: 1, framesTotal: 100 });
     expect(progress.at(-1)).toMatchObject({ rendition: HEIGHT, framesDone: 100, fraction: 1 });
+  });
+});
+
+describe('embedVariants with audio', () => {
+  let toned: EmbedResult;
+  let late: EmbedResult;
+  let lateClip: string;
+
+  beforeAll(async () => {
+    const tonedClip = join(dir, 'toned.mp4');
+    execFileSync(FFMPEG_PATH, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+      ...['-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=25:duration=4`],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=4'],
+      ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', tonedClip],
+    ]);
+    // Video from 0.4 s; audio from 0, silent until 1.5 s: the tone is 1.1 s after frame 0.
+    lateClip = join(dir, 'late.mp4');
+    execFileSync(FFMPEG_PATH, [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+      ...['-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=25:duration=4`],
+      ...['-f', 'lavfi', '-i', 'aevalsrc=if(gte(t\\,1.5)\\,sin(2*PI*440*t)\\,0):s=44100:d=5'],
+      ...['-filter_complex', '[0:v]setpts=PTS+0.4/TB[v]', '-map', '[v]', '-map', '1:a'],
+      ...['-vsync', 'passthrough', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
+      lateClip,
+    ]);
+    const common = { key: KEY, segmentDuration: 1 };
+    toned = await embedVariants({
+      ...common,
+      input: tonedClip,
+      outputDir: join(dir, 'toned'),
+      renditions: [{ height: HEIGHT }, { height: 90 }],
+    });
+    late = await embedVariants({
+      ...common,
+      input: lateClip,
+      outputDir: join(dir, 'late'),
+      renditions: [{ height: 90 }],
+    });
+  });
+
+  it('gives A and B segments of the same index identical audio packets', () => {
+    expect(toned.source.has_audio).toBe(true);
+    expect(existsSync(join(dir, 'toned', AUDIO_FILE_NAME))).toBe(false);
+    const [low, high] = toned.renditions;
+    for (const rendition of [low, high]) {
+      expect(rendition.segments.map((s) => s.duration_s)).toEqual([1, 1, 1, 1]);
+      for (const segment of rendition.segments) {
+        for (const path of [segment.a, segment.b]) {
+          expect(streamsOf(path).map((stream) => stream.codec_name)).toEqual(['h264', 'aac']);
+        }
+        expect(readFileSync(segment.a).equals(readFileSync(segment.b))).toBe(false);
+        const packets = audioPackets(segment.a);
+        expect(packets.length).toBeGreaterThan(40); // 1 s of 48 kHz AAC: ~47 packets
+        expect(audioPackets(segment.b)).toEqual(packets);
+        // One audio track for the job: the renditions carry the very same packets too.
+        expect(audioPackets(low.segments[segment.index].a)).toEqual(packets);
+      }
+    }
+  });
+
+  it('keeps audio and video together in a remuxed A/B mix', async () => {
+    const mixed = await mixToMp4(toned.renditions[1].segments, join(dir, 'toned-mix.mp4'));
+    expect(streamsOf(mixed).map((stream) => stream.codec_type)).toEqual(['video', 'audio']);
+    const video = span(mixed, 'video');
+    const audio = span(mixed, 'audio');
+    expect(video.end - video.start).toBeCloseTo(4, 6);
+    expect(Math.abs(audio.end - audio.start - (video.end - video.start))).toBeLessThan(0.1);
+    expect(Math.abs(audio.end - video.end)).toBeLessThan(0.025);
+    // The audio does not shift the frames: the mix decodes to the 100 frames that were marked.
+    expect(await decodeLuma(mixed)).toHaveLength(100);
+  });
+
+  it('keeps the audio in sync with the first video frame of the original', async () => {
+    expect(span(lateClip, 'video')).toEqual({ start: 0.4, end: 4.4 });
+    expect(late.renditions[0].segments).toHaveLength(4);
+    const mixed = await mixToMp4(late.renditions[0].segments, join(dir, 'late-mix.mp4'));
+    const onset = toneOnset(mixed) - span(mixed, 'video').start;
+    expect(Math.abs(onset - 1.1)).toBeLessThan(0.025);
+  });
+
+  it('writes no audio into variants of a video without audio', () => {
+    expect(marked.source.has_audio).toBe(false);
+    const segment = marked.renditions[0].segments[0];
+    expect(streamsOf(segment.a).map((stream) => stream.codec_type)).toEqual(['video']);
   });
 });
 

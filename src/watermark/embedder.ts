@@ -1,6 +1,8 @@
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_STRENGTH, embedVariantPair } from './embed.js';
 import {
+  encodeAudioTrack,
   type EncodedSegment,
   FrameEncoder,
   MediaError,
@@ -15,6 +17,8 @@ import { ReferenceBuilder, writeReference } from './reference.js';
 
 export const DEFAULT_SEGMENT_DURATION = 2;
 export const REFERENCE_FILE_NAME = 'detection-reference.bin';
+/** The job's AAC track while the variants are encoded; removed once they are done. */
+export const AUDIO_FILE_NAME = 'audio-track.tmp.m4a';
 
 export interface RenditionRequest {
   height: number;
@@ -88,6 +92,10 @@ export function framesPerSegment(frameRate: number, segmentDuration: number): nu
  * opposite in B. The reference is computed from the unmarked frames of the lowest rendition
  * (first in the loop): its 64x36 / 16x9 views barely depend on the rendition, and this saves
  * a separate decode.
+ *
+ * The input's first audio stream (if any) is encoded once to AAC, on the same timeline as the
+ * frames, and every variant of every rendition gets a stream copy of it: A and B segments of
+ * the same index carry identical audio packets.
  */
 export async function embedVariants(options: EmbedOptions): Promise<EmbedResult> {
   if (options.renditions.length === 0) throw new RangeError('at least one rendition is needed');
@@ -96,6 +104,29 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
   options.signal?.throwIfAborted();
   const outputDir = resolve(options.outputDir);
   const source = await probeMedia(options.input);
+  await mkdir(outputDir, { recursive: true });
+  const audioFile = join(outputDir, AUDIO_FILE_NAME);
+  try {
+    let audioPath: string | undefined;
+    if (source.has_audio && (await encodeAudioTrack(options.input, audioFile, options.signal))) {
+      audioPath = audioFile;
+    }
+    return await embedAll({ options, outputDir, source, segmentDuration, audioPath });
+  } finally {
+    await rm(audioFile, { force: true });
+  }
+}
+
+interface EmbedJob {
+  options: EmbedOptions;
+  outputDir: string;
+  source: MediaInfo;
+  segmentDuration: number;
+  audioPath: string | undefined;
+}
+
+async function embedAll(job: EmbedJob): Promise<EmbedResult> {
+  const { options, outputDir, source, segmentDuration, audioPath } = job;
   const frameRate = source.frame_rate;
   const segmentFrames = framesPerSegment(frameRate, segmentDuration);
   const framesTotal = Math.max(1, Math.round(source.duration_s * frameRate));
@@ -118,6 +149,7 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
         height,
         frameRate,
         segmentFrames,
+        audioPath,
         reference: builder,
         onFrame: (framesDone) =>
           options.onProgress?.({
@@ -142,6 +174,7 @@ interface RenditionJob {
   height: number;
   frameRate: number;
   segmentFrames: number;
+  audioPath: string | undefined;
   reference: ReferenceBuilder | null;
   onFrame: (framesDone: number) => void;
 }
@@ -157,6 +190,7 @@ async function embedRendition(job: RenditionJob): Promise<RenditionOutput> {
     framesPerSegment: segmentFrames,
     crf: options.crf,
     preset: options.preset,
+    audioPath: job.audioPath,
   };
   const encoderA = await FrameEncoder.start({
     ...encoderOptions,

@@ -72,3 +72,19 @@ export {
   embedVariants,
   framesPerSegment,
 } from './embedder.js';
+export { type CropGeometry, IDENTITY_GEOMETRY } from './geometry.js';
+export { type SegmentObservation, softBitsFromObservations } from './detect.js';
+export {
+  type Accusation,
+  type AccuseOptions,
+  type AccuseResult,
+  type AlignmentSummary,
+  Detector,
+  type ExtractOptions,
+  ExtractionError,
+  type ExtractionErrorCode,
+  type ExtractionResult,
+  accuse,
+  extractSoftBits,
+  minimumObservedSegments,
+} from './extract.js';

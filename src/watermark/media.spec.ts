@@ -1,10 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import {
+  encodeAudioTrack,
   FFMPEG_PATH,
+  FFPROBE_PATH,
   FrameEncoder,
   MediaError,
   probeMedia,
@@ -18,8 +20,65 @@ const HEIGHT = 180;
 let dir: string;
 let clip: string;
 
+/** The static builds crash on MPEG-TS with the host's gconv modules (see media.ts). */
+const FFMPEG_ENV = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
+
 function ffmpeg(...args: string[]): void {
   execFileSync(FFMPEG_PATH, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
+}
+
+interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  sample_rate?: string;
+  channels?: number;
+  start_time: string;
+  duration: string;
+}
+
+function probeStreams(path: string): ProbedStream[] {
+  const output = execFileSync(
+    FFPROBE_PATH,
+    ['-v', 'error', '-print_format', 'json', '-show_streams', path],
+    { encoding: 'utf8', env: FFMPEG_ENV },
+  );
+  return (JSON.parse(output) as { streams: ProbedStream[] }).streams;
+}
+
+/** Start and end (seconds, the file's own timestamps) of the stream of this type. */
+function span(streams: ProbedStream[], type: string): { start: number; end: number } {
+  const stream = streams.find((candidate) => candidate.codec_type === type);
+  if (!stream) throw new Error(`no ${type} stream`);
+  const start = Number(stream.start_time);
+  return { start, end: start + Number(stream.duration) };
+}
+
+/** Time of the first sound after the leading silence, as ffmpeg's decoder timestamps it. */
+function toneOnset(path: string): number {
+  const log = spawnSync(
+    FFMPEG_PATH,
+    [
+      ...['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0'],
+      ...['-af', 'silencedetect=noise=-40dB:duration=0.2', '-f', 'null', '-'],
+    ],
+    { encoding: 'utf8', env: FFMPEG_ENV },
+  ).stderr;
+  const match = /silence_end: (-?[\d.]+)/.exec(log);
+  if (!match) throw new Error(`no silence before a tone in ${path}`);
+  return Number(match[1]);
+}
+
+/** Timestamps, sizes and bytes of every audio packet of a file. */
+function audioPackets(path: string): { pts: number; dts: number; size: string; data: string }[] {
+  const output = execFileSync(
+    FFPROBE_PATH,
+    [
+      ...['-v', 'error', '-print_format', 'json', '-select_streams', 'a', '-show_packets'],
+      ...['-show_data', '-show_entries', 'packet=pts,dts,size,data', path],
+    ],
+    { encoding: 'utf8', env: FFMPEG_ENV, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return (JSON.parse(output) as { packets: ReturnType<typeof audioPackets> }).packets;
 }
 
 async function collect(path: string, options: Parameters<typeof readFrames>[1]) {
@@ -42,17 +101,36 @@ function solidFrame(luma: number): Uint8Array {
   return frame;
 }
 
-async function encode(name: string, luma: number, frames: number) {
+async function encode(name: string, luma: number, frames: number, audioPath?: string) {
   const encoder = await FrameEncoder.start({
     outputDir: join(dir, name),
     width: WIDTH,
     height: HEIGHT,
     frameRate: 25,
     framesPerSegment: 25,
+    audioPath,
   });
   for (let i = 0; i < frames; i++) await encoder.write(solidFrame(luma));
   return encoder.finish();
 }
+
+/** A 4 s 25 fps test pattern with the given audio source and filters (AAC in MP4). */
+function clipWithAudio(name: string, audio: string, filters: string): string {
+  const path = join(dir, name);
+  ffmpeg(
+    ...['-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=25:duration=4`],
+    ...['-f', 'lavfi', '-i', audio, '-filter_complex', filters, '-map', '[v]', '-map', '[a]'],
+    // Passthrough keeps a shifted start as it is (constant-rate sync would fill it).
+    ...['-vsync', 'passthrough', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', path],
+  );
+  return path;
+}
+
+let toned: string;
+/** Video from 0.4 s to 4.4 s; audio from 0 to 5 s, silent until 1 s. */
+let lateVideo: string;
+/** Video from 0 to 4 s; a tone from 0.6 s to 4.6 s. */
+let lateAudio: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'autograph-media-'));
@@ -60,6 +138,17 @@ beforeAll(() => {
   ffmpeg(
     ...['-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=25:duration=4`],
     ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip],
+  );
+  toned = clipWithAudio('toned.mp4', 'sine=frequency=440:duration=4', '[0:v]null[v];[1:a]anull[a]');
+  lateVideo = clipWithAudio(
+    'late-video.mp4',
+    'aevalsrc=if(gte(t\\,1)\\,sin(2*PI*440*t)\\,0):s=44100:d=5',
+    '[0:v]setpts=PTS+0.4/TB[v];[1:a]anull[a]',
+  );
+  lateAudio = clipWithAudio(
+    'late-audio.mp4',
+    'sine=frequency=440:duration=4',
+    '[0:v]null[v];[1:a]asetpts=PTS+0.6/TB[a]',
   );
 });
 
@@ -95,6 +184,11 @@ describe('probeMedia', () => {
       expect(error).toBeInstanceOf(MediaError);
       expect((error as MediaError).code).toBe('not_a_video');
     }
+  });
+
+  it('reports whether there is an audio stream', async () => {
+    expect((await probeMedia(clip)).has_audio).toBe(false);
+    expect(await probeMedia(toned)).toMatchObject({ has_audio: true, has_video: true });
   });
 
   it('derives even output sizes from the display aspect ratio', async () => {
@@ -146,6 +240,70 @@ describe('readFrames', () => {
   });
 });
 
+describe('encodeAudioTrack', () => {
+  it('writes nothing for a video without audio', async () => {
+    const track = join(dir, 'silent.m4a');
+    await expect(encodeAudioTrack(clip, track)).resolves.toBe(false);
+    expect(existsSync(track)).toBe(false);
+  });
+
+  it("puts the audio on readFrames's timeline, trimmed or padded to the video", async () => {
+    // Frame 0 is the first video frame (0.4 s into the file): the audio before it is dropped,
+    // the tone at 1 s comes 0.6 s after frame 0, and the track ends with the video.
+    expect(span(probeStreams(lateVideo), 'video')).toEqual({ start: 0.4, end: 4.4 });
+    expect(span(probeStreams(lateVideo), 'audio')).toEqual({ start: 0, end: 5 });
+    const late = join(dir, 'late-video.m4a');
+    await expect(encodeAudioTrack(lateVideo, late)).resolves.toBe(true);
+    expect(await collect(lateVideo, { grayOnly: true })).toHaveLength(100);
+    const [stream] = probeStreams(late);
+    expect(stream).toMatchObject({
+      codec_type: 'audio',
+      codec_name: 'aac',
+      sample_rate: '48000',
+      channels: 2,
+    });
+    expect(span([stream], 'audio').start).toBeCloseTo(0, 3);
+    expect(Math.abs(span([stream], 'audio').end - 4)).toBeLessThan(0.025);
+    expect(Math.abs(toneOnset(late) - 0.6)).toBeLessThan(0.025);
+
+    // Matroska has no stream durations in its header: the video's end is read from its packets.
+    const matroska = join(dir, 'late-video.mkv');
+    ffmpeg('-i', lateVideo, '-map', '0', '-c', 'copy', matroska);
+    const fromMatroska = join(dir, 'late-video-mkv.m4a');
+    await expect(encodeAudioTrack(matroska, fromMatroska)).resolves.toBe(true);
+    expect(Math.abs(span(probeStreams(fromMatroska), 'audio').end - 4)).toBeLessThan(0.025);
+    expect(Math.abs(toneOnset(fromMatroska) - 0.6)).toBeLessThan(0.025);
+
+    // A later audio start is padded with silence; audio past the video's end is dropped.
+    expect(span(probeStreams(lateAudio), 'video')).toEqual({ start: 0, end: 4 });
+    // (0.6 s less the AAC encoder's priming samples)
+    expect(Math.abs(span(probeStreams(lateAudio), 'audio').start - 0.6)).toBeLessThan(0.03);
+    const padded = join(dir, 'late-audio.m4a');
+    await expect(encodeAudioTrack(lateAudio, padded)).resolves.toBe(true);
+    expect(await collect(lateAudio, { grayOnly: true })).toHaveLength(100);
+    expect(Math.abs(span(probeStreams(padded), 'audio').end - 4)).toBeLessThan(0.025);
+    expect(Math.abs(toneOnset(padded) - 0.6)).toBeLessThan(0.025);
+  });
+
+  it('kills ffmpeg on abort and rejects with the reason', async () => {
+    // Ten minutes of PCM: the encode runs long enough to be caught running.
+    const long = join(dir, 'long.mkv');
+    ffmpeg(
+      ...['-f', 'lavfi', '-i', 'color=size=16x16:rate=1:duration=600'],
+      ...['-f', 'lavfi', '-i', 'sine=sample_rate=8000:duration=600'],
+      ...['-c:v', 'libx264', '-c:a', 'pcm_s16le', long],
+    );
+    const controller = new AbortController();
+    const run = encodeAudioTrack(long, join(dir, 'aborted.m4a'), controller.signal);
+    const encoding = () => ffmpegProcessesInDir().some((line) => line.includes('aborted.m4a'));
+    for (let i = 0; i < 200 && !encoding(); i++) await new Promise((done) => setTimeout(done, 5));
+    expect(encoding()).toBe(true);
+    controller.abort(new Error('stop now'));
+    await expect(run).rejects.toThrow('stop now');
+    expect(ffmpegProcessesInDir()).toEqual([]);
+  });
+});
+
 describe('FrameEncoder and remuxToMp4', () => {
   it('cuts one closed GOP per segment, so segments of two encodes mix without re-encoding', async () => {
     const dark = await encode('dark', 40, 60);
@@ -164,6 +322,37 @@ describe('FrameEncoder and remuxToMp4', () => {
     expect(Math.abs(lumaAt(25) - 200)).toBeLessThanOrEqual(2);
     expect(Math.abs(lumaAt(49) - 200)).toBeLessThanOrEqual(2);
     expect(Math.abs(lumaAt(50) - 40)).toBeLessThanOrEqual(2);
+  });
+
+  it('copies one audio track into every encode: identical per segment, in sync after a mix', async () => {
+    const track = join(dir, 'toned.m4a');
+    await encodeAudioTrack(toned, track);
+    const dark = await encode('dark-audio', 40, 100, track);
+    const bright = await encode('bright-audio', 200, 100, track);
+    expect(dark.map((segment) => segment.duration_s)).toEqual([1, 1, 1, 1]);
+    expect(bright).toHaveLength(4);
+    for (const [i, segment] of dark.entries()) {
+      expect(
+        probeStreams(segment.path)
+          .map((stream) => stream.codec_type)
+          .sort(),
+      ).toEqual(['audio', 'video']);
+      const packets = audioPackets(segment.path);
+      expect(packets.length).toBeGreaterThan(40); // 1 s of 48 kHz AAC: ~47 packets
+      expect(audioPackets(bright[i].path)).toEqual(packets);
+    }
+
+    const mixed = join(dir, 'mixed-audio.mp4');
+    const paths = [dark[0].path, bright[1].path, dark[2].path, bright[3].path];
+    writeFileSync(mixed, await buffer(remuxToMp4(paths).stream));
+    const streams = probeStreams(mixed);
+    expect(streams.map((stream) => stream.codec_name).sort()).toEqual(['aac', 'h264']);
+    const video = span(streams, 'video');
+    const audio = span(streams, 'audio');
+    expect(video.end - video.start).toBeCloseTo(4, 6);
+    expect(Math.abs(audio.end - audio.start - (video.end - video.start))).toBeLessThan(0.1);
+    expect(Math.abs(audio.end - video.end)).toBeLessThan(0.025);
+    expect(await collect(mixed, { grayOnly: true })).toHaveLength(100);
   });
 
   it('rejects frames of the wrong size and reports failed encodes and remuxes', async () => {

@@ -50,12 +50,30 @@ export interface MediaInfo {
   frame_rate: number;
   /** Always true: probeMedia rejects files without a video stream. */
   has_video: true;
+  /** The file has an audio stream (embedVariants carries the first one into the variants). */
+  has_audio: boolean;
 }
 
 /** Demuxers that read still images: a video stream there is a picture, not a video. */
 const IMAGE_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/;
 
 export async function probeMedia(path: string): Promise<MediaInfo> {
+  return (await probe(path)).info;
+}
+
+interface Probe {
+  info: MediaInfo;
+  /** Seconds from the file's start time (its earliest stream) to the first video frame. */
+  videoStart_s: number;
+  /** Seconds from the first video frame to the end of the video; null if not in the header. */
+  videoDuration_s: number | null;
+  /** For videoDuration: the video stream's index, its start and the file's end (seconds). */
+  videoIndex: number;
+  videoStartTime_s: number;
+  end_s: number;
+}
+
+async function probe(path: string): Promise<Probe> {
   await assertReadable(path);
   const run = await runToCompletion(FFPROBE_PATH, [
     '-v',
@@ -87,15 +105,47 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     throw new MediaError('not_a_video', `${path} has no usable video (size, rate or duration)`);
   }
   const sampleAspect = parseRatio(video.sample_aspect_ratio) || 1;
+  const fileStart = toNumber(format.start_time);
+  const videoStart = Math.max(0, (toNumber(video.start_time) || fileStart) - fileStart);
   return {
-    duration_s: duration,
-    width,
-    height,
-    display_aspect_ratio: (width * sampleAspect) / height,
-    codec: typeof video.codec_name === 'string' ? video.codec_name : 'unknown',
-    frame_rate: frameRate,
-    has_video: true,
+    info: {
+      duration_s: duration,
+      width,
+      height,
+      display_aspect_ratio: (width * sampleAspect) / height,
+      codec: typeof video.codec_name === 'string' ? video.codec_name : 'unknown',
+      frame_rate: frameRate,
+      has_video: true,
+      has_audio: streams.some((stream) => stream.codec_type === 'audio'),
+    },
+    videoStart_s: videoStart,
+    videoDuration_s: toNumber(video.duration) || null,
+    videoIndex: toNumber(video.index),
+    videoStartTime_s: fileStart + videoStart,
+    end_s: fileStart + duration,
   };
+}
+
+/**
+ * Seconds from the first video frame to the end of the video. Containers without a stream
+ * duration in their header (Matroska) have the end of the video's last packets read instead.
+ */
+async function videoDuration(path: string, probed: Probe): Promise<number> {
+  if (probed.videoDuration_s !== null) return probed.videoDuration_s;
+  const run = await runToCompletion(FFPROBE_PATH, [
+    ...['-v', 'error', '-select_streams', String(probed.videoIndex)],
+    // From 30 s before the end (any keyframe interval fits, little is read) to the end; an
+    // interval without an end reads nothing.
+    ...['-read_intervals', `${Math.max(0, probed.end_s - 30).toFixed(6)}%+1000000`],
+    ...['-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', path],
+  ]);
+  let end = 0;
+  for (const line of run.stdout.split('\n')) {
+    const [pts = '', duration = ''] = line.split(',');
+    end = Math.max(end, toNumber(pts) + toNumber(duration));
+  }
+  const fromPackets = end - probed.videoStartTime_s;
+  return fromPackets > 0 ? fromPackets : probed.info.duration_s - probed.videoStart_s;
 }
 
 /** Nearest even integer (at least 2): yuv420p needs even dimensions. */
@@ -178,6 +228,10 @@ export async function* readFrames(
     [
       ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', path],
       ...['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(',')],
+      // Every frame the fps filter makes, once: frame 0 is the first video frame even when
+      // another stream (audio) starts earlier, where constant-rate sync would put copies of it
+      // in front. An A/B download with audio thus decodes to the frames that were marked.
+      ...['-vsync', 'passthrough'],
       ...['-f', 'rawvideo', '-pix_fmt', pixelFormat, 'pipe:1'],
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV },
@@ -214,6 +268,50 @@ export async function* readFrames(
   }
 }
 
+/** AAC settings of the carried audio: 48 kHz stereo is what every HLS / MP4 player takes. */
+export const AUDIO_BITRATE = '128k';
+export const AUDIO_SAMPLE_RATE = 48000;
+
+/**
+ * Encodes the first audio stream of `path` once to an AAC track (MP4 audio file at
+ * `outputPath`) on the timeline of readFrames: time 0 is the first video frame and the track
+ * lasts as long as the video. FrameEncoders given this file (`audioPath`) copy its packets, so
+ * every variant of every rendition carries bit-identical audio and A/B segments mix
+ * seamlessly. Only the audio is decoded. Resolves false (writing nothing) without audio.
+ */
+export async function encodeAudioTrack(
+  path: string,
+  outputPath: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const probed = await probe(path);
+  if (!probed.info.has_audio) return false;
+  const duration = await videoDuration(path, probed);
+  signal?.throwIfAborted();
+  const run = await runToCompletion(
+    FFMPEG_PATH,
+    [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
+      // ffmpeg shifts the input by its start time (the earliest stream); this shifts it further
+      // so the first video frame is at 0, as in readFrames.
+      ...['-itsoffset', (-probed.videoStart_s).toFixed(6), '-i', path],
+      ...['-map', '0:a:0', '-vn', '-sn', '-dn'],
+      // first_pts=0: silence in front of a later audio start, samples before the video's start
+      // dropped. async=1 fills gaps mid-stream, so the audio never drifts from its timestamps.
+      // apad + -t: exactly as long as the video, whether the audio was shorter or longer.
+      ...['-af', `aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=0,apad`],
+      ...['-t', duration.toFixed(6), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)],
+      ...['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-f', 'mp4', outputPath],
+    ],
+    signal,
+  );
+  signal?.throwIfAborted();
+  if (run.code !== 0) {
+    throw new MediaError('encode_failed', `cannot encode the audio of ${path}`, run.stderr);
+  }
+  return true;
+}
+
 export interface FrameEncoderOptions {
   /** Receives the playlist and the segments. Created when missing. */
   outputDir: string;
@@ -224,6 +322,11 @@ export interface FrameEncoderOptions {
   framesPerSegment: number;
   crf?: number;
   preset?: string;
+  /**
+   * An AAC track from encodeAudioTrack, muxed into the segments by stream copy (no audio
+   * encode per variant). Without it the segments have no audio.
+   */
+  audioPath?: string;
 }
 
 /** x264 settings of every variant: identical settings are what makes A/B segments swappable. */
@@ -269,7 +372,13 @@ export class FrameEncoder {
       [
         ...['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p'],
         ...['-video_size', `${width}x${height}`, '-framerate', String(frameRate), '-i', 'pipe:0'],
-        ...['-an', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-x264-params', X264_PARAMS],
+        // The audio is copied, so its packets are the same in every encode fed the same file.
+        // The HLS muxer cuts it where it cuts the video (by timestamp, at the forced keyframe),
+        // so segment i of A and of B hold the same audio packets.
+        ...(options.audioPath
+          ? ['-i', options.audioPath, '-map', '0:v:0', '-map', '1:a:0', '-c:a', 'copy']
+          : ['-an']),
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-x264-params', X264_PARAMS],
         ...[
           '-preset',
           options.preset ?? DEFAULT_PRESET,
@@ -361,6 +470,9 @@ export function remuxToMp4(segmentPaths: string[]): RemuxStream {
     [
       ...['-hide_banner', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0'],
       ...['-map', '0', '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof'],
+      // MPEG-TS carries AAC with ADTS headers; MP4 wants raw AAC (this ffmpeg does not insert
+      // the filter itself and fails). A no-op for segments without audio.
+      ...['-bsf:a', 'aac_adtstoasc'],
       ...['-f', 'mp4', 'pipe:1'],
     ],
     { stdio: ['pipe', 'pipe', 'pipe'], env: CHILD_ENV },
@@ -425,11 +537,18 @@ function collectTail(stream: Readable | null): () => string {
   return () => tail;
 }
 
+/** Runs a process to its end; an abort kills it (code null, the caller checks its signal). */
 async function runToCompletion(
   command: string,
   args: string[],
+  signal?: AbortSignal,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: CHILD_ENV,
+    signal,
+    killSignal: 'SIGKILL',
+  });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
   const stderr = collectTail(child.stderr);

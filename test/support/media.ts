@@ -6,24 +6,34 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** A small synthetic clip made with ffmpeg's lavfi test source (no media is committed). */
-export async function makeClip(path: string, seconds = 2, size = '320x180'): Promise<void> {
+/**
+ * lavfi sources: `pattern` is ffmpeg's test card (cheap, nearly static), `motion` a panning
+ * fractal whose every second looks different, as film does (what temporal alignment needs).
+ */
+function source(content: 'pattern' | 'motion', size: string, seconds: number): string {
+  if (content === 'pattern') return `testsrc2=size=${size}:rate=25:duration=${seconds}`;
+  const [width, height] = size.split('x').map(Number);
+  return (
+    `mandelbrot=size=${Math.round(width * 1.5)}x${Math.round(height * 1.5)}:rate=25:maxiter=200,` +
+    `crop=${width}:${height}:x=${width / 4}+${(width * 0.22).toFixed(0)}*sin(t/3):y=${height / 4}+${(height * 0.22).toFixed(0)}*cos(t/4)`
+  );
+}
+
+/** A small synthetic clip made with ffmpeg's lavfi sources (no media is committed). */
+export async function makeClip(
+  path: string,
+  seconds = 2,
+  size = '320x180',
+  content: 'pattern' | 'motion' = 'pattern',
+): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await run(ffmpeg.path, [
-    '-hide_banner',
-    '-loglevel',
-    'error',
-    '-y',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=${size}:rate=25:duration=${seconds}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-pix_fmt',
-    'yuv420p',
-    path,
-  ]);
+  await run(
+    ffmpeg.path,
+    [
+      ...['-hide_banner', '-loglevel', 'error', '-y'],
+      ...['-f', 'lavfi', '-i', source(content, size, seconds), '-t', String(seconds)],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path],
+    ],
+    { env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' } },
+  );
 }

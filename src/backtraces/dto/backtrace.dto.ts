@@ -54,6 +54,12 @@ export class AccessStatDto {
 export class ExtractedDataDto {
   @ApiProperty({ example: 'test_tag' }) autograph_tag!: string;
   @ApiProperty({ type: [AccessStatDto] }) access_stats!: AccessStatDto[];
+  @ApiProperty({ description: 'Normalised collusion-resistant (Tardos) score of the autograph.' })
+  score!: number;
+  @ApiProperty({ description: 'Score above which an innocent is accused with probability < 1e-6.' })
+  threshold!: number;
+  @ApiProperty({ description: 'Segments of the original timeline found in the copy.' })
+  segments_observed!: number;
 }
 
 /** Field order follows the seed's example. */

@@ -1,7 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
 import { schemaOptions } from '../../common/schema-options.js';
-import { WorkState } from '../../common/work-state.js';
+import { PipelineWork } from '../../common/work-state.js';
 
 /** How one viewer obtained an autograph's copy (the seed's `access_stats`). */
 export interface AccessStat {
@@ -16,34 +16,23 @@ export interface AccessStat {
   streaming_only: 'yes' | 'no';
 }
 
-/** One accused autograph. */
+/** One accused autograph, with the evidence against it. */
 export interface ExtractedData {
   autograph_tag: string;
   access_stats: AccessStat[];
+  /** Normalised Tardos score; accusation needs it above `threshold`. */
+  score: number;
+  threshold: number;
+  /** Segments of the original timeline found in the copy. */
+  segments_observed: number;
 }
 
 /** A suspect copy to trace back to the autograph(s) it was made from. */
 @Schema(schemaOptions('backtraces'))
-export class Backtrace extends WorkState {
-  @Prop({ type: Types.ObjectId, required: true, index: true })
-  user!: Types.ObjectId;
-
-  @Prop({ type: Types.ObjectId, default: null })
-  application!: Types.ObjectId | null;
-
+export class Backtrace extends PipelineWork {
   /** The job of the original the copy belongs to. */
   @Prop({ type: Types.ObjectId, required: true, index: true })
   job!: Types.ObjectId;
-
-  @Prop({ type: Types.ObjectId, required: true })
-  pipeline!: Types.ObjectId;
-
-  @Prop({ type: { input_name: { type: String, required: true } }, _id: false, required: true })
-  input!: { input_name: string };
-
-  /** The suspect copy, registered when extraction reads it. */
-  @Prop({ type: Types.ObjectId, default: null })
-  file!: Types.ObjectId | null;
 
   @Prop({ type: [Object], default: [] })
   extracted_data!: ExtractedData[];

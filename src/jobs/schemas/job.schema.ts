@@ -1,7 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { Types } from 'mongoose';
 import { schemaOptions } from '../../common/schema-options.js';
-import { WorkState } from '../../common/work-state.js';
+import { PipelineWork } from '../../common/work-state.js';
 
 /** One encoded segment of a rendition: its duration and its two variants (relative paths). */
 export interface StoredSegment {
@@ -30,23 +29,7 @@ export interface JobResult {
 
 /** An embedding job: one original video prepared for A/B watermarked delivery. */
 @Schema(schemaOptions('jobs'))
-export class Job extends WorkState {
-  @Prop({ type: Types.ObjectId, required: true, index: true })
-  user!: Types.ObjectId;
-
-  @Prop({ type: Types.ObjectId, default: null })
-  application!: Types.ObjectId | null;
-
-  @Prop({ type: Types.ObjectId, required: true })
-  pipeline!: Types.ObjectId;
-
-  @Prop({ type: { input_name: { type: String, required: true } }, _id: false, required: true })
-  input!: { input_name: string };
-
-  /** The registered original. */
-  @Prop({ type: Types.ObjectId, default: null })
-  file!: Types.ObjectId | null;
-
+export class Job extends PipelineWork {
   /** Seconds per A/B segment (1 or 2). */
   @Prop({ default: 2 })
   segment_duration!: number;

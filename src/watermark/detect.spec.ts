@@ -1,0 +1,178 @@
+import {
+  DECOY_COUNT,
+  SegmentAccumulator,
+  SegmentCorrelator,
+  type SegmentObservation,
+  softBitsFromObservations,
+} from './detect.js';
+import { embedFrame } from './embed.js';
+import { type CropGeometry, IDENTITY_GEOMETRY, originalOnSuspect, PlaneWarp } from './geometry.js';
+import { watermarkPattern } from './pattern.js';
+import { seededPrng } from './prng.js';
+import { type DetectionReference, ReferenceBuilder } from './reference.js';
+import { downscalePlane } from './resample.js';
+
+const WIDTH = 128;
+const HEIGHT = 72;
+const FRAMES_PER_SEGMENT = 5;
+const SEGMENTS = 8;
+const KEY = 'detect-spec-job-key';
+const SYMBOLS: (1 | -1)[] = [1, -1, -1, 1, 1, -1, 1, -1];
+
+/** A smooth picture panning one pixel per frame, plus fixed fine texture. */
+function originalFrame(frame: number): Uint8Array {
+  const panorama = watermarkPattern('detect-spec-content', 0, WIDTH + 64, HEIGHT);
+  const texture = watermarkPattern('detect-spec-texture', 0, WIDTH * 4, HEIGHT * 4);
+  const luma = new Uint8Array(WIDTH * HEIGHT);
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      const value =
+        120 + 45 * panorama[y * (WIDTH + 64) + x + frame] + 6 * texture[y * 4 * WIDTH * 4 + x * 4];
+      luma[y * WIDTH + x] = Math.max(0, Math.min(255, Math.round(value)));
+    }
+  }
+  return luma;
+}
+
+const frames = Array.from({ length: SEGMENTS * FRAMES_PER_SEGMENT }, (_, f) => originalFrame(f));
+const reference: DetectionReference = (() => {
+  const builder = new ReferenceBuilder(WIDTH, HEIGHT, 25, 0.2, FRAMES_PER_SEGMENT);
+  for (const frame of frames) builder.addFrame(frame);
+  return builder.finish();
+})();
+
+interface CopyOptions {
+  key?: string;
+  strength?: number;
+  geometry?: CropGeometry;
+  gain?: number;
+  shift?: number;
+}
+
+/** The copy's detection view of frame f: marked, cropped and scaled back, brightness/contrast. */
+function copyView(f: number, options: CopyOptions = {}): Uint8Array {
+  const segment = Math.floor(f / FRAMES_PER_SEGMENT);
+  const marked = new Uint8Array(WIDTH * HEIGHT);
+  const pattern = watermarkPattern(options.key ?? KEY, segment, WIDTH, HEIGHT);
+  embedFrame(frames[f], WIDTH, HEIGHT, pattern, SYMBOLS[segment], options.strength ?? 0.8, marked);
+  const geometry = options.geometry ?? IDENTITY_GEOMETRY;
+  const picture = new PlaneWarp(WIDTH, HEIGHT, WIDTH, HEIGHT, originalOnSuspect(geometry)).apply(
+    marked,
+  );
+  const view = downscalePlane(picture, WIDTH, HEIGHT, 64, 36);
+  const gain = options.gain ?? 1;
+  const shift = options.shift ?? 0;
+  return Uint8Array.from(view, (value) => Math.round(gain * value + shift));
+}
+
+function observeAll(options: CopyOptions = {}, framesUsed = FRAMES_PER_SEGMENT) {
+  const correlator = new SegmentCorrelator(reference, KEY, options.geometry ?? IDENTITY_GEOMETRY);
+  const accumulator = new SegmentAccumulator(64 * 36, 16 * 9);
+  return SYMBOLS.map((_, segment) => {
+    accumulator.reset(segment);
+    for (let i = 0; i < framesUsed; i++) {
+      const f = segment * FRAMES_PER_SEGMENT + i;
+      accumulator.add(copyView(f, options), reference.signatures.subarray(f * 144, f * 144 + 144));
+    }
+    const observation = correlator.observe(accumulator);
+    if (!observation) throw new Error(`segment ${segment} not observed`);
+    return observation;
+  });
+}
+
+describe('SegmentCorrelator', () => {
+  it('reads each segment symbol with an amplitude near the strength', () => {
+    const observations = observeAll();
+    observations.forEach((observation, segment) => {
+      expect(Math.sign(observation.amplitude)).toBe(SYMBOLS[segment]);
+      expect(Math.abs(observation.amplitude)).toBeGreaterThan(0.5);
+      expect(Math.abs(observation.amplitude)).toBeLessThan(1.1);
+      expect(Math.abs(observation.amplitude)).toBeGreaterThan(
+        5 * Math.sqrt(observation.noiseVariance),
+      );
+    });
+  });
+
+  it('undoes brightness and contrast, and a crop scaled back', () => {
+    const geometry = { left: 0.1, right: 0.1, top: 0.1, bottom: 0.1 };
+    const observations = observeAll({ geometry, gain: 0.8, shift: 30 });
+    observations.forEach((observation, segment) => {
+      expect(Math.sign(observation.amplitude)).toBe(SYMBOLS[segment]);
+      expect(Math.abs(observation.amplitude)).toBeGreaterThan(0.4);
+    });
+  });
+
+  it('reads a segment from part of its frames', () => {
+    observeAll({}, 2).forEach((observation, segment) => {
+      expect(Math.sign(observation.amplitude)).toBe(SYMBOLS[segment]);
+      expect(observation.frames).toBe(2);
+    });
+  });
+
+  it('sees only noise in an unmarked copy or one marked with another key', () => {
+    for (const options of [{ strength: 0 }, { key: 'another-job-key' }]) {
+      for (const observation of observeAll(options)) {
+        // Another key's mark is itself noise: random patterns correlate at about ±0.1.
+        expect(Math.abs(observation.amplitude)).toBeLessThan(0.25);
+        expect(Math.abs(observation.amplitude)).toBeLessThan(
+          4 * Math.sqrt(observation.noiseVariance),
+        );
+      }
+    }
+  });
+});
+
+describe('softBitsFromObservations', () => {
+  const observation = (amplitude: number, noiseVariance: number): SegmentObservation => ({
+    amplitude,
+    noiseVariance,
+    frames: 5,
+  });
+
+  it('saturates clean observations at ±1 and leaves unobserved segments at 0', () => {
+    const observations = [[observation(0.8, 0.01)], [], [observation(-0.75, 0.012)]];
+    const result = softBitsFromObservations(observations, 4);
+    expect(result.segmentsObserved).toBe(2);
+    expect(result.softBits[0]).toBeGreaterThan(0.999);
+    expect(result.softBits[1]).toBe(0);
+    expect(result.softBits[2]).toBeLessThan(-0.999);
+    expect(result.softBits[3]).toBe(0);
+    expect(result.markAmplitude).toBeCloseTo(Math.sqrt((0.64 + 0.5625) / 2 - 0.011), 2);
+  });
+
+  it('gives noisy segments less weight than clean ones', () => {
+    const observations = [[observation(0.3, 0.04)], [observation(0.3, 0.4)]];
+    const { softBits } = softBitsFromObservations(observations, 2);
+    expect(softBits[0]).toBeGreaterThan(softBits[1]);
+    expect(softBits[1]).toBeGreaterThan(0);
+  });
+
+  it('merges repeated observations of a segment by inverse variance', () => {
+    const merged = softBitsFromObservations([[observation(0.4, 0.1), observation(0.4, 0.1)]], 1);
+    const single = softBitsFromObservations([[observation(0.4, 0.1)]], 1);
+    expect(merged.softBits[0]).toBeGreaterThan(single.softBits[0]);
+  });
+
+  it('keeps the soft bits of pure noise small, bounded and unbiased', () => {
+    const prng = seededPrng('detect-spec-noise', 'observations');
+    const observations = Array.from({ length: 4000 }, () => [
+      observation(0.1 * prng.nextGaussian(), 0.01 * (0.7 + 0.6 * prng.nextFloat())),
+    ]);
+    const { softBits, markAmplitude, noiseLevel } = softBitsFromObservations(observations, 4000);
+    let sum = 0;
+    let largest = 0;
+    for (const bit of softBits) {
+      sum += bit;
+      largest = Math.max(largest, Math.abs(bit));
+    }
+    expect(noiseLevel).toBeCloseTo(0.1, 1);
+    expect(markAmplitude).toBeLessThan(0.02);
+    expect(largest).toBeLessThan(0.6);
+    // Mean within 4 standard errors of 0 (the soft bits are about ±0.1 here).
+    expect(Math.abs(sum / softBits.length)).toBeLessThan((4 * 0.15) / Math.sqrt(4000));
+  });
+
+  it('uses enough decoys to estimate a variance', () => {
+    expect(DECOY_COUNT).toBeGreaterThanOrEqual(16);
+  });
+});

@@ -1,0 +1,359 @@
+import { type CropGeometry, IDENTITY_GEOMETRY, originalOnSuspect, PlaneWarp } from './geometry.js';
+import { watermarkPattern } from './pattern.js';
+import { type KeyMaterial } from './prng.js';
+import { type DetectionReference } from './reference.js';
+
+/**
+ * Per-segment detection: the suspect's frames aligned to one segment of the original are
+ * averaged, the original's view of the same frames is subtracted after a brightness/contrast
+ * fit, and the residual is projected on the segment's key pattern. The same projection on
+ * decoy patterns (independent of the key) measures the noise, which turns the projection into
+ * a soft bit.
+ */
+
+/** Decoy patterns per segment: their projections give the noise level of each segment. */
+export const DECOY_COUNT = 16;
+/** Decoys come from a fixed public key: independent of every job key, same statistics. */
+const DECOY_KEY = 'autograph:detector-decoys';
+/** Patterns are rendered at twice the detection size, then sampled onto the suspect grid. */
+const PATTERN_OVERSAMPLING = 2;
+/** A contrast gain outside this range means the fit failed (e.g. a flat or unrelated picture). */
+const MIN_CONTRAST_GAIN = 0.2;
+const MAX_CONTRAST_GAIN = 5;
+
+/** Running sums over the suspect frames aligned to one segment of the original. */
+export class SegmentAccumulator {
+  segment = -1;
+  frames = 0;
+  /** Sum of the suspect detection views (suspect coordinates). */
+  readonly viewSum: Float32Array;
+  /** Sum of the reference signatures of the original frames they were aligned to. */
+  readonly signatureSum: Float32Array;
+
+  constructor(viewSize: number, signatureSize: number) {
+    this.viewSum = new Float32Array(viewSize);
+    this.signatureSum = new Float32Array(signatureSize);
+  }
+
+  reset(segment: number): void {
+    this.segment = segment;
+    this.frames = 0;
+    this.viewSum.fill(0);
+    this.signatureSum.fill(0);
+  }
+
+  add(view: Uint8Array, signature: Uint8Array): void {
+    const viewSum = this.viewSum;
+    for (let i = 0; i < viewSum.length; i++) viewSum[i] += view[i];
+    const signatureSum = this.signatureSum;
+    for (let i = 0; i < signatureSum.length; i++) signatureSum[i] += signature[i];
+    this.frames++;
+  }
+}
+
+/**
+ * The original's mean detection view over an arbitrary subset of a segment's frames: the
+ * stored segment mean, corrected by the (upsampled) difference between the mean signature of
+ * the subset and that of the whole segment. Exact when the subset is the whole segment; for a
+ * partial segment the correction removes the content's motion down to signature resolution.
+ */
+export class ReferenceEstimator {
+  private readonly upsample: PlaneWarp;
+  private readonly difference: Float32Array;
+  private readonly correction: Float32Array;
+  private readonly signatureSize: number;
+  private readonly viewSize: number;
+
+  constructor(private readonly reference: DetectionReference) {
+    const { detectionWidth, detectionHeight, signatureWidth, signatureHeight } = reference;
+    this.signatureSize = signatureWidth * signatureHeight;
+    this.viewSize = detectionWidth * detectionHeight;
+    this.upsample = new PlaneWarp(
+      signatureWidth,
+      signatureHeight,
+      detectionWidth,
+      detectionHeight,
+      originalOnSuspect(IDENTITY_GEOMETRY),
+    );
+    this.difference = new Float32Array(this.signatureSize);
+    this.correction = new Float32Array(this.viewSize);
+  }
+
+  /** Writes the estimate (original coordinates, detection size) for `frames` frames into `out`. */
+  estimate(segment: number, signatureSum: Float32Array, frames: number, out: Float32Array): void {
+    const { reference, signatureSize, viewSize } = this;
+    const first = segment * reference.framesPerSegment;
+    const last = Math.min(reference.frameCount, first + reference.framesPerSegment);
+    const difference = this.difference;
+    difference.fill(0);
+    const signatures = reference.signatures;
+    for (let frame = first; frame < last; frame++) {
+      const base = frame * signatureSize;
+      for (let c = 0; c < signatureSize; c++) difference[c] -= signatures[base + c];
+    }
+    const segmentFrames = Math.max(1, last - first);
+    for (let c = 0; c < signatureSize; c++) {
+      difference[c] = signatureSum[c] / frames + difference[c] / segmentFrames;
+    }
+    this.upsample.apply(difference, this.correction);
+    const means = reference.segmentMeans;
+    const base = segment * viewSize;
+    for (let i = 0; i < viewSize; i++) out[i] = means[base + i] + this.correction[i];
+  }
+}
+
+/** What one segment of the suspect says about its symbol. */
+export interface SegmentObservation {
+  /** Projection of the residual on the segment's pattern, in luma levels (sign = symbol). */
+  amplitude: number;
+  /** Variance of the same projection on decoy patterns: the noise of `amplitude`. */
+  noiseVariance: number;
+  /** Suspect frames averaged. */
+  frames: number;
+}
+
+/**
+ * Turns accumulated segments into observations for one suspect geometry. All buffers are
+ * allocated once; observing a segment costs O(detection pixels x decoys).
+ */
+export class SegmentCorrelator {
+  /** Suspect pixels that show the original picture (and are not next to a border). */
+  readonly valid: Uint8Array;
+  readonly validCount: number;
+  private readonly width: number;
+  private readonly height: number;
+  private readonly originalWarp: PlaneWarp;
+  private readonly patternWarp: PlaneWarp;
+  private readonly estimator: ReferenceEstimator;
+  /** Decoy patterns on the suspect grid, zero mean over the valid pixels. */
+  private readonly decoys: Float32Array[];
+  private readonly decoyEnergies: Float64Array;
+  private readonly estimateOriginal: Float32Array;
+  private readonly estimateSuspect: Float32Array;
+  private readonly residual: Float32Array;
+  private readonly pattern: Float32Array;
+
+  constructor(
+    reference: DetectionReference,
+    private readonly key: KeyMaterial,
+    readonly geometry: CropGeometry,
+  ) {
+    const { detectionWidth: width, detectionHeight: height } = reference;
+    this.width = width;
+    this.height = height;
+    const map = originalOnSuspect(geometry);
+    this.originalWarp = new PlaneWarp(width, height, width, height, map);
+    this.patternWarp = new PlaneWarp(
+      width * PATTERN_OVERSAMPLING,
+      height * PATTERN_OVERSAMPLING,
+      width,
+      height,
+      map,
+    );
+    // Scalers blur across a border (black bars) by about a pixel: its neighbours are left out.
+    this.valid = erode(this.originalWarp.valid, width, height);
+    this.validCount = this.valid.reduce((count, inside) => count + inside, 0);
+    this.estimator = new ReferenceEstimator(reference);
+    const size = width * height;
+    this.estimateOriginal = new Float32Array(size);
+    this.estimateSuspect = new Float32Array(size);
+    this.residual = new Float32Array(size);
+    this.pattern = new Float32Array(size);
+    this.decoys = [];
+    this.decoyEnergies = new Float64Array(DECOY_COUNT);
+    for (let d = 0; d < DECOY_COUNT; d++) {
+      const decoy = this.warpedPattern(DECOY_KEY, d, new Float32Array(size));
+      this.decoyEnergies[d] = centerAndEnergy(decoy, this.valid);
+      this.decoys.push(decoy);
+    }
+  }
+
+  /** Null when the segment cannot be read (flat picture, failed brightness/contrast fit). */
+  observe(accumulator: SegmentAccumulator): SegmentObservation | null {
+    const { frames, segment } = accumulator;
+    if (frames === 0 || this.validCount < 16) return null;
+    this.estimator.estimate(segment, accumulator.signatureSum, frames, this.estimateOriginal);
+    const estimate = this.originalWarp.apply(this.estimateOriginal, this.estimateSuspect);
+    const valid = this.valid;
+    const viewSum = accumulator.viewSum;
+    const inverseFrames = 1 / frames;
+
+    // Least squares fit suspect ≈ gain * original + shift: brightness and contrast.
+    let n = 0;
+    let sumSuspect = 0;
+    let sumOriginal = 0;
+    let sumOriginalSquares = 0;
+    let sumProducts = 0;
+    for (let i = 0; i < valid.length; i++) {
+      if (valid[i] === 0) continue;
+      const suspect = viewSum[i] * inverseFrames;
+      const original = estimate[i];
+      n++;
+      sumSuspect += suspect;
+      sumOriginal += original;
+      sumOriginalSquares += original * original;
+      sumProducts += suspect * original;
+    }
+    const originalVariance = sumOriginalSquares - (sumOriginal * sumOriginal) / n;
+    if (!(originalVariance > n * 1e-3)) return null;
+    const gain = (sumProducts - (sumSuspect * sumOriginal) / n) / originalVariance;
+    if (!(gain >= MIN_CONTRAST_GAIN && gain <= MAX_CONTRAST_GAIN)) return null;
+    const shift = (sumSuspect - gain * sumOriginal) / n;
+
+    // Residual in the original's luma scale: (suspect - shift) / gain - original.
+    const residual = this.residual;
+    const inverseGain = 1 / gain;
+    for (let i = 0; i < valid.length; i++) {
+      residual[i] =
+        valid[i] === 0 ? 0 : (viewSum[i] * inverseFrames - shift) * inverseGain - estimate[i];
+    }
+
+    const pattern = this.warpedPattern(this.key, segment, this.pattern);
+    const patternEnergy = centerAndEnergy(pattern, valid);
+    if (!(patternEnergy > 0)) return null;
+    const amplitude = dot(residual, pattern) / patternEnergy;
+    // Decoys see the residual without the mark, so a strong mark does not inflate the noise.
+    for (let i = 0; i < residual.length; i++) residual[i] -= amplitude * pattern[i];
+    let noiseVariance = 0;
+    for (let d = 0; d < DECOY_COUNT; d++) {
+      const projection = dot(residual, this.decoys[d]) / this.decoyEnergies[d];
+      noiseVariance += projection * projection;
+    }
+    noiseVariance /= DECOY_COUNT;
+    return { amplitude, noiseVariance, frames };
+  }
+
+  /** The pattern of (key, segment) sampled on the suspect grid (outside pixels 0). */
+  private warpedPattern(key: KeyMaterial, segment: number, out: Float32Array): Float32Array {
+    const rendered = watermarkPattern(
+      key,
+      segment,
+      this.width * PATTERN_OVERSAMPLING,
+      this.height * PATTERN_OVERSAMPLING,
+    );
+    return this.patternWarp.apply(rendered, out);
+  }
+}
+
+/** A pixel stays valid when it and its 4 neighbours inside the plane are valid. */
+function erode(valid: Uint8Array, width: number, height: number): Uint8Array {
+  const eroded = new Uint8Array(valid.length);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      eroded[i] =
+        valid[i] &
+        (x > 0 ? valid[i - 1] : 1) &
+        (x + 1 < width ? valid[i + 1] : 1) &
+        (y > 0 ? valid[i - width] : 1) &
+        (y + 1 < height ? valid[i + width] : 1);
+    }
+  }
+  return eroded;
+}
+
+/** Removes the mean over the valid pixels (others stay 0) and returns the remaining energy. */
+function centerAndEnergy(plane: Float32Array, valid: Uint8Array): number {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < plane.length; i++) {
+    if (valid[i] === 0) continue;
+    sum += plane[i];
+    count++;
+  }
+  const mean = count > 0 ? sum / count : 0;
+  let energy = 0;
+  for (let i = 0; i < plane.length; i++) {
+    if (valid[i] === 0) {
+      plane[i] = 0;
+      continue;
+    }
+    const value = plane[i] - mean;
+    plane[i] = value;
+    energy += value * value;
+  }
+  return energy;
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+/**
+ * Weight (in decoys) of the copy-wide median noise in each segment's noise estimate: 16 decoys
+ * estimate a variance within ±35%; shrinking towards the median keeps an unlucky segment from
+ * getting an overconfident soft bit.
+ */
+const NOISE_PRIOR_DECOYS = 8;
+/** The mark amplitude used for the soft bits is at least this fraction of the typical noise. */
+const MIN_AMPLITUDE_TO_NOISE = 0.1;
+
+export interface SoftBitResult {
+  /** One value per segment in [-1, 1]: sign = symbol (+1 = variant A), 0 = not observed. */
+  softBits: Float32Array;
+  segmentsObserved: number;
+  /** Estimated mark amplitude in luma levels at the detection size (0 when there is none). */
+  markAmplitude: number;
+  /** Median noise (standard deviation) of a segment's projection, same unit. */
+  noiseLevel: number;
+}
+
+/**
+ * Soft bit of each segment: the posterior mean of its symbol, tanh(mu * a / s^2), for a
+ * projection a with gaussian noise of variance s^2 and a mark of amplitude ±mu. mu is
+ * estimated from the copy itself (mean of a^2 - s^2 over the observed segments), so an
+ * unmarked copy gets near-zero soft bits and a clean one saturates at ±1. Several
+ * observations of one segment (a copy that repeats content) are merged by inverse variance.
+ *
+ * Whatever these values are, they cannot raise an innocent's false-accusation probability:
+ * the innocent's codeword bits are independent of the copy, so every score term has zero mean,
+ * and `accusationThresholdFor` bounds the tail for the soft bits actually observed.
+ */
+export function softBitsFromObservations(
+  observations: SegmentObservation[][],
+  segmentCount: number,
+): SoftBitResult {
+  const softBits = new Float32Array(segmentCount);
+  const variances: number[] = [];
+  for (const list of observations) for (const o of list) variances.push(o.noiseVariance);
+  if (variances.length === 0) {
+    return { softBits, segmentsObserved: 0, markAmplitude: 0, noiseLevel: 0 };
+  }
+  variances.sort((a, b) => a - b);
+  const medianVariance = variances[variances.length >> 1];
+
+  const amplitudes = new Float64Array(segmentCount);
+  const noise = new Float64Array(segmentCount).fill(-1);
+  let excessEnergy = 0;
+  let observed = 0;
+  for (let segment = 0; segment < segmentCount && segment < observations.length; segment++) {
+    const list = observations[segment];
+    if (list.length === 0) continue;
+    let precision = 0;
+    let weighted = 0;
+    for (const observation of list) {
+      const variance =
+        (DECOY_COUNT * observation.noiseVariance + NOISE_PRIOR_DECOYS * medianVariance) /
+        (DECOY_COUNT + NOISE_PRIOR_DECOYS);
+      const safeVariance = variance > 0 ? variance : 1e-12;
+      precision += 1 / safeVariance;
+      weighted += observation.amplitude / safeVariance;
+    }
+    amplitudes[segment] = weighted / precision;
+    noise[segment] = 1 / precision;
+    excessEnergy += amplitudes[segment] * amplitudes[segment] - noise[segment];
+    observed++;
+  }
+  const noiseLevel = Math.sqrt(medianVariance);
+  const markAmplitude = Math.sqrt(Math.max(0, excessEnergy / observed));
+  const amplitude = Math.max(markAmplitude, MIN_AMPLITUDE_TO_NOISE * noiseLevel);
+  for (let segment = 0; segment < segmentCount; segment++) {
+    if (noise[segment] < 0) continue;
+    const value = Math.tanh((amplitude * amplitudes[segment]) / noise[segment]);
+    // 0 would read as "not observed": a tiny value keeps the segment counted.
+    softBits[segment] = value !== 0 ? value : 1e-20;
+  }
+  return { softBits, segmentsObserved: observed, markAmplitude, noiseLevel };
+}

@@ -1,0 +1,118 @@
+import {
+  type CropGeometry,
+  estimateGeometry,
+  type GeometryEvidence,
+  geometryScore,
+  IDENTITY_GEOMETRY,
+  maskedCorrelation,
+  originalOnSuspect,
+  PlaneWarp,
+  suspectOnOriginal,
+} from './geometry.js';
+import { watermarkPattern } from './pattern.js';
+import { downscalePlane } from './resample.js';
+
+const WIDTH = 64;
+const HEIGHT = 36;
+/** Content is rendered 4x finer than the detection size, then viewed through each geometry. */
+const FINE = 4;
+
+/** A smooth random picture (the pattern renderer makes one), luma around 120. */
+function content(index: number): Float32Array {
+  const pattern = watermarkPattern('geometry-spec-content', index, WIDTH * FINE, HEIGHT * FINE);
+  return pattern.map((value) => 120 + 35 * value);
+}
+
+/** What a copy cropped by `geometry` and scaled back shows at the detection size. */
+function cropped(picture: Float32Array, geometry: CropGeometry): Float32Array {
+  const warp = new PlaneWarp(
+    WIDTH * FINE,
+    HEIGHT * FINE,
+    WIDTH,
+    HEIGHT,
+    originalOnSuspect(geometry),
+  );
+  return warp.apply(picture);
+}
+
+function evidenceFor(geometry: CropGeometry, gain = 1, shift = 0): GeometryEvidence[] {
+  return [0, 1, 2].map((index) => {
+    const picture = content(index);
+    const suspect = cropped(picture, geometry).map((value) => gain * value + shift);
+    const original = downscalePlane(picture, WIDTH * FINE, HEIGHT * FINE, WIDTH, HEIGHT);
+    return { suspect, original, weight: 1 };
+  });
+}
+
+describe('PlaneWarp', () => {
+  it('reproduces the source under the identity map', () => {
+    const source = Float32Array.from({ length: WIDTH * HEIGHT }, (_, i) => (i * 37) % 251);
+    const warp = new PlaneWarp(WIDTH, HEIGHT, WIDTH, HEIGHT, originalOnSuspect(IDENTITY_GEOMETRY));
+    expect(warp.validCount).toBe(WIDTH * HEIGHT);
+    expect(Array.from(warp.apply(source))).toEqual(Array.from(source));
+  });
+
+  it('samples a crop exactly on a linear ramp', () => {
+    const ramp = Float32Array.from({ length: WIDTH * HEIGHT }, (_, i) => i % WIDTH);
+    const geometry = { left: 0.1, right: 0.05, top: 0, bottom: 0 };
+    const out = new PlaneWarp(WIDTH, HEIGHT, WIDTH, HEIGHT, originalOnSuspect(geometry)).apply(
+      ramp,
+    );
+    for (const x of [0, 17, 63]) {
+      // Suspect pixel centre x shows original position 0.1 + 0.85 (x + 0.5) / 64.
+      const expected = (0.1 + (0.85 * (x + 0.5)) / WIDTH) * WIDTH - 0.5;
+      expect(out[5 * WIDTH + x]).toBeCloseTo(expected, 4);
+    }
+  });
+
+  it('marks pixels whose footprint crosses a border as invalid', () => {
+    // Bars of 5% of the original width each side: the picture spans suspect pixels 2.9 to 61.1.
+    const geometry = { left: -0.05, right: -0.05, top: 0, bottom: 0 };
+    const warp = new PlaneWarp(WIDTH, HEIGHT, WIDTH, HEIGHT, originalOnSuspect(geometry));
+    const row = Array.from(warp.valid.subarray(0, WIDTH));
+    expect(row.indexOf(1)).toBe(3);
+    expect(row.lastIndexOf(1)).toBe(60);
+    expect(warp.validCount).toBe(58 * HEIGHT);
+  });
+
+  it('inverts the crop map with suspectOnOriginal', () => {
+    const geometry = { left: 0.08, right: 0.02, top: 0.1, bottom: 0.05 };
+    const forward = originalOnSuspect(geometry);
+    const back = suspectOnOriginal(geometry);
+    const u = 0.37;
+    const original = forward.x.offset + forward.x.scale * u;
+    expect(back.x.offset + back.x.scale * original).toBeCloseTo(u, 12);
+  });
+});
+
+describe('estimateGeometry', () => {
+  it('finds the true crop as the best score', () => {
+    const truth = { left: 0.1, right: 0.1, top: 0.1, bottom: 0.1 };
+    const evidence = evidenceFor(truth);
+    const atTruth = geometryScore(evidence, WIDTH, HEIGHT, truth);
+    expect(atTruth).toBeGreaterThan(0.999);
+    expect(geometryScore(evidence, WIDTH, HEIGHT, IDENTITY_GEOMETRY)).toBeLessThan(atTruth - 0.01);
+  });
+
+  it.each([
+    ['symmetric 10%', { left: 0.1, right: 0.1, top: 0.1, bottom: 0.1 }],
+    ['asymmetric', { left: 0.12, right: 0.03, top: 0.02, bottom: 0.08 }],
+    ['bars (shrunk picture)', { left: -0.04, right: -0.04, top: -0.03, bottom: -0.03 }],
+  ])('recovers a %s crop within 0.006, whatever the brightness and contrast', (_, truth) => {
+    const { geometry, score } = estimateGeometry(evidenceFor(truth, 0.8, 25), WIDTH, HEIGHT);
+    expect(score).toBeGreaterThan(0.99);
+    for (const edge of ['left', 'right', 'top', 'bottom'] as const) {
+      expect(Math.abs(geometry[edge] - truth[edge])).toBeLessThanOrEqual(0.006);
+    }
+  });
+});
+
+describe('maskedCorrelation', () => {
+  it('ignores masked pixels and is invariant to gain and offset', () => {
+    const a = Float32Array.from([1, 2, 3, 4, 100]);
+    const b = Float32Array.from([12, 14, 16, 18, -50]);
+    const valid = Uint8Array.from([1, 1, 1, 1, 0]);
+    expect(maskedCorrelation(a, b, valid)).toBeCloseTo(1, 10);
+    expect(maskedCorrelation(a, new Float32Array(5).fill(3), valid)).toBe(0);
+  });
+});

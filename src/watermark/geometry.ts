@@ -1,0 +1,274 @@
+import { type Plane } from './resample.js';
+
+/**
+ * Where a suspect's picture sits in the original frame: the fraction of the original width
+ * (left, right) and height (top, bottom) cut away on each side before the copy was scaled back
+ * to full frame. Negative values mean a border was added (the picture was shrunk).
+ */
+export interface CropGeometry {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+export const IDENTITY_GEOMETRY: Readonly<CropGeometry> = { left: 0, right: 0, top: 0, bottom: 0 };
+
+/** Along one axis: source coordinate = offset + scale * destination coordinate, both in [0, 1]. */
+export interface AxisMap {
+  offset: number;
+  scale: number;
+}
+
+/**
+ * Maps suspect coordinates to original coordinates: samples a plane of the original frame onto
+ * the suspect grid.
+ */
+export function originalOnSuspect(geometry: CropGeometry): { x: AxisMap; y: AxisMap } {
+  return {
+    x: { offset: geometry.left, scale: 1 - geometry.left - geometry.right },
+    y: { offset: geometry.top, scale: 1 - geometry.top - geometry.bottom },
+  };
+}
+
+/**
+ * The inverse: samples a suspect plane onto the original grid (pixels outside the crop are
+ * invalid).
+ */
+export function suspectOnOriginal(geometry: CropGeometry): { x: AxisMap; y: AxisMap } {
+  const { x, y } = originalOnSuspect(geometry);
+  return {
+    x: { offset: -x.offset / x.scale, scale: 1 / x.scale },
+    y: { offset: -y.offset / y.scale, scale: 1 / y.scale },
+  };
+}
+
+export interface AxisTaps {
+  /** Left (or top) source sample of each destination pixel. */
+  first: Int32Array;
+  /** Weight of the sample after `first` (bilinear). */
+  weight: Float32Array;
+  /** 1 when the destination pixel's footprint lies inside the source frame. */
+  inside: Uint8Array;
+}
+
+/** Footprints may end a hair outside [0, 1] through rounding; they still count as inside. */
+const INSIDE_TOLERANCE = 1e-6;
+
+function axisTaps(destinationSize: number, sourceSize: number, map: AxisMap): AxisTaps {
+  const first = new Int32Array(destinationSize);
+  const weight = new Float32Array(destinationSize);
+  const inside = new Uint8Array(destinationSize);
+  // A pixel is inside when its whole footprint is: one straddling a border (black bars) would
+  // mix picture and border.
+  const halfFootprint = (0.5 * Math.abs(map.scale)) / destinationSize;
+  for (let d = 0; d < destinationSize; d++) {
+    const position = map.offset + (map.scale * (d + 0.5)) / destinationSize;
+    const low = position - halfFootprint;
+    const high = position + halfFootprint;
+    inside[d] = low >= -INSIDE_TOLERANCE && high <= 1 + INSIDE_TOLERANCE ? 1 : 0;
+    // Pixel centres sit at (i + 0.5) / size; beyond the outermost centres the edge is held.
+    const sample = Math.min(sourceSize - 1, Math.max(0, position * sourceSize - 0.5));
+    const index = Math.min(Math.floor(sample), Math.max(0, sourceSize - 2));
+    first[d] = index;
+    weight[d] = sourceSize > 1 ? sample - index : 0;
+  }
+  return { first, weight, inside };
+}
+
+/**
+ * A separable bilinear resampling from a source plane to a destination grid under an affine map
+ * per axis (scale + offset, no rotation): enough for crops, borders and any rescaling. Taps are
+ * precomputed once, so applying it costs a few operations per destination pixel.
+ */
+export class PlaneWarp {
+  /** 1 where the destination pixel sees the source picture; outside pixels are written as 0. */
+  readonly valid: Uint8Array;
+  readonly validCount: number;
+  /** Bilinear taps along x (one per destination column) and y (one per destination row). */
+  readonly columns: AxisTaps;
+  readonly rows: AxisTaps;
+
+  constructor(
+    readonly sourceWidth: number,
+    readonly sourceHeight: number,
+    readonly width: number,
+    readonly height: number,
+    map: { x: AxisMap; y: AxisMap },
+  ) {
+    this.columns = axisTaps(width, sourceWidth, map.x);
+    this.rows = axisTaps(height, sourceHeight, map.y);
+    this.valid = new Uint8Array(width * height);
+    let count = 0;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const inside = this.rows.inside[y] & this.columns.inside[x];
+        this.valid[y * width + x] = inside;
+        count += inside;
+      }
+    }
+    this.validCount = count;
+  }
+
+  apply(
+    source: Plane,
+    out: Float32Array = new Float32Array(this.width * this.height),
+  ): Float32Array {
+    if (source.length < this.sourceWidth * this.sourceHeight) {
+      throw new RangeError(`source plane is smaller than ${this.sourceWidth}x${this.sourceHeight}`);
+    }
+    const { first: columnFirst, weight: columnWeight, inside: columnInside } = this.columns;
+    const sourceWidth = this.sourceWidth;
+    const stepDown = this.sourceHeight > 1 ? sourceWidth : 0;
+    const stepRight = sourceWidth > 1 ? 1 : 0;
+    for (let y = 0; y < this.height; y++) {
+      const row = y * this.width;
+      if (this.rows.inside[y] === 0) {
+        out.fill(0, row, row + this.width);
+        continue;
+      }
+      const top = this.rows.first[y] * sourceWidth;
+      const down = this.rows.weight[y];
+      for (let x = 0; x < this.width; x++) {
+        if (columnInside[x] === 0) {
+          out[row + x] = 0;
+          continue;
+        }
+        const i = top + columnFirst[x];
+        const right = columnWeight[x];
+        const upper = source[i] + (source[i + stepRight] - source[i]) * right;
+        const lower =
+          source[i + stepDown] + (source[i + stepDown + stepRight] - source[i + stepDown]) * right;
+        out[row + x] = upper + (lower - upper) * down;
+      }
+    }
+    return out;
+  }
+}
+
+/** The search space of `estimateGeometry`: crops beyond it are not looked for. */
+export const MIN_CROP = -0.05;
+export const MAX_CROP = 0.25;
+
+/**
+ * One comparison for the geometry search: the suspect's mean view over some frames (suspect
+ * grid) and the original's mean view over the same frames (original grid), same size.
+ */
+export interface GeometryEvidence {
+  suspect: Float32Array;
+  original: Float32Array;
+  /** Weight of this pair in the objective (e.g. its frame count). */
+  weight: number;
+}
+
+/**
+ * Pearson correlation between the suspect views and the original views warped under
+ * `geometry`, averaged over the evidence with its weights: the objective of the geometry
+ * search. Invariant to brightness and contrast changes of the suspect.
+ */
+export function geometryScore(
+  evidence: GeometryEvidence[],
+  width: number,
+  height: number,
+  geometry: CropGeometry,
+  scratch: Float32Array = new Float32Array(width * height),
+): number {
+  const warp = new PlaneWarp(width, height, width, height, originalOnSuspect(geometry));
+  if (warp.validCount < (width * height) / 4) return -1;
+  let total = 0;
+  let weights = 0;
+  for (const pair of evidence) {
+    warp.apply(pair.original, scratch);
+    total += pair.weight * maskedCorrelation(pair.suspect, scratch, warp.valid);
+    weights += pair.weight;
+  }
+  return weights > 0 ? total / weights : -1;
+}
+
+/** Pearson correlation of a and b over the pixels where `valid` is 1 (0 if either is flat). */
+export function maskedCorrelation(a: Plane, b: Plane, valid: Uint8Array): number {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  let saa = 0;
+  let sbb = 0;
+  let sab = 0;
+  for (let i = 0; i < valid.length; i++) {
+    if (valid[i] === 0) continue;
+    const va = a[i];
+    const vb = b[i];
+    n++;
+    sa += va;
+    sb += vb;
+    saa += va * va;
+    sbb += vb * vb;
+    sab += va * vb;
+  }
+  if (n < 2) return 0;
+  const varianceA = saa - (sa * sa) / n;
+  const varianceB = sbb - (sb * sb) / n;
+  if (!(varianceA > 1e-9 && varianceB > 1e-9)) return 0;
+  return (sab - (sa * sb) / n) / Math.sqrt(varianceA * varianceB);
+}
+
+/** Step sizes of the pattern search, coarse to fine (fractions of the frame). */
+const SEARCH_STEPS = [0.04, 0.02, 0.01, 0.005, 0.0025];
+/** Symmetric crops tried before the pattern search starts. */
+const START_CROPS = [-0.05, 0, 0.05, 0.1, 0.15, 0.2];
+
+export interface GeometryEstimate {
+  geometry: CropGeometry;
+  /** The objective at the estimate (weighted mean correlation, at most 1). */
+  score: number;
+}
+
+/**
+ * Estimates the crop by maximising `geometryScore`: the best of `guess` and (unless
+ * `tryStartCrops` is false) the symmetric crops of a small grid first, then a pattern search
+ * moving one edge at a time with a shrinking step. Each step compares the views at the
+ * detection size, so a full search costs a few hundred warps.
+ */
+export function estimateGeometry(
+  evidence: GeometryEvidence[],
+  width: number,
+  height: number,
+  guess: CropGeometry = IDENTITY_GEOMETRY,
+  tryStartCrops = true,
+): GeometryEstimate {
+  const scratch = new Float32Array(width * height);
+  const score = (geometry: CropGeometry): number =>
+    geometryScore(evidence, width, height, geometry, scratch);
+
+  let best: CropGeometry = { ...guess };
+  let bestScore = score(best);
+  for (const crop of tryStartCrops ? START_CROPS : []) {
+    const candidate = { left: crop, right: crop, top: crop, bottom: crop };
+    const candidateScore = score(candidate);
+    if (candidateScore > bestScore) {
+      best = candidate;
+      bestScore = candidateScore;
+    }
+  }
+
+  const edges: (keyof CropGeometry)[] = ['left', 'right', 'top', 'bottom'];
+  for (const step of SEARCH_STEPS) {
+    let improved = true;
+    while (improved) {
+      improved = false;
+      for (const edge of edges) {
+        for (const direction of [-1, 1]) {
+          const value = best[edge] + direction * step;
+          if (value < MIN_CROP - 1e-9 || value > MAX_CROP + 1e-9) continue;
+          const candidate = { ...best, [edge]: value };
+          const candidateScore = score(candidate);
+          if (candidateScore > bestScore + 1e-6) {
+            best = candidate;
+            bestScore = candidateScore;
+            improved = true;
+          }
+        }
+      }
+    }
+  }
+  return { geometry: best, score: bestScore };
+}
