@@ -11,25 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { embedVariants, framesPerSegment } from '../src/watermark/embedder.js';
 import { FrameEncoder, probeMedia, readFrames, scaledSize } from '../src/watermark/media.js';
-import { ffmpeg, peakRssMiB, report, timed } from './support.js';
+import { ffmpeg, makeSource, peakRssMiB, report, timed } from './support.js';
 
 const DURATION = 60;
 const SEGMENT = 2;
 const RENDITIONS = [720, 360];
-
-/** Natural-looking test content: moving test pattern, zooming fractal detail and film grain. */
-async function makeSource(path: string): Promise<void> {
-  await ffmpeg([
-    ...['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${DURATION}`],
-    // The fractal is rendered small (it is costly) and scaled up: smooth, zooming detail.
-    ...['-f', 'lavfi', '-i', `mandelbrot=size=320x180:rate=25`],
-    ...[
-      '-filter_complex',
-      '[1]scale=1280:720[zoom];[0][zoom]blend=all_mode=average,noise=alls=6:allf=t,format=yuv420p',
-    ],
-    ...['-t', String(DURATION), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', path],
-  ]);
-}
 
 /** The unmarked encode: same decoder path and the very encoder settings of the variants. */
 async function plainEncode(input: string, outputDir: string, height: number): Promise<void> {
@@ -72,7 +58,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-embed-'));
   try {
     const source = join(dir, 'source.mp4');
-    await makeSource(source);
+    await makeSource(source, DURATION);
     const [, plainSeconds] = await timed(async () => {
       for (const height of RENDITIONS)
         await plainEncode(source, join(dir, 'plain', `${height}p`), height);

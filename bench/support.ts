@@ -37,3 +37,17 @@ export function report(name: string, lines: string[]): void {
   mkdirSync(dirname(path.pathname), { recursive: true });
   writeFileSync(path, text);
 }
+
+/** Natural-looking 720p test content: moving test card, zooming fractal detail and film grain. */
+export async function makeSource(path: string, seconds: number): Promise<void> {
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${seconds}`],
+    // The fractal is rendered small (it is costly) and scaled up: smooth, zooming detail.
+    ...['-f', 'lavfi', '-i', `mandelbrot=size=320x180:rate=25`],
+    ...[
+      '-filter_complex',
+      '[1]scale=1280:720[zoom];[0][zoom]blend=all_mode=average,noise=alls=6:allf=t,format=yuv420p',
+    ],
+    ...['-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', path],
+  ]);
+}
