@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { promisify } from 'node:util';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,23 +8,17 @@ import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { WatermarkKeysService } from '../src/jobs/watermark-keys.service.js';
 import { codewordBit } from '../src/watermark/codes.js';
 import { parseMediaPlaylist } from '../src/watermark/hls.js';
-import { FFMPEG_PATH, probeMedia, readFrames } from '../src/watermark/media.js';
+import { probeMedia, readFrames } from '../src/watermark/media.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
+  createPipeline,
+  downloadTo,
   passwordToken,
   startApp,
   type TestApp,
 } from './support/app.js';
-import { makeClip } from './support/media.js';
-
-/** ffmpeg's log (stderr) of a run of the npm-shipped binary. */
-async function ffmpegLog(args: string[]): Promise<string> {
-  const { stderr } = await promisify(execFile)(FFMPEG_PATH, ['-hide_banner', '-nostdin', ...args], {
-    env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' },
-  });
-  return stderr;
-}
+import { makeClip, runFfmpeg } from './support/media.js';
 
 const SEGMENTS = 8;
 const FPS = 25;
@@ -42,24 +34,13 @@ async function frameMeans(path: string): Promise<number[]> {
   return means;
 }
 
-async function download(
-  http: TestApp['http'],
-  url: string,
-  dir: string,
-  name: string,
-): Promise<string> {
-  const path = join(dir, name);
-  const response = await request(http)
-    .get(new URL(url).pathname + new URL(url).search)
-    .set('X-Forwarded-For', '5.9.119.0')
-    .set('User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Downloader/1.0')
-    .set('Accept-Language', 'de-DE,de;q=0.9')
-    .buffer(true)
-    .parse((res, done) => {
-      const file = createWriteStream(path);
-      res.pipe(file);
-      file.on('finish', () => done(null, null));
-    });
+/** Downloads a personal MP4 as a browser in Germany would. */
+async function download(http: TestApp['http'], url: string, path: string): Promise<string> {
+  const response = await downloadTo(http, url, path, {
+    'X-Forwarded-For': '5.9.119.0',
+    'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Downloader/1.0',
+    'Accept-Language': 'de-DE,de;q=0.9',
+  });
   expect(response.status).toBe(200);
   expect(response.headers['content-type']).toBe('video/mp4');
   return path;
@@ -77,17 +58,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
     t = await startApp({ TRUST_PROXY: 'true' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     workDir = await mkdtemp(join(tmpdir(), 'autograph-downloads-'));
-    const pipeline = await request(t.http)
-      .post('/v1/pipelines')
-      .set(auth())
-      .send({
-        pipeline: {
-          name: 'p',
-          input: { uri: `file://${t.storageRoot}/in` },
-          output: { uri: `file://${t.storageRoot}/out` },
-        },
-      });
-    pipelineId = pipeline.body.pipeline.id;
+    pipelineId = await createPipeline(t, token);
     await makeClip(join(t.storageRoot, 'in', 'movie.mp4'), SEGMENTS, '320x180');
   });
   afterAll(() => t.close());
@@ -260,7 +231,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       const server = await t.app.listen(0, '127.0.0.1');
       const { port } = server.address() as AddressInfo;
       const url = `http://127.0.0.1:${port}${new URL(alice.playback.hls_url).pathname}`;
-      const log = await ffmpegLog(['-i', url, '-map', '0:v', '-f', 'null', '-']);
+      const log = await runFfmpeg(['-i', url, '-map', '0:v', '-f', 'null', '-']);
       // Two variant streams (180p and 144p), each decoded in full.
       const frames = [...log.matchAll(/frame=\s*(\d+)/g)].map((m) => Number(m[1]));
       expect(frames.at(-1)).toBe(SEGMENTS * FPS);
@@ -305,14 +276,12 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       const alicePath = await download(
         t.http,
         `${alice.playback.download_url}?rendition=180p`,
-        workDir,
-        'alice.mp4',
+        join(workDir, 'alice.mp4'),
       );
       const bobPath = await download(
         t.http,
         `${bob.playback.download_url}?rendition=180p`,
-        workDir,
-        'bob.mp4',
+        join(workDir, 'bob.mp4'),
       );
       const info = await probeMedia(alicePath);
       expect(info).toMatchObject({ width: 320, height: 180, codec: 'h264' });

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import request from 'supertest';
@@ -10,28 +7,19 @@ import { Backtrace } from '../src/backtraces/schemas/backtrace.schema.js';
 import { LeasedQueue } from '../src/common/leased-queue.js';
 import { ExtractionWorker } from '../src/extraction/extraction.worker.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
-import { FFMPEG_PATH } from '../src/watermark/media.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
+  createPipeline,
+  downloadTo,
   passwordToken,
   startApp,
   type TestApp,
 } from './support/app.js';
-import { makeClip } from './support/media.js';
+import { makeClip, runFfmpeg } from './support/media.js';
 
 /** 120 one-second segments: comfortably above the 57 a clean single copy needs at ε = 1e-6. */
 const SECONDS = 120;
-
-async function ffmpeg(args: string[]): Promise<void> {
-  await promisify(execFile)(
-    FFMPEG_PATH,
-    ['-hide_banner', '-loglevel', 'error', '-nostdin', '-y', ...args],
-    {
-      env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' },
-    },
-  );
-}
 
 describe('backtraces find the leaker', () => {
   let t: TestApp;
@@ -56,17 +44,7 @@ describe('backtraces find the leaker', () => {
   beforeAll(async () => {
     t = await startApp({ TRUST_PROXY: 'true' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const pipeline = await request(t.http)
-      .post('/v1/pipelines')
-      .set(auth())
-      .send({
-        pipeline: {
-          name: 'p',
-          input: { uri: `file://${inputDir()}` },
-          output: { uri: `file://${t.storageRoot}/out` },
-        },
-      });
-    pipelineId = pipeline.body.pipeline.id;
+    pipelineId = await createPipeline(t, token);
     await makeClip(join(inputDir(), 'film.mp4'), SECONDS, '320x180', 'motion');
     const job = await request(t.http)
       .post('/v1/jobs')
@@ -96,20 +74,14 @@ describe('backtraces find the leaker', () => {
       const leaker = list.body.autographs[37];
       leakerTag = leaker.tag;
       const downloaded = join(t.storageRoot, 'download.mp4');
-      const response = await request(t.http)
-        .get(new URL(leaker.playback.download_url).pathname)
-        .set('X-Forwarded-For', '5.9.119.0')
-        .set('User-Agent', 'Mozilla/5.0 (Windows NT 6.3; Win64; x64) Chrome/73.0.3683.103')
-        .buffer(true)
-        .parse((res, done) => {
-          const file = createWriteStream(downloaded);
-          res.pipe(file);
-          file.on('finish', () => done(null, null));
-        });
+      const response = await downloadTo(t.http, leaker.playback.download_url, downloaded, {
+        'X-Forwarded-For': '5.9.119.0',
+        'User-Agent': 'Mozilla/5.0 (Windows NT 6.3; Win64; x64) Chrome/73.0.3683.103',
+      });
       expect(response.status).toBe(200);
       // The attack: re-encoded at CRF 32 and scaled to 360 lines.
       await mkdir(join(inputDir(), 'uploads'), { recursive: true });
-      await ffmpeg([
+      await runFfmpeg([
         '-i',
         downloaded,
         '-vf',
@@ -186,7 +158,7 @@ describe('backtraces find the leaker', () => {
   });
 
   it('accuses nobody in an unmarked encode of the original', async () => {
-    await ffmpeg([
+    await runFfmpeg([
       '-i',
       join(inputDir(), 'film.mp4'),
       '-c:v',
@@ -202,7 +174,15 @@ describe('backtraces find the leaker', () => {
 
   it('fails a truncated copy as too short, saying how many segments it has and needs', async () => {
     const clip = join(inputDir(), 'short.mp4');
-    await ffmpeg(['-i', join(inputDir(), 'uploads', 'leak.mp4'), '-t', '20', '-c', 'copy', clip]);
+    await runFfmpeg([
+      '-i',
+      join(inputDir(), 'uploads', 'leak.mp4'),
+      '-t',
+      '20',
+      '-c',
+      'copy',
+      clip,
+    ]);
     const id = await backtrace('short.mp4');
     await t.app.get(ExtractionWorker).processNext();
     const done = await result(id);

@@ -9,6 +9,7 @@ import { Job } from '../src/jobs/schemas/job.schema.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
+  createPipeline,
   passwordToken,
   startApp,
   type TestApp,
@@ -132,17 +133,7 @@ describe('the scheduled jobs worker', () => {
   beforeAll(async () => {
     t = await startApp({ WORKERS_ENABLED: 'true', WORKER_POLL_INTERVAL_MS: '100' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const pipeline = await request(t.http)
-      .post('/v1/pipelines')
-      .set(auth())
-      .send({
-        pipeline: {
-          name: 'p',
-          input: { uri: `file://${t.storageRoot}/in` },
-          output: { uri: `file://${t.storageRoot}/out` },
-        },
-      });
-    pipelineId = pipeline.body.pipeline.id;
+    pipelineId = await createPipeline(t, token);
     await makeClip(join(t.storageRoot, 'in', 'short.mp4'), 2, '160x90');
     await makeClip(join(t.storageRoot, 'in', 'long.mp4'), 30, '640x360');
   });

@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -97,4 +97,39 @@ export async function createUser(
     id: (created.body as { user: { id: string } }).user.id,
     token: await passwordToken(http, email, password),
   };
+}
+
+/** A pipeline reading `<storageRoot>/in` and writing `<storageRoot>/out`; returns its id. */
+export async function createPipeline(t: TestApp, token: string): Promise<string> {
+  const response = await request(t.http)
+    .post('/v1/pipelines')
+    .auth(token, { type: 'bearer' })
+    .send({
+      pipeline: {
+        name: 'studio',
+        input: { uri: `file://${t.storageRoot}/in` },
+        output: { uri: `file://${t.storageRoot}/out` },
+      },
+    });
+  if (response.status !== 201) throw new Error(`pipeline: ${response.status} ${response.text}`);
+  return (response.body as { pipeline: { id: string } }).pipeline.id;
+}
+
+/** GETs an absolute playback URL as a viewer would, streaming the body into `path`. */
+export async function downloadTo(
+  http: App,
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<request.Response> {
+  const { pathname, search } = new URL(url);
+  return request(http)
+    .get(pathname + search)
+    .set(headers)
+    .buffer(true)
+    .parse((res, done) => {
+      const file = createWriteStream(path);
+      res.pipe(file);
+      file.on('finish', () => done(null, null));
+    });
 }

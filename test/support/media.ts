@@ -19,6 +19,16 @@ function source(content: 'pattern' | 'motion', size: string, seconds: number): s
   );
 }
 
+/** Runs the npm-shipped ffmpeg and resolves with its log (stderr). */
+export async function runFfmpeg(args: string[]): Promise<string> {
+  const { stderr } = await run(ffmpeg.path, ['-hide_banner', '-nostdin', '-y', ...args], {
+    // The static build crashes loading the system's gconv modules (see src/watermark/media.ts).
+    env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stderr;
+}
+
 /** A small synthetic clip made with ffmpeg's lavfi sources (no media is committed). */
 export async function makeClip(
   path: string,
@@ -27,13 +37,10 @@ export async function makeClip(
   content: 'pattern' | 'motion' = 'pattern',
 ): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await run(
-    ffmpeg.path,
-    [
-      ...['-hide_banner', '-loglevel', 'error', '-y'],
-      ...['-f', 'lavfi', '-i', source(content, size, seconds), '-t', String(seconds)],
-      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path],
-    ],
-    { env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' } },
-  );
+  await runFfmpeg([
+    '-loglevel',
+    'error',
+    ...['-f', 'lavfi', '-i', source(content, size, seconds), '-t', String(seconds)],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path],
+  ]);
 }
