@@ -63,7 +63,7 @@ describe('backtraces find the leaker', () => {
       .set(auth())
       .send({ autographs: Array.from({ length: 100 }, (_, i) => ({ tag: `viewer-${i}` })) });
     expect(autographs.body.total).toBe(100);
-  }, 180_000);
+  }, 600_000);
   afterAll(() => t.close());
 
   describe('a leaked, re-encoded copy', () => {

@@ -50,7 +50,17 @@ export class PollingWorker<Item> {
     }
   }
 
-  /** Resolves when every running item has finished (tests and benches use it). */
+  /**
+   * Claims and processes one item now, whether or not polling was started (benches and
+   * tests drive a queue step by step). False when there was nothing to claim.
+   */
+  async processOne(): Promise<boolean> {
+    const item = await this.options.claim();
+    if (item) await this.run(item);
+    return item !== null;
+  }
+
+  /** Resolves when every running item has finished. */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.all([...this.running]);
   }

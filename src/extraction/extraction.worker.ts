@@ -49,7 +49,7 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(ExtractionWorker.name);
   private readonly queue: LeasedQueue<Backtrace>;
   private readonly codebooks = new CodebookCache();
-  private worker?: PollingWorker<Stored<Backtrace>>;
+  private readonly worker: PollingWorker<Stored<Backtrace>>;
 
   constructor(
     @InjectModel(Backtrace.name) backtraces: Model<Backtrace>,
@@ -62,32 +62,29 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
     private readonly keys: WatermarkKeysService,
   ) {
     this.queue = new LeasedQueue(backtraces, leaseOptions(environment));
-  }
-
-  onApplicationBootstrap(): void {
-    if (!this.environment.WORKERS_ENABLED) return;
     this.worker = new PollingWorker({
       name: 'ExtractionWorker',
-      concurrency: this.environment.EXTRACTION_CONCURRENCY,
-      intervalMs: this.environment.WORKER_POLL_INTERVAL_MS,
+      concurrency: environment.EXTRACTION_CONCURRENCY,
+      intervalMs: environment.WORKER_POLL_INTERVAL_MS,
       claim: () => this.queue.claim(),
       process: (backtrace, signal) => this.process(backtrace, signal),
       release: async (backtrace) => {
         await this.queue.release(backtrace._id);
       },
     });
-    this.worker.start();
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.environment.WORKERS_ENABLED) this.worker.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.stop();
+    await this.worker.stop();
   }
 
   /** Claims and processes one backtrace now (tests and benches); false when none was queued. */
-  async processNext(signal = new AbortController().signal): Promise<boolean> {
-    const backtrace = await this.queue.claim();
-    if (backtrace) await this.process(backtrace, signal);
-    return backtrace !== null;
+  async processNext(): Promise<boolean> {
+    return this.worker.processOne();
   }
 
   private async process(backtrace: Stored<Backtrace>, signal: AbortSignal): Promise<void> {

@@ -46,7 +46,7 @@ const MEDIA_ERRORS: Record<MediaError['code'], [code: string, message: string]> 
 export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobsWorker.name);
   private readonly queue: LeasedQueue<Job>;
-  private worker?: PollingWorker<Stored<Job>>;
+  private readonly worker: PollingWorker<Stored<Job>>;
 
   constructor(
     @InjectModel(Job.name) jobs: Model<Job>,
@@ -57,14 +57,10 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly keys: WatermarkKeysService,
   ) {
     this.queue = new LeasedQueue(jobs, leaseOptions(environment));
-  }
-
-  onApplicationBootstrap(): void {
-    if (!this.environment.WORKERS_ENABLED) return;
     this.worker = new PollingWorker({
       name: 'JobsWorker',
-      concurrency: this.environment.JOB_CONCURRENCY,
-      intervalMs: this.environment.WORKER_POLL_INTERVAL_MS,
+      concurrency: environment.JOB_CONCURRENCY,
+      intervalMs: environment.WORKER_POLL_INTERVAL_MS,
       claim: () => this.queue.claim(),
       process: (job, signal) => this.process(job, signal),
       release: async (job) => {
@@ -72,21 +68,19 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
         await this.queue.release(job._id);
       },
     });
-    this.worker.start();
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.environment.WORKERS_ENABLED) this.worker.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.worker?.stop();
+    await this.worker.stop();
   }
 
-  /**
-   * Claims and processes one job now, whether or not the scheduled worker runs (benches and
-   * tests drive the queue step by step with it). False when nothing was queued.
-   */
+  /** Claims and processes one job now (tests and benches); false when none was queued. */
   async processNext(): Promise<boolean> {
-    const job = await this.queue.claim();
-    if (job) await this.process(job, new AbortController().signal);
-    return job !== null;
+    return this.worker.processOne();
   }
 
   private async process(job: Stored<Job>, signal: AbortSignal): Promise<void> {
