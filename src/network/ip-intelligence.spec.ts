@@ -119,18 +119,6 @@ describe('IpIntelligence', () => {
     expect(moduleRef.get(IpIntelligence).lookup('5.9.119.0').ip_type).toBe('DCH');
     await moduleRef.close();
   });
-
-  it('looks addresses up in a few microseconds', () => {
-    const ips: string[] = [];
-    for (let i = 0; i < 20_000; i++) {
-      const n = (Math.imul(i, 2654435761) >>> 0) | 0x01000000;
-      ips.push(`${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`);
-    }
-    const started = process.hrtime.bigint();
-    for (const ip of ips) ipi.lookup(ip);
-    const microsPerLookup = Number(process.hrtime.bigint() - started) / 1000 / ips.length;
-    expect(microsPerLookup).toBeLessThan(100); // generous bound for slow CI machines
-  });
 });
 
 describe('isHostingNetwork', () => {

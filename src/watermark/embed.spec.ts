@@ -88,21 +88,4 @@ describe('embedVariantPair', () => {
     const out = new Uint8Array(10);
     expect(() => embedFrame(textured, WIDTH, HEIGHT, pattern, 1, 1, out)).toThrow(RangeError);
   });
-
-  it('marks a 1280x720 frame (mask + both variants) in a few milliseconds', () => {
-    const width = 1280;
-    const height = 720;
-    const frame = new Uint8Array((width * height * 3) / 2);
-    for (let i = 0; i < frame.length; i++) frame[i] = (Math.imul(i, 2654435761) >>> 24) & 255;
-    const big = watermarkPattern('embed-key', 0, width, height);
-    const a = new Uint8Array(frame.length);
-    const b = new Uint8Array(frame.length);
-    const mask = new Float32Array(width * height);
-    for (let i = 0; i < 5; i++) embedVariantPair(frame, width, height, big, 0.8, a, b, mask);
-    const runs = 20;
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) embedVariantPair(frame, width, height, big, 0.8, a, b, mask);
-    // ~10 ms on the 2-core CI machine; the bound leaves room for a loaded machine.
-    expect((performance.now() - start) / runs).toBeLessThan(60);
-  });
 });

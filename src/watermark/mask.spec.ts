@@ -61,16 +61,4 @@ describe('perceptualMask', () => {
       true,
     );
   });
-
-  it('computes a 1280x720 mask in a few milliseconds', () => {
-    const luma = texturedLeftHalf(1280, 720);
-    const out = new Float32Array(1280 * 720);
-    for (let i = 0; i < 5; i++) perceptualMask(luma, 1280, 720, out);
-    const runs = 20;
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) perceptualMask(luma, 1280, 720, out);
-    const perFrame = (performance.now() - start) / runs;
-    // ~3.5 ms on the 2-core CI machine; the bound leaves room for a loaded machine.
-    expect(perFrame).toBeLessThan(25);
-  });
 });
