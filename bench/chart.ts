@@ -140,7 +140,7 @@ function panelSvg(panel: SoftBitPanel, top: number, segmentSeconds: number): str
 
   return [
     `<text x="${LEFT}" y="${top + 14}" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`,
-    `<text x="${LEFT}" y="${top + 30}">${escapeXml(panel.subtitle)}</text>`,
+    `<text x="${LEFT}" y="${top + 30}" font-size="11">${escapeXml(panel.subtitle)}</text>`,
     `<g fill="${UNOBSERVED}">${bands.join('')}</g>`,
     bandLabel,
     `<path d="${grid.join('')}" stroke="#ccc" fill="none"/>`,

@@ -780,7 +780,9 @@ function falseAccusations(trials: Trial[]): string[] {
   lines.push(
     total === 0
       ? '✔ No innocent score reached its threshold.'
-      : `✘ ${total} innocent score(s) reached the threshold: false accusations.`,
+      : `✘ ${total} innocent score(s) reached the threshold: false accusations ` +
+          `(expected among the simulated population from the exact innocent law: ${simulatedExpected.toFixed(3)}; ` +
+          `allowed by ε: ${(simulatedScores.length * SIMULATED_INNOCENTS * DEFAULT_FALSE_ACCUSATION_PROBABILITY).toFixed(2)}).`,
     '',
   );
   return lines;
@@ -808,7 +810,9 @@ function panelOf(trial: Trial, softBits: Float32Array): SoftBitPanel {
  */
 function chartOf(trials: Trial[]): { svg: string; caption: string } | null {
   const cut = `contiguous ${CUT_FRACTION * 100}% cut`;
-  const pirates = trials.filter((trial) => trial.expect === 'pirate' && trial.softBits);
+  const pirates = trials.filter(
+    (trial) => trial.expect === 'pirate' && trial.softBits && Number.isFinite(trial.threshold),
+  );
   const first = ['fractal', 'noise', 'pattern']
     .map((content) => pirates.find((t) => t.content === content && t.attack === cut))
     .find((trial) => trial !== undefined);
