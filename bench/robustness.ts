@@ -407,15 +407,14 @@ function guiltyOf(job: Job, attack: Attack): number[] {
   return attack.expect === 'colluders' ? [...job.colluders] : [];
 }
 
-/** Runs extraction and accusation on one suspect copy, as a backtrace would. */
-async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Trial> {
-  const guilty = guiltyOf(job, attack);
-  const trial: Trial = {
+/** A trial before any evidence: nobody accused, nothing observed. */
+function emptyTrial(job: Job, attack: Attack, note: string): Trial {
+  return {
     content: job.content.name,
     attack: attack.name,
     expect: attack.expect,
-    note: suspect.note,
-    guilty,
+    note,
+    guilty: guiltyOf(job, attack),
     accused: [],
     identified: false,
     topScore: null,
@@ -426,6 +425,12 @@ async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Tria
     biases: job.biases,
     codebook: job.codebook,
   };
+}
+
+/** Runs extraction and accusation on one suspect copy, as a backtrace would. */
+async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Trial> {
+  const trial = emptyTrial(job, attack, suspect.note);
+  const { guilty } = trial;
   const start = process.hrtime.bigint();
   try {
     const result = await extractSoftBits({
@@ -501,23 +506,7 @@ async function runAttacks(job: Job, onTrial: (trial: Trial) => void): Promise<Tr
       trial = await examine(job, attack, suspect.value);
       if (suspect.value.temporary) await rm(suspect.value.path, { force: true });
     } else {
-      trial = {
-        content: job.content.name,
-        attack: attack.name,
-        expect: attack.expect,
-        note: '',
-        guilty: guiltyOf(job, attack),
-        accused: [],
-        identified: false,
-        topScore: null,
-        threshold: Infinity,
-        maxInnocent: null,
-        observed: 0,
-        seconds: 0,
-        error: `attack failed: ${message(suspect.error)}`,
-        biases: job.biases,
-        codebook: job.codebook,
-      };
+      trial = { ...emptyTrial(job, attack, ''), error: `attack failed: ${message(suspect.error)}` };
     }
     trials.push(trial);
     onTrial(trial);

@@ -10,7 +10,7 @@ import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
 import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import type { Job } from '../jobs/schemas/job.schema.js';
+import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
@@ -33,10 +33,6 @@ export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]
     created_at: autograph.created_at.getTime(),
     updated_at: autograph.updated_at.getTime(),
   };
-}
-
-function segmentCountOf(job: Pick<Job, 'result'>): number {
-  return job.result?.renditions[0]?.segments.length ?? 0;
 }
 
 @Injectable()

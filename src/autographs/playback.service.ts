@@ -4,7 +4,7 @@ import type { Model } from 'mongoose';
 import { join } from 'node:path';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
-import { Job, type StoredRendition } from '../jobs/schemas/job.schema.js';
+import { Job, segmentCountOf, type StoredRendition } from '../jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { IpIntelligence } from '../network/ip-intelligence.js';
 import { codewordBit, variantForBit } from '../watermark/codes.js';
@@ -57,7 +57,7 @@ export class PlaybackService {
         `The video is not ready yet (job status ${job?.status ?? 'unknown'}, ${job?.percentage_completed ?? 0}% done); try again later.`,
       );
     }
-    const segmentCount = job.result.renditions[0].segments.length;
+    const segmentCount = segmentCountOf(job);
     const codeword = this.keys.codeword(job._id.toString(), autograph._id.toString(), segmentCount);
     return { autograph, job: { ...job, result: job.result }, codeword };
   }

@@ -22,6 +22,8 @@ export function leaseOptions(environment: Environment): LeaseOptions {
   return { owner: WORKER_ID, leaseMs: environment.WORKER_LEASE_SECONDS * 1000, maxAttempts: 3 };
 }
 
+const PROGRESS_INTERVAL_MS = 1000;
+
 /** Oldest items tried per claim: enough to get past the ones other workers are winning. */
 const CLAIM_CANDIDATES = 8;
 
@@ -89,6 +91,20 @@ export class LeasedQueue<T extends WorkState> {
     return this.updateOwned(id, {
       $set: { ...set, lease_until: new Date(Date.now() + this.options.leaseMs) },
     });
+  }
+
+  /**
+   * A progress callback for work in [0, 1] mapped to percentages `from`…`to`, written at most
+   * once a second (each write also renews the lease).
+   */
+  progress(id: Types.ObjectId, from: number, to: number): (fraction: number) => void {
+    let lastWrite = 0;
+    return (fraction) => {
+      if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
+      lastWrite = Date.now();
+      const percentage = from + Math.floor(fraction * (to - from));
+      void this.heartbeat(id, { percentage_completed: percentage } as Partial<T>);
+    };
   }
 
   async succeed(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {

@@ -1,29 +1,31 @@
 import { Logger } from '@nestjs/common';
+import type { LeasedQueue } from './leased-queue.js';
+import type { Stored } from './paging.js';
+import type { WorkState } from './work-state.js';
 
-export interface PollingWorkerOptions<Item> {
+export interface PollingWorkerOptions<T extends WorkState> {
   name: string;
+  queue: LeasedQueue<T>;
   concurrency: number;
   intervalMs: number;
-  /** Takes the next item, or null when there is none. */
-  claim: () => Promise<Item | null>;
   /** Does the work; `signal` aborts on shutdown. */
-  process: (item: Item, signal: AbortSignal) => Promise<void>;
-  /** Gives an unfinished item back after an abort. */
-  release: (item: Item) => Promise<void>;
+  process: (item: Stored<T>, signal: AbortSignal) => Promise<void>;
+  /** Undoes partial work of an item interrupted by shutdown, before it is handed back. */
+  beforeRelease?: (item: Stored<T>) => Promise<void>;
 }
 
 /**
- * Polls for work on an interval and runs up to `concurrency` items at once. `stop()` aborts
- * running items and hands them back, for a graceful shutdown.
+ * Polls a LeasedQueue on an interval and runs up to `concurrency` items at once. `stop()`
+ * aborts running items and hands them back to the queue, for a graceful shutdown.
  */
-export class PollingWorker<Item> {
+export class PollingWorker<T extends WorkState> {
   private readonly logger: Logger;
   private readonly running = new Set<Promise<void>>();
   private readonly abort = new AbortController();
   private timer?: NodeJS.Timeout;
   private polling = false;
 
-  constructor(private readonly options: PollingWorkerOptions<Item>) {
+  constructor(private readonly options: PollingWorkerOptions<T>) {
     this.logger = new Logger(options.name);
   }
 
@@ -38,7 +40,7 @@ export class PollingWorker<Item> {
     this.polling = true;
     try {
       while (this.running.size < this.options.concurrency && !this.abort.signal.aborted) {
-        const item = await this.options.claim();
+        const item = await this.options.queue.claim();
         if (!item) break;
         const task = this.run(item).finally(() => this.running.delete(task));
         this.running.add(task);
@@ -55,7 +57,7 @@ export class PollingWorker<Item> {
    * tests drive a queue step by step). False when there was nothing to claim.
    */
   async processOne(): Promise<boolean> {
-    const item = await this.options.claim();
+    const item = await this.options.queue.claim();
     if (item) await this.run(item);
     return item !== null;
   }
@@ -71,14 +73,15 @@ export class PollingWorker<Item> {
     await this.idle();
   }
 
-  private async run(item: Item): Promise<void> {
+  private async run(item: Stored<T>): Promise<void> {
     try {
       await this.options.process(item, this.abort.signal);
     } catch (error) {
       this.logger.error(`processing failed: ${(error as Error).stack ?? String(error)}`);
     }
     if (this.abort.signal.aborted) {
-      await this.options.release(item).catch(() => undefined);
+      await this.options.beforeRelease?.(item).catch(() => undefined);
+      await this.options.queue.release(item._id).catch(() => undefined);
     }
   }
 }

@@ -17,6 +17,7 @@ import { ownerOf, type Principal } from '../common/principal.js';
 import { Environment } from '../config/environment.js';
 import { FilesService } from '../files/files.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
@@ -24,8 +25,6 @@ import { accuse, ExtractionError, extractSoftBits } from '../watermark/extract.j
 import { MediaError } from '../watermark/media.js';
 import { readReference } from '../watermark/reference.js';
 import { CodebookCache } from './codebooks.js';
-
-const PROGRESS_INTERVAL_MS = 1000;
 
 /** A failure the backtrace reports as its error_code / error_msg. */
 class BacktraceFailure extends Error {
@@ -49,7 +48,7 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
   private readonly logger = new Logger(ExtractionWorker.name);
   private readonly queue: LeasedQueue<Backtrace>;
   private readonly codebooks = new CodebookCache();
-  private readonly worker: PollingWorker<Stored<Backtrace>>;
+  private readonly worker: PollingWorker<Backtrace>;
 
   constructor(
     @InjectModel(Backtrace.name) backtraces: Model<Backtrace>,
@@ -66,11 +65,8 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
       name: 'ExtractionWorker',
       concurrency: environment.EXTRACTION_CONCURRENCY,
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
-      claim: () => this.queue.claim(),
+      queue: this.queue,
       process: (backtrace, signal) => this.process(backtrace, signal),
-      release: async (backtrace) => {
-        await this.queue.release(backtrace._id);
-      },
     });
   }
 
@@ -129,22 +125,15 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
     await this.queue.heartbeat(backtrace._id, { file: file._id, percentage_completed: 1 });
 
     const jobId = job._id.toString();
-    const segmentCount = job.result.renditions[0].segments.length;
+    const segmentCount = segmentCountOf(job);
     const reference = await readReference(join(job.result.output_dir, job.result.reference));
-    let lastWrite = 0;
     const extraction = await extractSoftBits({
       suspect: path,
       reference,
       key: this.keys.jobKey(jobId),
       signal,
-      onProgress: (fraction) => {
-        if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
-        lastWrite = Date.now();
-        // Decoding is the work; scoring and writing the result are the last percent.
-        void this.queue.heartbeat(backtrace._id, {
-          percentage_completed: 1 + Math.floor(fraction * 98),
-        });
-      },
+      // Decoding is the work; scoring and writing the result are the last percent.
+      onProgress: this.queue.progress(backtrace._id, 1, 99),
     });
 
     const { ids, tags, codebook } = this.codebooks.get(jobId, identities, segmentCount, (id) =>

@@ -12,7 +12,7 @@ import { FilesService } from '../files/files.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
 import type { JobDto, NewJob } from './dto/job.dto.js';
-import { Job } from './schemas/job.schema.js';
+import { Job, segmentCountOf } from './schemas/job.schema.js';
 
 export function toJobDto(job: Stored<Job>): JobDto {
   return {
@@ -22,7 +22,7 @@ export function toJobDto(job: Stored<Job>): JobDto {
     outputs: job.result
       ? job.result.renditions.map(({ height, width }) => ({ height, width }))
       : job.output_heights.map((height) => ({ height })),
-    segment_count: job.result?.renditions[0]?.segments.length,
+    segment_count: job.result ? segmentCountOf(job) : undefined,
     duration: job.result?.duration,
     pipeline: new Ref('pipeline', job.pipeline.toString()),
     file: Ref.of('file', job.file),

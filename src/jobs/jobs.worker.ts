@@ -22,9 +22,6 @@ import { MediaError } from '../watermark/media.js';
 import { Job, type JobResult } from './schemas/job.schema.js';
 import { WatermarkKeysService } from './watermark-keys.service.js';
 
-/** Progress is written at most this often (each write also renews the lease). */
-const PROGRESS_INTERVAL_MS = 1000;
-
 const MEDIA_ERRORS: Record<MediaError['code'], [code: string, message: string]> = {
   not_found: ['INPUT_NOT_FOUND', 'The input file is missing from the pipeline input directory.'],
   not_a_video: ['INPUT_NOT_VIDEO', 'The input is not a readable video.'],
@@ -46,7 +43,7 @@ const MEDIA_ERRORS: Record<MediaError['code'], [code: string, message: string]> 
 export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobsWorker.name);
   private readonly queue: LeasedQueue<Job>;
-  private readonly worker: PollingWorker<Stored<Job>>;
+  private readonly worker: PollingWorker<Job>;
 
   constructor(
     @InjectModel(Job.name) jobs: Model<Job>,
@@ -61,12 +58,9 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       name: 'JobsWorker',
       concurrency: environment.JOB_CONCURRENCY,
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
-      claim: () => this.queue.claim(),
+      queue: this.queue,
       process: (job, signal) => this.process(job, signal),
-      release: async (job) => {
-        await this.cleanUp(job);
-        await this.queue.release(job._id);
-      },
+      beforeRelease: (job) => this.cleanUp(job),
     });
   }
 
@@ -90,7 +84,8 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
       const outputDir = this.outputDirOf(pipeline.output.uri, job);
       await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
-      let lastWrite = 0;
+      // The last percent is the registration of the outputs.
+      const progress = this.queue.progress(job._id, 0, 99);
       const embedded = await embedVariants({
         input,
         outputDir,
@@ -98,12 +93,7 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
         segmentDuration: job.segment_duration,
         renditions: job.output_heights.map((height) => ({ height })),
         signal,
-        onProgress: ({ fraction }) => {
-          if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
-          lastWrite = Date.now();
-          // The last percent is the registration of the outputs.
-          void this.queue.heartbeat(job._id, { percentage_completed: Math.floor(fraction * 99) });
-        },
+        onProgress: ({ fraction }) => progress(fraction),
       });
       if (signal.aborted) return;
       const result = await this.register(job, owner, outputDir, embedded);

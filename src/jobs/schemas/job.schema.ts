@@ -43,3 +43,8 @@ export class Job extends PipelineWork {
 }
 
 export const JobSchema = SchemaFactory.createForClass(Job);
+
+/** A/B segments of the job's timeline (every rendition has them all); 0 before it has run. */
+export function segmentCountOf(job: Pick<Job, 'result'>): number {
+  return job.result?.renditions[0]?.segments.length ?? 0;
+}
