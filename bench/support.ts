@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 import { FFMPEG_PATH } from '../src/watermark/media.js';
@@ -38,16 +38,32 @@ export function report(name: string, lines: string[]): void {
   writeFileSync(path, text);
 }
 
-/** Natural-looking 720p test content: moving test card, zooming fractal detail and film grain. */
-export async function makeSource(path: string, seconds: number): Promise<void> {
+/**
+ * Natural-looking 720p test content: moving test card and zooming fractal detail, plus
+ * temporal film grain of the given `noise` filter strength (0: none).
+ */
+export async function makeSource(path: string, seconds: number, grain = 6): Promise<void> {
+  const grainFilter = grain > 0 ? `,noise=alls=${grain}:allf=t` : '';
   await ffmpeg([
     ...['-f', 'lavfi', '-i', `testsrc2=size=1280x720:rate=25:duration=${seconds}`],
     // The fractal is rendered small (it is costly) and scaled up: smooth, zooming detail.
     ...['-f', 'lavfi', '-i', `mandelbrot=size=320x180:rate=25`],
     ...[
       '-filter_complex',
-      '[1]scale=1280:720[zoom];[0][zoom]blend=all_mode=average,noise=alls=6:allf=t,format=yuv420p',
+      `[1]scale=1280:720[zoom];[0][zoom]blend=all_mode=average${grainFilter},format=yuv420p`,
     ],
     ...['-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', path],
   ]);
+}
+
+/**
+ * CPU seconds used so far by this process and by its children that have exited (ffmpeg): a
+ * cost measure that, unlike wall time, does not grow when other work shares the machine.
+ */
+export function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  // /proc/self/stat fields 16 and 17: children's user and system time, in clock ticks (100/s).
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+  const childTicks = Number(fields[13]) + Number(fields[14]);
+  return (user + system) / 1e6 + childTicks / 100;
 }

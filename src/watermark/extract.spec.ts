@@ -151,6 +151,60 @@ describe('Detector (synthetic copy)', () => {
 });
 
 /**
+ * A perfectly still original: every time matches the picture equally well, so only the mark can
+ * place the copy (`placeByMark`).
+ */
+describe('Detector (still picture)', () => {
+  const WIDTH = 128;
+  const HEIGHT = 72;
+  const FRAMES = 450;
+  const PER_SEGMENT = 5;
+  const KEY = 'still-picture-key';
+  const symbols = Array.from({ length: FRAMES / PER_SEGMENT }, (_, segment) =>
+    symbolForBit(seededPrng(KEY, `bit-${segment}`).nextFloat() < 0.5 ? 1 : 0),
+  );
+  const still = Uint8Array.from(
+    watermarkPattern('a still shot', 0, WIDTH, HEIGHT),
+    (value) => 120 + Math.round(45 * value),
+  );
+  const builder = new ReferenceBuilder(WIDTH, HEIGHT, 25, 0.2, PER_SEGMENT);
+  for (let frame = 0; frame < FRAMES; frame++) builder.addFrame(still);
+  const reference = builder.finish();
+
+  function copyView(frame: number, marked: boolean): Uint8Array {
+    const segment = Math.floor(frame / PER_SEGMENT);
+    const picture = new Uint8Array(WIDTH * HEIGHT);
+    const pattern = watermarkPattern(KEY, segment, WIDTH, HEIGHT);
+    embedFrame(still, WIDTH, HEIGHT, pattern, symbols[segment], marked ? 0.8 : 0, picture);
+    return Uint8Array.from(detectionView(picture, WIDTH, HEIGHT), Math.round);
+  }
+
+  it('places a cut copy by its mark and reads its segments', () => {
+    // Original frames 123..422: the cut starts inside segment 24.
+    const detector = new Detector(reference, KEY);
+    for (let frame = 123; frame < 423; frame++) detector.push(copyView(frame, true));
+    const result = detector.finish();
+
+    expect(result.alignment.matched).toBe(true);
+    expect(result.alignment.offsetFrames).toBeCloseTo(123, 0);
+    expect(result.alignment.rate).toBeCloseTo(1, 3);
+    expect(result.segmentsObserved).toBeGreaterThanOrEqual(59); // segments 25..83, and 24's end
+    result.softBits.forEach((bit, segment) => {
+      if (segment < 24 || segment > 84) expect(bit).toBe(0);
+      else if (bit !== 0) expect(Math.sign(bit)).toBe(symbols[segment]);
+    });
+  });
+
+  it('leaves an unmarked copy unplaced: all soft bits 0', () => {
+    const detector = new Detector(reference, KEY);
+    for (let frame = 123; frame < 423; frame++) detector.push(copyView(frame, false));
+    const result = detector.finish();
+    expect(result.alignment.matched).toBe(false);
+    expect(result.softBits.every((bit) => bit === 0)).toBe(true);
+  });
+});
+
+/**
  * End to end through ffmpeg: a 40 s clip is embedded with 0.2 s segments (200 segments, so a
  * 40% cut still holds more than the 57 segments the threshold needs), a pirate's copy is
  * assembled from its codeword's A/B segments, attacked, and traced among 100 autographs.

@@ -3,6 +3,7 @@ import {
   CoarseSignature,
   coarseSearch,
   fineSearch,
+  LineScorer,
   MIN_SIGNATURE_DEVIATION,
   polishLock,
   ReferenceMatcher,
@@ -249,6 +250,17 @@ const LOCK_DISTANCE_RATIO = 1.5;
 const LOCK_DISTANCE_MARGIN = 0.004;
 /** Or, when only part of the window matches: the rival scores at most this share of the lock. */
 const LOCK_RIVAL_SHARE = 0.7;
+/**
+ * Placing by the mark (see `placeByMark`): the buffered segments must project on their own
+ * patterns at a mean (amplitude / noise)² of MIN_MARK_ENERGY or more (an unmarked or misplaced
+ * window averages 1, and the best of a thousand misplaced windows stays under 4), at least
+ * MARK_RIVAL_RATIO times the best placement a segment or more away, over MIN_MARK_SEGMENTS.
+ */
+const MIN_MARK_ENERGY = 16;
+const MARK_RIVAL_RATIO = 4;
+const MIN_MARK_SEGMENTS = 2;
+/** Segments of the window scored per placement: plenty of evidence, bounded cost. */
+const MAX_MARK_SEGMENTS = 12;
 /** After this many failed searches in a row, searches back off (another video: stay fast). */
 const SEARCHES_BEFORE_BACKOFF = 4;
 const MAX_BACKOFF_WINDOWS = 6;
@@ -293,7 +305,8 @@ const GEOMETRY_ROUNDS = 3;
  *    a few speed ratios (1, 24/25, 25/24): O(original frames x 48 x 12). The best 16 local
  *    maxima are refined with full 16x9 signatures over ±3 frames and a few crop hypotheses,
  *    then polished (offset, rate). A lock needs a mean correlation ≥ 0.6 and no rival ≥ 1 s
- *    away nearly as good (see MIN_LOCK_SCORE).
+ *    away nearly as good (see MIN_LOCK_SCORE). A picture that matches well but at many times
+ *    (a still or nearly static shot) is placed by the mark instead (`placeByMark`).
  * 2. Geometry: on the first lock the crop is estimated by comparing the buffered segments'
  *    mean views with the original's (see `estimateGeometry`); it then holds for the whole copy.
  * 3. Tracking: the mapping is a line, original = offset + rate x copy frame. Each block of one
@@ -431,9 +444,8 @@ export class Detector {
   private search(final: boolean): void {
     const buffer = this.searchBuffer;
     const found = this.findLock(buffer);
-    // Refinement may reveal a bad lock (the crop wanders off): it must still pass the rule.
-    const lock = found ? this.refine(buffer, found.lock, found.samples) : null;
-    if (!lock || !acceptable(lock)) {
+    const lock = found ? this.confirm(buffer, found.lock, found.samples) : null;
+    if (!lock) {
       this.failedSearches++;
       if (final) return;
       if (this.failedSearches > SEARCHES_BEFORE_BACKOFF) {
@@ -469,6 +481,20 @@ export class Detector {
       if (this.searching) this.searchBuffer.push(frame);
       else this.track(frame);
     }
+  }
+
+  /**
+   * Refines a lock the search found and confirms it: unique in time, or else placed by the
+   * mark. Refinement may reveal a bad lock (the crop wanders off): it must still pass the rule.
+   */
+  private confirm(
+    buffer: BufferedFrame[],
+    found: TimeLock,
+    samples: BufferedFrame[],
+  ): TimeLock | null {
+    const lock = this.refine(buffer, found, samples);
+    if (!matchesPicture(lock)) return null;
+    return isUnique(lock) ? lock : this.placeByMark(buffer, lock, samples);
   }
 
   /**
@@ -530,7 +556,107 @@ export class Detector {
     if (!lock) return null;
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
-    return acceptable(polished) ? { lock: polished, samples: sampleFrames } : null;
+    return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+  }
+
+  /**
+   * Places a window whose picture matches the original at many times (a test card, a slide, a
+   * long still shot: the signatures cannot tell those times apart) by the mark itself. Every
+   * segment of the original carries a pattern of its own, so the buffered frames project
+   * strongly on their segments' patterns only when the segment boundaries fall where they
+   * were embedded. The times the signatures cannot rule out (at the original's speed) are
+   * scored by the mean (amplitude / noise)² of their segments, then the best is refined frame
+   * by frame; it must be strong and clearly ahead of any placement a segment away (see
+   * MIN_MARK_ENERGY). An unmarked copy stays unplaced.
+   */
+  private placeByMark(
+    buffer: BufferedFrame[],
+    lock: TimeLock,
+    samples: BufferedFrame[],
+  ): TimeLock | null {
+    const reference = this.reference;
+    const segmentFrames = reference.framesPerSegment;
+    const scorer = new LineScorer(reference, samples, lock.geometry);
+    const correlator = new SegmentCorrelator(reference, this.key, lock.geometry);
+    const accumulator = new SegmentAccumulator(this.viewSize, this.signatureSize);
+    const first = buffer[0].frame;
+    const last = buffer[buffer.length - 1].frame;
+    const energies = new Map<number, number>();
+    const energyAt = (offset: number): number => {
+      let energy = energies.get(offset);
+      if (energy === undefined) {
+        energy = this.markEnergy(buffer, offset, correlator, accumulator);
+        energies.set(offset, energy);
+      }
+      return energy;
+    };
+
+    // Signature scores of every time, then the mark's energy at the times they cannot rule
+    // out: at each local peak, and every half segment along a plateau (a perfectly still shot).
+    const lowest = -last;
+    const scores = new Float64Array(reference.frameCount - first - lowest);
+    for (let i = 0; i < scores.length; i++) scores[i] = scorer.score(lowest + i, 1).score;
+    const step = Math.max(1, Math.floor(segmentFrames / 2));
+    let best = Number.NaN;
+    let lastEvaluated = -Infinity;
+    for (let i = 0; i < scores.length; i++) {
+      if (!isRivalOf({ score: scores[i] }, lock)) continue;
+      const peak = !(scores[i - 1] > scores[i]) && !(scores[i + 1] > scores[i]);
+      if (!peak && i - lastEvaluated < step) continue;
+      lastEvaluated = i;
+      const offset = lowest + i;
+      if (Number.isNaN(best) || energyAt(offset) > energyAt(best)) best = offset;
+    }
+    if (Number.isNaN(best)) return null;
+    const coarseBest = best;
+    for (let offset = coarseBest - step + 1; offset < coarseBest + step; offset++) {
+      if (energyAt(offset) > energyAt(best)) best = offset;
+    }
+    let rival = 0;
+    for (const [offset, energy] of energies) {
+      if (Math.abs(offset - best) >= segmentFrames && energy > rival) rival = energy;
+    }
+    const energy = energyAt(best);
+    if (!(energy >= MIN_MARK_ENERGY && energy >= MARK_RIVAL_RATIO * rival)) return null;
+    return { ...scorer.score(best, 1), runnerUp: lock.runnerUp };
+  }
+
+  /**
+   * Mean (amplitude / noise)² of the buffered frames' segments under original = offset + copy
+   * frame, over the first MAX_MARK_SEGMENTS segments seen for at least half their length; 0
+   * when fewer than MIN_MARK_SEGMENTS are.
+   */
+  private markEnergy(
+    buffer: BufferedFrame[],
+    offset: number,
+    correlator: SegmentCorrelator,
+    accumulator: SegmentAccumulator,
+  ): number {
+    const { framesPerSegment, frameCount, signatures } = this.reference;
+    let sum = 0;
+    let segments = 0;
+    const closeSegment = (): void => {
+      if (2 * accumulator.frames < framesPerSegment) return;
+      const observation = correlator.observe(accumulator);
+      if (!observation || !(observation.noiseVariance > 0)) return;
+      sum += (observation.amplitude * observation.amplitude) / observation.noiseVariance;
+      segments++;
+    };
+    accumulator.reset(-1);
+    for (const { frame, view } of buffer) {
+      const original = offset + frame;
+      if (original < 0 || original >= frameCount) continue;
+      const segment = Math.floor(original / framesPerSegment);
+      if (segment !== accumulator.segment) {
+        closeSegment();
+        if (segments === MAX_MARK_SEGMENTS) break;
+        accumulator.reset(segment);
+      }
+      const base = original * this.signatureSize;
+      accumulator.add(view, signatures.subarray(base, base + this.signatureSize));
+    }
+    if (segments < MAX_MARK_SEGMENTS) closeSegment();
+    return segments >= MIN_MARK_SEGMENTS ? sum / segments : 0;
   }
 
   /** Crop estimate from the buffered frames, grouped by original segment under the lock. */
@@ -770,13 +896,24 @@ export class Detector {
   }
 }
 
-function acceptable(lock: TimeLock): boolean {
+/** The window shows the original's picture (see MIN_LOCK_SCORE). */
+function matchesPicture(lock: TimeLock): boolean {
   return (
     lock.score >= MIN_LOCK_SCORE &&
     lock.correlation >= MIN_LOCK_CORRELATION &&
-    lock.inliers >= MIN_SEARCH_SAMPLES &&
-    (1 - lock.runnerUp >= LOCK_DISTANCE_RATIO * (1 - lock.score) + LOCK_DISTANCE_MARGIN ||
-      lock.runnerUp <= LOCK_RIVAL_SHARE * lock.score)
+    lock.inliers >= MIN_SEARCH_SAMPLES
+  );
+}
+
+/** No time a second or more away matches nearly as well (see MIN_LOCK_SCORE). */
+function isUnique(lock: TimeLock): boolean {
+  return !isRivalOf({ score: lock.runnerUp }, lock);
+}
+
+function isRivalOf(candidate: Pick<TimeLock, 'score'>, lock: TimeLock): boolean {
+  return (
+    1 - candidate.score < LOCK_DISTANCE_RATIO * (1 - lock.score) + LOCK_DISTANCE_MARGIN &&
+    candidate.score > LOCK_RIVAL_SHARE * lock.score
   );
 }
 
