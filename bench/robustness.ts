@@ -33,6 +33,7 @@ import {
   readReference,
   remuxToMp4,
   scoreCodewords,
+  scoreTerms,
   seededPrng,
   symbolForBit,
   tardosBiases,
@@ -620,21 +621,9 @@ function innocentTail(
   threshold: number,
   prng: Prng,
 ): { probability: number; standardError: number } {
-  const high: number[] = [];
-  const low: number[] = [];
-  const bias: number[] = [];
-  let weight = 0;
-  for (let i = 0; i < Math.min(softBits.length, biases.length); i++) {
-    const y = softBits[i];
-    if (y === 0) continue;
-    const p = biases[i];
-    high.push(y * Math.sqrt((1 - p) / p));
-    low.push(-y * Math.sqrt(p / (1 - p)));
-    bias.push(p);
-    weight += y * y;
-  }
-  if (weight === 0 || !Number.isFinite(threshold)) return { probability: 0, standardError: 0 };
-  const target = threshold * Math.sqrt(weight);
+  const { high, low, bias, mean, deviation } = scoreTerms(softBits, biases);
+  if (!(deviation > 0) || !Number.isFinite(threshold)) return { probability: 0, standardError: 0 };
+  const target = mean + threshold * deviation;
   const tilt = (lambda: number): { cumulant: number; slope: number; odds: Float64Array } => {
     let cumulant = 0;
     let slope = 0;

@@ -18,7 +18,7 @@ import {
 } from './support/app.js';
 import { makeClip, runFfmpeg } from './support/media.js';
 
-/** 120 one-second segments: comfortably above the 57 a clean single copy needs at ε = 1e-6. */
+/** 120 one-second segments: comfortably above the 31 a clean single copy needs at ε = 1e-6. */
 const SECONDS = 120;
 
 describe('backtraces find the leaker', () => {

@@ -20,7 +20,7 @@ export interface AccuseOptions {
 export interface Accusation {
   /** Row of the codeword in the codebook. */
   index: number;
-  /** Normalised symmetric Tardos score (an innocent scores about N(0, 1)). */
+  /** Normalised likelihood-ratio score (see scoreTerms; an innocent scores about N(0, 1)). */
   score: number;
 }
 

@@ -1,10 +1,8 @@
 import {
-  accusationThreshold,
   accusationThresholdFor,
   codewordBit,
   DEFAULT_BIAS_CUTOFF,
   generateCodeword,
-  observedWeight,
   PackedCodebook,
   scoreCodewords,
   symbolForBit,
@@ -49,18 +47,23 @@ function pirateCopy(
   return soft;
 }
 
+/** The score written out term by term from its definition (see scoreTerms). */
 function naiveScore(soft: Float32Array, codeword: Uint32Array, biases: Float64Array): number {
   let score = 0;
-  let weight = 0;
+  let mean = 0;
+  let variance = 0;
   for (let i = 0; i < soft.length; i++) {
+    if (soft[i] === 0) continue;
+    const q = (1 + soft[i]) / 2;
     const p = biases[i];
-    score +=
-      codewordBit(codeword, i) === 1
-        ? soft[i] * Math.sqrt((1 - p) / p)
-        : -soft[i] * Math.sqrt(p / (1 - p));
-    weight += soft[i] * soft[i];
+    const innocent = q * p + (1 - q) * (1 - p);
+    const ifOne = Math.log((q * ((1 + p) / 2) + (1 - q) * ((1 - p) / 2)) / innocent);
+    const ifZero = Math.log((q * (p / 2) + (1 - q) * (1 - p / 2)) / innocent);
+    score += codewordBit(codeword, i) === 1 ? ifOne : ifZero;
+    mean += p * ifOne + (1 - p) * ifZero;
+    variance += p * (1 - p) * (ifOne - ifZero) ** 2;
   }
-  return score / Math.sqrt(weight);
+  return (score - mean) / Math.sqrt(variance);
 }
 
 function maxOf(values: Float64Array, from: number, to: number): number {
@@ -141,7 +144,7 @@ describe('PackedCodebook', () => {
 });
 
 describe('scoreCodewords', () => {
-  it('equals the symmetric Tardos score computed term by term, for soft bits', () => {
+  it('equals the likelihood-ratio score computed term by term, for soft bits', () => {
     const length = 301; // not a multiple of 8 or 32
     const job = makeJob(0, length, 0);
     const prng = seededPrng('soft', 'bits');
@@ -172,16 +175,35 @@ describe('scoreCodewords', () => {
 describe('accusation', () => {
   const length = 300;
 
-  it('never accuses any of 1000 innocents over 10 backtraces (both thresholds)', () => {
+  it('never accuses any of 1000 innocents over 10 backtraces', () => {
     for (let trial = 0; trial < 10; trial++) {
       const job = makeJob(100 + trial, length, 1);
       const prng = seededPrng('noise', String(trial));
       const soft = pirateCopy(job, () => INNOCENTS, { erased: 0.3, flipped: 0.1, prng });
       const scores = scoreCodewords(soft, job.book, job.biases);
-      const tight = accusationThresholdFor(soft, job.biases);
-      const bennett = accusationThreshold(observedWeight(soft));
-      expect(tight).toBeLessThan(bennett);
-      expect(maxOf(scores, 0, INNOCENTS)).toBeLessThan(tight);
+      expect(maxOf(scores, 0, INNOCENTS)).toBeLessThan(accusationThresholdFor(soft, job.biases));
+    }
+  });
+
+  it('normalises innocents to mean 0, deviation 1, and holds their tail under epsilon', () => {
+    const segments = 80;
+    const population = 200_000;
+    const biases = tardosBiases('tail', segments);
+    const book = new PackedCodebook(segments, population);
+    for (let id = 0; id < population; id++) book.add(generateCodeword('tail', `i-${id}`, biases));
+    const prng = seededPrng('tail', 'soft');
+    const soft = Float32Array.from({ length: segments }, () => Math.tanh(3 * prng.nextFloat() - 1));
+    const scores = scoreCodewords(soft, book, biases);
+    const mean = scores.reduce((sum, score) => sum + score, 0) / population;
+    const deviation = Math.sqrt(scores.reduce((sum, s) => sum + (s - mean) ** 2, 0) / population);
+    expect(mean).toBeCloseTo(0, 2);
+    expect(deviation).toBeCloseTo(1, 2);
+    for (const epsilon of [1e-2, 1e-3]) {
+      const threshold = accusationThresholdFor(soft, biases, epsilon);
+      const over = scores.filter((score) => score >= threshold).length;
+      expect(over / population).toBeLessThanOrEqual(epsilon);
+      // A Chernoff bound, not a wild over-estimate: the real tail is within a factor 20.
+      expect(over / population).toBeGreaterThan(epsilon / 20);
     }
   });
 
@@ -209,16 +231,16 @@ describe('accusation', () => {
     }
   });
 
-  it('gives Bennett thresholds that shrink to the sub-Gaussian limit as segments grow', () => {
-    const subGaussianLimit = Math.sqrt(2 * Math.log(1e6)); // exp(-z^2 / 2) = 1e-6: 5.26
-    const short = accusationThreshold(300);
-    const long = accusationThreshold(10_000_000);
-    expect(short).toBeGreaterThan(accusationThreshold(3600));
-    expect(accusationThreshold(3600)).toBeGreaterThan(long);
-    expect(long).toBeGreaterThan(subGaussianLimit);
-    expect(long).toBeLessThan(subGaussianLimit + 0.05);
-    expect(accusationThreshold(0)).toBe(Infinity);
+  it('is Infinity without evidence, or when no score of so few segments is rare enough', () => {
     expect(accusationThresholdFor(new Float32Array(10), tardosBiases('j', 10))).toBe(Infinity);
-    expect(accusationThreshold(300, 1e-3)).toBeLessThan(short);
+    // Four hard bits: an innocent matches all four with probability far above 1e-6.
+    expect(accusationThresholdFor(new Float32Array(4).fill(1), tardosBiases('j', 4))).toBe(
+      Infinity,
+    );
+    const soft = new Float32Array(300).fill(1);
+    const biases = tardosBiases('j', 300);
+    expect(accusationThresholdFor(soft, biases, 1e-3)).toBeLessThan(
+      accusationThresholdFor(soft, biases),
+    );
   });
 });

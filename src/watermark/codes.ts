@@ -1,8 +1,8 @@
 import { type KeyMaterial, seededPrng } from './prng.js';
 
 /**
- * Tardos fingerprinting code with the symmetric score (Skoric, Katzenbeisser & Celik 2008;
- * Laarhoven & de Weger 2014).
+ * Tardos fingerprinting code (Tardos 2003; arcsine biases), scored with a likelihood-ratio
+ * single decoder (Meerwald & Furon 2012; Laarhoven 2014): see `scoreTerms`.
  *
  * Conventions: a codeword has one bit per segment; bit 1 <=> variant A <=> watermark symbol +1,
  * bit 0 <=> variant B <=> symbol -1. Soft bits live in the same symbol domain: one value in
@@ -12,7 +12,7 @@ import { type KeyMaterial, seededPrng } from './prng.js';
 
 /**
  * Bias cutoff t: biases are drawn in [t, 1 - t]. A larger t bounds the per-segment score terms
- * (|term| <= sqrt((1 - t) / t) = 6.9 at t = 0.02), which keeps the innocent tail light and the
+ * (|term| <= ln((1 + t) / 2t) = 3.2 at t = 0.02), which keeps the innocent tail light and the
  * accusation threshold low for short videos; a smaller t resists larger coalitions.
  */
 export const DEFAULT_BIAS_CUTOFF = 0.02;
@@ -139,43 +139,100 @@ export class PackedCodebook {
 const LOWEST_BIT_INDEX = new Uint8Array(129);
 for (let bit = 0; bit < 8; bit++) LOWEST_BIT_INDEX[1 << bit] = bit;
 
-/** Sum of squared soft bits: the variance of an innocent's raw score (= observed segments). */
+/** Sum of squared soft bits: how much evidence a copy holds (observed segments, for hard bits). */
 export function observedWeight(softBits: Float32Array): number {
   let weight = 0;
   for (let i = 0; i < softBits.length; i++) weight += softBits[i] * softBits[i];
   return weight;
 }
 
+/** The two values a codeword's score term takes in each observed segment. */
+export interface ScoreTerms {
+  /** Index of each observed segment (soft bit not 0). */
+  segments: Int32Array;
+  /** The term when the codeword's bit is 1, and when it is 0. */
+  high: Float64Array;
+  low: Float64Array;
+  /** The segment's bias: an innocent's bit is 1 with this probability. */
+  bias: Float64Array;
+  /** Mean and standard deviation of an innocent's raw score: the score's normalisation. */
+  mean: number;
+  deviation: number;
+}
+
 /**
- * Symmetric Tardos score of every codeword, normalised by the innocent standard deviation
- * sqrt(sum softBits^2), so an innocent scores about N(0, 1) and a colluder grows with
- * sqrt(segments). Per segment with soft bit y, bias p and codeword bit x the term is
- * y * sqrt((1 - p) / p) when x = 1 and -y * sqrt(p / (1 - p)) when x = 0.
+ * Score terms: per segment, the log-likelihood ratio of "this codeword belongs to one of two
+ * colluders who took each segment from either copy" against "this codeword is innocent".
+ * With the soft bit y read as q = P(copy bit = 1) = (1 + y) / 2 and bias p:
+ *   P(copy bit = 1 | colluder's bit x) = (1 + p) / 2 for x = 1, p / 2 for x = 0;
+ *   P(copy bit = 1 | innocent) = p,
+ * and the term is ln((q P(1 | x) + (1 - q) P(0 | x)) / (q p + (1 - q)(1 - p))).
+ * A single pirate is the case where both copies are the same; larger coalitions are caught
+ * too. In simulation (perfect soft bits, 180 segments, ε 1e-6) it accused one of two colluders
+ * in 91% of trials against 79% for the symmetric Tardos score, and at least as often in every
+ * other case tried (single pirate, noisy soft bits, three colluders interleaving or voting).
+ * Whatever the copy, an innocent's bits are independent Bernoulli(p) draws, which is all
+ * `accusationThresholdFor` relies on.
+ */
+export function scoreTerms(softBits: Float32Array, biases: Float64Array): ScoreTerms {
+  const length = Math.min(softBits.length, biases.length);
+  let count = 0;
+  for (let i = 0; i < length; i++) if (softBits[i] !== 0) count++;
+  const terms: ScoreTerms = {
+    segments: new Int32Array(count),
+    high: new Float64Array(count),
+    low: new Float64Array(count),
+    bias: new Float64Array(count),
+    mean: 0,
+    deviation: 0,
+  };
+  let variance = 0;
+  let k = 0;
+  for (let i = 0; i < length; i++) {
+    const y = softBits[i];
+    if (y === 0) continue;
+    const q = (1 + y) / 2;
+    const p = biases[i];
+    const innocent = q * p + (1 - q) * (1 - p);
+    const high = Math.log((q * (1 + p) + (1 - q) * (1 - p)) / 2 / innocent);
+    const low = Math.log((q * p + (1 - q) * (2 - p)) / 2 / innocent);
+    terms.segments[k] = i;
+    terms.high[k] = high;
+    terms.low[k] = low;
+    terms.bias[k] = p;
+    terms.mean += p * high + (1 - p) * low;
+    variance += p * (1 - p) * (high - low) * (high - low);
+    k++;
+  }
+  terms.deviation = Math.sqrt(variance);
+  return terms;
+}
+
+/**
+ * Score of every codeword (see `scoreTerms`), normalised by an innocent's mean and standard
+ * deviation, so an innocent scores about N(0, 1) and a colluder grows with sqrt(segments).
  *
- * Speed: the score is base + sum over the codeword's 1 bits of y / sqrt(p (1 - p)); those sums
- * are tabulated per byte of codeword (256 entries per 8 segments), so a codeword of 3600
- * segments costs 450 table look-ups.
+ * Speed: the raw score is the sum of the low terms plus, over the codeword's 1 bits, high - low;
+ * those sums are tabulated per byte of codeword (256 entries per 8 segments), so a codeword of
+ * 3600 segments costs 450 table look-ups.
  */
 export function scoreCodewords(
   softBits: Float32Array,
   codebook: PackedCodebook,
   biases: Float64Array,
 ): Float64Array {
-  const segments = Math.min(softBits.length, codebook.codeLength, biases.length);
+  const length = Math.min(softBits.length, codebook.codeLength, biases.length);
   const scores = new Float64Array(codebook.size);
-  const weight = observedWeight(softBits.subarray(0, segments));
-  if (weight === 0) return scores;
+  const terms = scoreTerms(softBits.subarray(0, length), biases);
+  if (!(terms.deviation > 0)) return scores;
 
-  const bytes = Math.ceil(segments / 8);
+  const bytes = Math.ceil(length / 8);
   const onesWeight = new Float64Array(bytes * 8);
-  let base = 0;
-  for (let i = 0; i < segments; i++) {
-    const y = softBits[i];
-    if (y === 0) continue;
-    const p = biases[i];
-    base -= y * Math.sqrt(p / (1 - p));
-    onesWeight[i] = y / Math.sqrt(p * (1 - p));
-  }
+  let base = -terms.mean;
+  terms.segments.forEach((segment, k) => {
+    base += terms.low[k];
+    onesWeight[segment] = terms.high[k] - terms.low[k];
+  });
 
   const table = new Float64Array(bytes * 256);
   for (let k = 0; k < bytes; k++) {
@@ -190,7 +247,7 @@ export function scoreCodewords(
   const stride = codebook.wordsPerCodeword;
   const fullWords = bytes >>> 2;
   const tailBytes = bytes & 3;
-  const norm = 1 / Math.sqrt(weight);
+  const norm = 1 / terms.deviation;
   for (let c = 0; c < scores.length; c++) {
     const first = c * stride;
     let sum = base;
@@ -214,43 +271,13 @@ export function scoreCodewords(
 }
 
 /**
- * Accusation threshold on the normalised score from Bennett's inequality, valid for any biases
- * in [t, 1 - t] and any soft bits: each innocent term is zero-mean, has variance y^2 and is at
- * most b = sqrt((1 - t) / t), so P(S >= s) <= exp(-(V / b^2) h(b s / V)) with
- * h(u) = (1 + u) ln(1 + u) - u and V = observedWeight(softBits): pass that as
- * `observedSegments` (it is the number of observed segments for hard bits). Returns z such that
- * P(normalised score >= z) <= epsilon for one innocent.
- * Independent of the actual biases, so it is conservative; see `accusationThresholdFor`.
- */
-export function accusationThreshold(
-  observedSegments: number,
-  epsilon: number = DEFAULT_FALSE_ACCUSATION_PROBABILITY,
-  cutoff: number = DEFAULT_BIAS_CUTOFF,
-): number {
-  if (!(observedSegments > 0)) return Infinity;
-  checkEpsilon(epsilon);
-  const bound = Math.sqrt((1 - cutoff) / cutoff);
-  const target = (-Math.log(epsilon) * bound * bound) / observedSegments;
-  const bennett = (u: number): number => (1 + u) * Math.log1p(u) - u;
-  // h is increasing: bracket then bisect h(u) = target.
-  let low = 0;
-  let high = 1;
-  while (bennett(high) < target) high *= 2;
-  for (let iteration = 0; iteration < 100; iteration++) {
-    const mid = (low + high) / 2;
-    if (bennett(mid) < target) low = mid;
-    else high = mid;
-  }
-  return (high * observedSegments) / bound / Math.sqrt(observedSegments);
-}
-
-/**
- * Tighter accusation threshold for one backtrace: the Chernoff bound computed from the exact
+ * Accusation threshold for one backtrace: the Chernoff bound computed from the exact
  * distribution of an innocent's score given these biases and soft bits (an innocent's bits are
  * independent Bernoulli(p_i), whatever the colluders did):
  * P(S >= s) <= min over lambda > 0 of exp(K(lambda) - lambda s), K the log moment generating
- * function of S. Returns the smallest normalised z with that bound <= epsilon (always at most the
- * Bennett threshold: ~5.0 instead of ~7.0 on 300 segments).
+ * function of the raw score. Returns the smallest normalised score (see `scoreCodewords`) with
+ * that bound <= epsilon: an innocent reaches it with probability at most epsilon. Infinity when
+ * nothing can be accused: no evidence, or too few segments for any score to be that rare.
  */
 export function accusationThresholdFor(
   softBits: Float32Array,
@@ -258,34 +285,27 @@ export function accusationThresholdFor(
   epsilon: number = DEFAULT_FALSE_ACCUSATION_PROBABILITY,
 ): number {
   checkEpsilon(epsilon);
-  const segments = Math.min(softBits.length, biases.length);
-  // Per observed segment: the two values of the term and the probability of the first.
-  const high: number[] = [];
-  const low: number[] = [];
-  const probability: number[] = [];
-  let weight = 0;
-  for (let i = 0; i < segments; i++) {
-    const y = softBits[i];
-    if (y === 0) continue;
-    const p = biases[i];
-    high.push(y * Math.sqrt((1 - p) / p));
-    low.push(-y * Math.sqrt(p / (1 - p)));
-    probability.push(p);
-    weight += y * y;
-  }
-  if (weight === 0) return Infinity;
+  const { high, low, bias, mean, deviation } = scoreTerms(softBits, biases);
+  if (!(deviation > 0)) return Infinity;
 
   const logInverseEpsilon = -Math.log(epsilon);
+  // An innocent matches the highest term everywhere with this log-probability; when that is
+  // above ln(epsilon), no score is rare enough to accuse (a copy with few segments).
+  let logTop = 0;
+  for (let k = 0; k < bias.length; k++) {
+    if (high[k] !== low[k]) logTop += Math.log(high[k] > low[k] ? bias[k] : 1 - bias[k]);
+  }
+  if (!(-logTop > logInverseEpsilon)) return Infinity;
   /** K(lambda) and K'(lambda) of the raw score. */
   const cumulant = (lambda: number): { value: number; slope: number } => {
     let value = 0;
     let slope = 0;
-    for (let k = 0; k < probability.length; k++) {
+    for (let k = 0; k < bias.length; k++) {
       const a = lambda * high[k];
       const b = lambda * low[k];
       const top = Math.max(a, b);
-      const ea = probability[k] * Math.exp(a - top);
-      const eb = (1 - probability[k]) * Math.exp(b - top);
+      const ea = bias[k] * Math.exp(a - top);
+      const eb = (1 - bias[k]) * Math.exp(b - top);
       value += top + Math.log(ea + eb);
       slope += (ea * high[k] + eb * low[k]) / (ea + eb);
     }
@@ -298,7 +318,7 @@ export function accusationThresholdFor(
     return lambda * slope - value - logInverseEpsilon;
   };
   let lower = 0;
-  let upper = Math.sqrt((2 * logInverseEpsilon) / weight);
+  let upper = Math.sqrt(2 * logInverseEpsilon) / deviation;
   while (excess(upper) < 0) {
     lower = upper;
     upper *= 2;
@@ -310,7 +330,7 @@ export function accusationThresholdFor(
   }
   // Evaluate at the upper end of the bracket: any lambda gives a valid bound.
   const { value } = cumulant(upper);
-  return (value + logInverseEpsilon) / upper / Math.sqrt(weight);
+  return ((value + logInverseEpsilon) / upper - mean) / deviation;
 }
 
 function checkEpsilon(epsilon: number): void {

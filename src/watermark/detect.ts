@@ -308,8 +308,8 @@ export interface SoftBitResult {
  * observations of one segment (a copy that repeats content) are merged by inverse variance.
  *
  * Whatever these values are, they cannot raise an innocent's false-accusation probability:
- * the innocent's codeword bits are independent of the copy, so every score term has zero mean,
- * and `accusationThresholdFor` bounds the tail for the soft bits actually observed.
+ * the innocent's codeword bits are independent of the copy, and `accusationThresholdFor`
+ * bounds the tail for the soft bits actually observed.
  */
 export function softBitsFromObservations(
   observations: SegmentObservation[][],

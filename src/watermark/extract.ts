@@ -16,6 +16,7 @@ import {
   accusationThresholdFor,
   DEFAULT_BIAS_CUTOFF,
   DEFAULT_FALSE_ACCUSATION_PROBABILITY,
+  scoreTerms,
 } from './codes.js';
 import {
   type SegmentObservation,
@@ -174,11 +175,12 @@ const minimumCache = new Map<string, number>();
 
 /**
  * The too-short rule: the fewest observed segments for which a clean copy of a single pirate
- * (every soft bit ±1, right) is expected to score above the accusation threshold. Per segment
- * such a pirate adds 2 sqrt(p (1 - p)) to the raw score on average, so its normalised score is
- * about 0.75 sqrt(m) for the arcsine biases, while `accusationThresholdFor` stays near 5.4 at
- * epsilon 1e-6: m = 57 (with the quantiles of the bias density as biases: deterministic, no
- * key needed). Any noise, or a coalition, needs more segments than this.
+ * (every soft bit ±1 and right) is expected to score above the accusation threshold. The score
+ * does not change when a segment's bits and bias are flipped together, so such a copy scores
+ * like one whose soft bits are all +1, whose pirate has every bit 1, and whose biases follow
+ * the bias density weighted by p (a bit is 1 with probability p): deterministic quantiles of
+ * that density, no key needed. At epsilon 1e-6 that is 50 segments; any noise, or a
+ * coalition, needs more.
  */
 export function minimumObservedSegments(
   epsilon: number = DEFAULT_FALSE_ACCUSATION_PROBABILITY,
@@ -188,11 +190,12 @@ export function minimumObservedSegments(
   const cached = minimumCache.get(cacheKey);
   if (cached !== undefined) return cached;
   const enough = (segments: number): boolean => {
-    const biases = quantileBiases(segments, cutoff);
+    const biases = pirateBiasQuantiles(segments, cutoff);
     const hardBits = new Float32Array(segments).fill(1);
+    const { high, mean, deviation } = scoreTerms(hardBits, biases);
     let expected = 0;
-    for (const p of biases) expected += 2 * Math.sqrt(p * (1 - p));
-    return expected / Math.sqrt(segments) >= accusationThresholdFor(hardBits, biases, epsilon);
+    for (const term of high) expected += term;
+    return (expected - mean) / deviation >= accusationThresholdFor(hardBits, biases, epsilon);
   };
   let high = 1;
   while (!enough(high)) {
@@ -210,14 +213,26 @@ export function minimumObservedSegments(
   return high;
 }
 
-/** Evenly spaced quantiles of the Tardos arcsine bias density on [cutoff, 1 - cutoff]. */
-function quantileBiases(count: number, cutoff: number): Float64Array {
+/**
+ * Evenly spaced quantiles of p f(p), f the Tardos arcsine bias density on [cutoff, 1 - cutoff].
+ * With p = sin² r and r uniform, the weight is sin² r, whose integral is (r - sin r cos r) / 2.
+ */
+function pirateBiasQuantiles(count: number, cutoff: number): Float64Array {
   const rMin = Math.asin(Math.sqrt(cutoff));
   const rMax = Math.PI / 2 - rMin;
+  const integral = (r: number): number => r - Math.sin(r) * Math.cos(r);
+  const total = integral(rMax) - integral(rMin);
   const biases = new Float64Array(count);
   for (let i = 0; i < count; i++) {
-    const s = Math.sin(rMin + ((rMax - rMin) * (i + 0.5)) / count);
-    biases[i] = s * s;
+    const target = integral(rMin) + (total * (i + 0.5)) / count;
+    let low = rMin;
+    let high = rMax;
+    for (let iteration = 0; iteration < 50; iteration++) {
+      const middle = (low + high) / 2;
+      if (integral(middle) < target) low = middle;
+      else high = middle;
+    }
+    biases[i] = Math.sin((low + high) / 2) ** 2;
   }
   return biases;
 }

@@ -20,7 +20,7 @@ export interface AccessStat {
 export interface ExtractedData {
   autograph_tag: string;
   access_stats: AccessStat[];
-  /** Normalised Tardos score; accusation needs it above `threshold`. */
+  /** Normalised Tardos likelihood-ratio score; accusation needs it above `threshold`. */
   score: number;
   threshold: number;
   /** Segments of the original timeline found in the copy. */
