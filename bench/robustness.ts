@@ -766,6 +766,57 @@ function falseAccusations(trials: Trial[]): string[] {
   return lines;
 }
 
+/** Copy lengths (segments) and coalition sizes of the simulated collusion study. */
+const CAPACITY_LENGTHS = [60, 120, 180, 300, 600];
+const CAPACITY_COALITIONS = [2, 3];
+const CAPACITY_TRIALS = 200;
+
+/**
+ * How long a leak must be to trace a coalition, with perfect soft bits (what a clean mix of
+ * downloads gives): per copy length and coalition size, the share of simulated jobs where at
+ * least one colluder is accused when each segment comes from a colluder drawn at random
+ * (interleaving), and where an innocent of the same job is (1,000 per job).
+ */
+function collusionCapacity(): string[] {
+  const prng = seededPrng('bench-robustness', 'collusion-capacity');
+  const rows: string[] = [];
+  for (const length of CAPACITY_LENGTHS) {
+    const cells: string[] = [];
+    let innocentsAccused = 0;
+    for (const size of CAPACITY_COALITIONS) {
+      let caught = 0;
+      for (let trial = 0; trial < CAPACITY_TRIALS; trial++) {
+        const biases = tardosBiases(`capacity-${length}-${size}-${trial}`, length);
+        const codebook = new PackedCodebook(length, size + 1000);
+        for (let id = 0; id < size + 1000; id++) {
+          codebook.add(generateCodeword(CODEWORD_SECRET, `capacity-${trial}-${id}`, biases));
+        }
+        const softBits = Float32Array.from({ length }, (_, segment) => {
+          const colluder = codebook.codeword(randomInt(prng, size));
+          return symbolForBit(codewordBit(colluder, segment));
+        });
+        const { accused } = accuse({ softBits, codebook, biases });
+        if (accused.some(({ index }) => index < size)) caught++;
+        innocentsAccused += accused.filter(({ index }) => index >= size).length;
+      }
+      cells.push(`${((100 * caught) / CAPACITY_TRIALS).toFixed(0)}%`);
+    }
+    rows.push(
+      `| ${length} | ${(length * SEGMENT) / 60} min | ${cells.join(' | ')} | ${innocentsAccused} |`,
+    );
+  }
+  return [
+    '## Collusion capacity (simulated)',
+    '',
+    `At least one colluder accused, out of ${CAPACITY_TRIALS} simulated jobs per cell, when every segment of the copy comes from a colluder drawn at random, with perfect soft bits (a mix of clean downloads); innocents: 1,000 per job. The scoring and threshold are the engine's (\`accuse\`, ε = ${DEFAULT_FALSE_ACCUSATION_PROBABILITY}).`,
+    '',
+    `| segments | at ${SEGMENT} s segments | ${CAPACITY_COALITIONS.map((size) => `${size} colluders`).join(' | ')} | innocents accused |`,
+    `| --- | --- | ${CAPACITY_COALITIONS.map(() => '---').join(' | ')} | --- |`,
+    ...rows,
+    '',
+  ];
+}
+
 function panelOf(trial: Trial, softBits: Float32Array): SoftBitPanel {
   const codeword = trial.codebook.codeword(trial.guilty[0]);
   const expected = (segment: number): 1 | -1 => symbolForBit(codewordBit(codeword, segment));
@@ -865,6 +916,8 @@ async function main(): Promise<void> {
 
     log('false-accusation check…');
     const falseAccusationLines = falseAccusations(trials);
+    log('collusion capacity…');
+    const capacityLines = collusionCapacity();
     const chart = chartOf(trials);
     if (chart) {
       const svgPath = new URL('../../bench/results/soft-bits.svg', import.meta.url);
@@ -907,6 +960,7 @@ async function main(): Promise<void> {
         : `**${failures.length} of ${trials.length} trials ✘**: ${failures.map((trial) => `${trial.content} / ${trial.attack}${trial.error ? ` (${trial.error})` : ''}`).join('; ')}.`,
       '',
       ...falseAccusationLines,
+      ...capacityLines,
       '## Soft bits of two suspect copies',
       '',
       chart
