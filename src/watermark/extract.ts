@@ -267,9 +267,12 @@ const LOCK_DISTANCE_MARGIN = 0.004;
 const LOCK_RIVAL_SHARE = 0.7;
 /**
  * Placing by the mark (see `placeByMark`): the buffered segments must project on their own
- * patterns at a mean (amplitude / noise)² of MIN_MARK_ENERGY or more (an unmarked or misplaced
- * window averages 1, and the best of a thousand misplaced windows stays under 4), at least
- * MARK_RIVAL_RATIO times the best placement a segment or more away, over MIN_MARK_SEGMENTS.
+ * patterns at a mean (amplitude / noise)² of MIN_MARK_ENERGY or more, at least MARK_RIVAL_RATIO
+ * times the best placement a segment or more away, over MIN_MARK_SEGMENTS or more. In an
+ * unmarked or misplaced window each segment's (amplitude / noise)² is about χ² with one degree
+ * of freedom (mean 1): even over only 2 segments, chance reaches 16 once in ten million tries.
+ * A wrong placement could only lose the pirate, never accuse an innocent, whose codeword is
+ * independent of any placement.
  */
 const MIN_MARK_ENERGY = 16;
 const MARK_RIVAL_RATIO = 4;
