@@ -1,0 +1,154 @@
+/// <reference lib="dom" />
+import type HlsPlayer from 'hls.js';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import request from 'supertest';
+import { JobsWorker } from '../src/jobs/jobs.worker.js';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  createPipeline,
+  passwordToken,
+  startApp,
+  type TestApp,
+} from './support/app.js';
+import { makeClip } from './support/media.js';
+
+/** Debian's Chromium (`.ci/run` installs it); playwright-core brings no browser of its own. */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HLS_JS = join(process.cwd(), 'node_modules/hls.js/dist/hls.min.js');
+const SEGMENTS = 6;
+
+interface PlayerReport {
+  levels: number[];
+  fragments: string[];
+  currentTime: number;
+  framesDecoded: number;
+}
+
+/**
+ * Runs in the page: hls.js plays the master playlist (at 4x speed) to its end. Rejects on the
+ * first fatal hls.js error; resolves with what the player saw.
+ */
+function playToEnd(url: string): Promise<PlayerReport> {
+  const Hls = (window as unknown as { Hls: typeof HlsPlayer }).Hls;
+  return new Promise((resolve, reject) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    document.body.append(video);
+    const hls = new Hls();
+    const fragments: string[] = [];
+    let levels: number[] = [];
+    hls.on(Hls.Events.MANIFEST_PARSED, (_name, data) => {
+      levels = data.levels.map((level) => level.height);
+      video.playbackRate = 4;
+      video.play().catch(reject);
+    });
+    hls.on(Hls.Events.FRAG_LOADED, (_name, data) => {
+      fragments.push(data.frag.url);
+    });
+    hls.on(Hls.Events.ERROR, (_name, data) => {
+      if (data.fatal) reject(new Error(`hls.js: ${data.type} ${data.details}`));
+    });
+    video.addEventListener('ended', () =>
+      resolve({
+        levels,
+        fragments,
+        currentTime: video.currentTime,
+        framesDecoded: video.getVideoPlaybackQuality().totalVideoFrames,
+      }),
+    );
+    hls.loadSource(url);
+    hls.attachMedia(video);
+  });
+}
+
+describe('a personal copy plays in hls.js (headless Chromium)', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let token: string;
+  let jobId: string;
+  const auth = () => ({ Authorization: `Bearer ${token}` });
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM_PATH)) {
+      throw new Error(
+        `Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium package ` +
+          '(as .ci/run does) or set CHROMIUM_PATH',
+      );
+    }
+    t = await startApp();
+    token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const pipelineId = await createPipeline(t, token);
+    await makeClip(join(t.storageRoot, 'in', 'movie.mp4'), SEGMENTS, '320x180', 'motion');
+    const created = await request(t.http)
+      .post('/v1/jobs')
+      .set(auth())
+      .send({
+        job: {
+          pipeline: { id: pipelineId },
+          input: { input_name: 'movie.mp4' },
+          autograph: { segment_duration: 1 },
+          outputs: [{ height: 180 }, { height: 144 }],
+        },
+      });
+    jobId = created.body.job.id;
+    expect(await t.app.get(JobsWorker).processNext()).toBe(true);
+    // A real socket: the browser is another process.
+    await t.app.listen(0, '127.0.0.1');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        // Muted playback may start without a user gesture; this keeps it certain headless.
+        '--autoplay-policy=no-user-gesture-required',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('plays every segment of both renditions from another origin and records the viewer', async () => {
+    const { port } = (t.app.getHttpServer() as { address(): AddressInfo }).address();
+    const made = await request(t.http)
+      .post(`/v1/jobs/${jobId}/autographs`)
+      .set(auth())
+      .send({ autograph: { tag: 'browser' } });
+    const { id, playback } = made.body.autograph as { id: string; playback: { hls_url: string } };
+    // The page is about:blank (origin "null"): every request to the API is cross-origin.
+    const hlsUrl = new URL(new URL(playback.hls_url).pathname, `http://127.0.0.1:${port}`).href;
+
+    const page = await browser.newPage();
+    await page.addScriptTag({ path: HLS_JS });
+    const report = await page.evaluate(playToEnd, hlsUrl);
+    await page.close();
+
+    expect([...report.levels].sort()).toEqual([144, 180]);
+    expect(report.currentTime).toBeGreaterThan(SEGMENTS - 0.5);
+    expect(report.framesDecoded).toBeGreaterThan(0);
+    const playbackPrefix = hlsUrl.replace(/master\.m3u8$/, '');
+    expect(report.fragments.length).toBeGreaterThanOrEqual(SEGMENTS);
+    for (const fragment of report.fragments) expect(fragment.startsWith(playbackPrefix)).toBe(true);
+
+    const autograph = (await request(t.http).get(`/v1/autographs/${id}`).set(auth())).body
+      .autograph;
+    expect(autograph.access_stats).toHaveLength(1);
+    expect(autograph.access_stats[0]).toMatchObject({
+      ip_address: '127.0.0.1',
+      ip_type: 'RSV',
+      user_agent: expect.stringContaining('HeadlessChrome'),
+      percentage_obtained: '100%',
+      streaming_only: 'yes',
+    });
+    expect(['144p', '180p']).toContain(autograph.access_stats[0].highest_resolution);
+  });
+});
