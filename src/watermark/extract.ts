@@ -266,15 +266,13 @@ const LOCK_DISTANCE_MARGIN = 0.004;
 /** Or, when only part of the window matches: the rival scores at most this share of the lock. */
 const LOCK_RIVAL_SHARE = 0.7;
 /**
- * Placing by the mark (see `placeByMark`): the buffered segments must project on their own
- * patterns at a mean (amplitude / noise)² of MIN_MARK_ENERGY or more, at least MARK_RIVAL_RATIO
- * times the best placement a segment or more away, over MIN_MARK_SEGMENTS or more. In an
- * unmarked or misplaced window each segment's (amplitude / noise)² is about χ² with one degree
- * of freedom (mean 1): even over only 2 segments, chance reaches 16 once in ten million tries.
- * A wrong placement could only lose the pirate, never accuse an innocent, whose codeword is
- * independent of any placement.
+ * Placing by the mark (see `placeByMark`): over n segments of the window, the mean
+ * (amplitude / noise)² must be one that chance reaches with probability at most MARK_CHANCE
+ * (`markEnergyThreshold`: 20 over 2 segments, 6 over 10), and at least MARK_RIVAL_RATIO
+ * times the best placement a segment or more away. A wrong placement could only lose the
+ * pirate, never accuse an innocent, whose codeword is independent of any placement.
  */
-const MIN_MARK_ENERGY = 16;
+const MARK_CHANCE = 1e-7;
 const MARK_RIVAL_RATIO = 4;
 const MIN_MARK_SEGMENTS = 2;
 /** Segments of the window scored per placement: plenty of evidence, bounded cost. */
@@ -585,7 +583,7 @@ export class Detector {
    * were embedded. The times the signatures cannot rule out (at the original's speed) are
    * scored by the mean (amplitude / noise)² of their segments, then the best is refined frame
    * by frame; it must be strong and clearly ahead of any placement a segment away (see
-   * MIN_MARK_ENERGY). An unmarked copy stays unplaced.
+   * MARK_CHANCE). An unmarked copy stays unplaced.
    */
   private placeByMark(
     buffer: BufferedFrame[],
@@ -599,15 +597,16 @@ export class Detector {
     const accumulator = new SegmentAccumulator(this.viewSize, this.signatureSize);
     const first = buffer[0].frame;
     const last = buffer[buffer.length - 1].frame;
-    const energies = new Map<number, number>();
-    const energyAt = (offset: number): number => {
-      let energy = energies.get(offset);
-      if (energy === undefined) {
-        energy = this.markEnergy(buffer, offset, correlator, accumulator);
-        energies.set(offset, energy);
+    const energies = new Map<number, MarkEnergy>();
+    const placementAt = (offset: number): MarkEnergy => {
+      let placement = energies.get(offset);
+      if (placement === undefined) {
+        placement = this.markEnergy(buffer, offset, correlator, accumulator);
+        energies.set(offset, placement);
       }
-      return energy;
+      return placement;
     };
+    const energyAt = (offset: number): number => placementAt(offset).energy;
 
     // Signature scores of every time, then the mark's energy at the times they cannot rule
     // out: at each local peak, and every half segment along a plateau (a perfectly still shot).
@@ -631,11 +630,15 @@ export class Detector {
       if (energyAt(offset) > energyAt(best)) best = offset;
     }
     let rival = 0;
-    for (const [offset, energy] of energies) {
-      if (Math.abs(offset - best) >= segmentFrames && energy > rival) rival = energy;
+    for (const [offset, placement] of energies) {
+      if (Math.abs(offset - best) >= segmentFrames && placement.energy > rival) {
+        rival = placement.energy;
+      }
     }
-    const energy = energyAt(best);
-    if (!(energy >= MIN_MARK_ENERGY && energy >= MARK_RIVAL_RATIO * rival)) return null;
+    const { energy, segments } = placementAt(best);
+    if (!(energy >= markEnergyThreshold(segments) && energy >= MARK_RIVAL_RATIO * rival)) {
+      return null;
+    }
     return { ...scorer.score(best, 1), runnerUp: lock.runnerUp };
   }
 
@@ -649,7 +652,7 @@ export class Detector {
     offset: number,
     correlator: SegmentCorrelator,
     accumulator: SegmentAccumulator,
-  ): number {
+  ): MarkEnergy {
     const { framesPerSegment, frameCount, signatures } = this.reference;
     let sum = 0;
     let segments = 0;
@@ -674,7 +677,7 @@ export class Detector {
       accumulator.add(view, signatures.subarray(base, base + this.signatureSize));
     }
     if (segments < MAX_MARK_SEGMENTS) closeSegment();
-    return segments >= MIN_MARK_SEGMENTS ? sum / segments : 0;
+    return { energy: segments >= MIN_MARK_SEGMENTS ? sum / segments : 0, segments };
   }
 
   /** Crop estimate from the buffered frames, grouped by original segment under the lock. */
@@ -912,6 +915,32 @@ export class Detector {
     if (observation) this.observations[accumulator.segment].push(observation);
     this.spare.push(accumulator);
   }
+}
+
+/** A placement's mean (amplitude / noise)² and the segments it was measured on. */
+interface MarkEnergy {
+  energy: number;
+  segments: number;
+}
+
+/**
+ * The mean (amplitude / noise)² over `segments` segments that chance (no mark, or the wrong
+ * place) reaches with probability at most MARK_CHANCE. There each segment's value is about χ²
+ * with one degree of freedom, and the Chernoff bound P(χ²_n ≥ n E) ≤ (E e^(1 − E))^(n / 2)
+ * gives E from (n / 2)(E − 1 − ln E) = ln(1 / MARK_CHANCE).
+ */
+function markEnergyThreshold(segments: number): number {
+  const target = (2 * Math.log(1 / MARK_CHANCE)) / segments;
+  const excess = (energy: number): number => energy - 1 - Math.log(energy) - target;
+  let low = 1;
+  let high = 2;
+  while (excess(high) < 0) high *= 2;
+  for (let iteration = 0; iteration < 50; iteration++) {
+    const middle = (low + high) / 2;
+    if (excess(middle) < 0) low = middle;
+    else high = middle;
+  }
+  return high;
 }
 
 /** The window shows the original's picture (see MIN_LOCK_SCORE). */
