@@ -321,9 +321,17 @@ export interface TimeCandidate {
 }
 
 /**
+ * Added to a coarse score per share of the samples inside the original: between times that
+ * correlate alike (a still picture correlates alike everywhere), those that keep the whole
+ * window inside the original rank first, instead of lines hanging over its start or end.
+ * Small beside real differences of correlation (0.3 vs 0.99), larger than compression noise.
+ */
+const COVERAGE_BONUS = 0.01;
+
+/**
  * Global search of the offset for each rate: the mean correlation of the samples' coarse
  * signatures with the reference at offset + rate * frame, for every offset that keeps at least
- * half the samples inside the original. Returns the best local maxima, best first, at least
+ * half the samples inside the original (plus COVERAGE_BONUS per share inside). Returns the best local maxima, best first, at least
  * `separation` frames apart for a given rate. O(reference frames x samples x 12) per rate.
  */
 export function coarseSearch(
@@ -355,7 +363,10 @@ export function coarseSearch(
     const scores = new Float64Array(sums.length);
     const minimumCount = samples.length / 2;
     for (let s = 0; s < sums.length; s++) {
-      scores[s] = counts[s] >= minimumCount ? sums[s] / (counts[s] * COARSE_CELLS) : -1;
+      scores[s] =
+        counts[s] >= minimumCount
+          ? sums[s] / (counts[s] * COARSE_CELLS) + (COVERAGE_BONUS * counts[s]) / samples.length
+          : -1;
     }
     for (const index of localMaxima(scores, separation, maxCandidates)) {
       candidates.push({ offset: lowest + index - rate * first, rate, score: scores[index] });

@@ -207,6 +207,35 @@ describe('Detector (still picture)', () => {
     });
   });
 
+  it('places a copy inside a long still original, not over its start', () => {
+    // 2000 frames in 2 s segments: every time matches alike, and windows hanging over the
+    // original's start must not crowd out the times inside it.
+    const perSegment = 50;
+    const picture = Uint8Array.from(
+      watermarkPattern('still', 0, WIDTH, HEIGHT),
+      (value) => 120 + Math.round(45 * value),
+    );
+    const long = new ReferenceBuilder(WIDTH, HEIGHT, 25, 2, perSegment);
+    for (let frame = 0; frame < 2000; frame++) long.addFrame(picture);
+    const symbolOf = (segment: number): 1 | -1 => (segment % 3 === 0 ? -1 : 1);
+    const detector = new Detector(long.finish(), 'k');
+    for (let frame = 1000; frame < 1300; frame++) {
+      const segment = Math.floor(frame / perSegment);
+      const marked = new Uint8Array(WIDTH * HEIGHT);
+      const pattern = watermarkPattern('k', segment, WIDTH, HEIGHT);
+      embedFrame(picture, WIDTH, HEIGHT, pattern, symbolOf(segment), 0.8, marked);
+      detector.push(Uint8Array.from(detectionView(marked, WIDTH, HEIGHT), Math.round));
+    }
+    const result = detector.finish();
+    expect(result.alignment.matched).toBe(true);
+    expect(Math.abs(result.alignment.offsetFrames - 1000)).toBeLessThanOrEqual(2);
+    // Segments 20..25, and perhaps two frames of 19.
+    expect(result.segmentsObserved).toBeGreaterThanOrEqual(6);
+    for (let segment = 20; segment <= 25; segment++) {
+      expect(Math.sign(result.softBits[segment])).toBe(symbolOf(segment));
+    }
+  });
+
   it('leaves an unmarked copy unplaced: all soft bits 0', () => {
     const detector = new Detector(reference, KEY);
     for (let frame = 123; frame < 423; frame++) detector.push(copyView(frame, false));

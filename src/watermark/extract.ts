@@ -595,13 +595,14 @@ export class Detector {
     const scorer = new LineScorer(reference, samples, lock.geometry);
     const correlator = new SegmentCorrelator(reference, this.key, lock.geometry);
     const accumulator = new SegmentAccumulator(this.viewSize, this.signatureSize);
+    const viewSums = runningViewSums(buffer, this.viewSize);
     const first = buffer[0].frame;
     const last = buffer[buffer.length - 1].frame;
     const energies = new Map<number, MarkEnergy>();
     const placementAt = (offset: number): MarkEnergy => {
       let placement = energies.get(offset);
       if (placement === undefined) {
-        placement = this.markEnergy(buffer, offset, correlator, accumulator);
+        placement = this.markEnergy(buffer, viewSums, offset, correlator, accumulator);
         energies.set(offset, placement);
       }
       return placement;
@@ -618,7 +619,9 @@ export class Detector {
     let lastEvaluated = -Infinity;
     for (let i = 0; i < scores.length; i++) {
       if (!isRivalOf({ score: scores[i] }, lock)) continue;
-      const peak = !(scores[i - 1] > scores[i]) && !(scores[i + 1] > scores[i]);
+      // A peak rises above a neighbour; a plateau (a still picture) is sampled by `step`.
+      const [before, here, after] = [scores[i - 1], scores[i], scores[i + 1]];
+      const peak = !(before > here) && !(after > here) && (before < here || after < here);
       if (!peak && i - lastEvaluated < step) continue;
       lastEvaluated = i;
       const offset = lowest + i;
@@ -645,38 +648,52 @@ export class Detector {
   /**
    * Mean (amplitude / noise)² of the buffered frames' segments under original = offset + copy
    * frame, over the first MAX_MARK_SEGMENTS segments seen for at least half their length; 0
-   * when fewer than MIN_MARK_SEGMENTS are.
+   * when fewer than MIN_MARK_SEGMENTS are. `viewSums` are the buffer's running view sums
+   * (`runningViewSums`), so a segment's view sum costs one subtraction whatever its length.
    */
   private markEnergy(
     buffer: BufferedFrame[],
+    viewSums: Float32Array,
     offset: number,
     correlator: SegmentCorrelator,
     accumulator: SegmentAccumulator,
   ): MarkEnergy {
     const { framesPerSegment, frameCount, signatures } = this.reference;
+    const { viewSize, signatureSize } = this;
     let sum = 0;
     let segments = 0;
-    const closeSegment = (): void => {
-      if (2 * accumulator.frames < framesPerSegment) return;
+    let segment = -1;
+    let runStart = 0;
+    /** Observes buffer[runStart, runEnd), the frames that fall in `segment`. */
+    const closeRun = (runEnd: number): void => {
+      const frames = runEnd - runStart;
+      if (segment < 0 || 2 * frames < framesPerSegment) return;
+      accumulator.reset(segment);
+      const { viewSum, signatureSum } = accumulator;
+      const from = runStart * viewSize;
+      const to = runEnd * viewSize;
+      for (let p = 0; p < viewSize; p++) viewSum[p] = viewSums[to + p] - viewSums[from + p];
+      for (let i = runStart; i < runEnd; i++) {
+        const base = (offset + buffer[i].frame) * signatureSize;
+        for (let c = 0; c < signatureSize; c++) signatureSum[c] += signatures[base + c];
+      }
+      accumulator.frames = frames;
       const observation = correlator.observe(accumulator);
       if (!observation || !(observation.noiseVariance > 0)) return;
       sum += (observation.amplitude * observation.amplitude) / observation.noiseVariance;
       segments++;
     };
-    accumulator.reset(-1);
-    for (const { frame, view } of buffer) {
-      const original = offset + frame;
-      if (original < 0 || original >= frameCount) continue;
-      const segment = Math.floor(original / framesPerSegment);
-      if (segment !== accumulator.segment) {
-        closeSegment();
-        if (segments === MAX_MARK_SEGMENTS) break;
-        accumulator.reset(segment);
-      }
-      const base = original * this.signatureSize;
-      accumulator.add(view, signatures.subarray(base, base + this.signatureSize));
+    for (let i = 0; i < buffer.length; i++) {
+      const original = offset + buffer[i].frame;
+      const inside = original >= 0 && original < frameCount;
+      const frameSegment = inside ? Math.floor(original / framesPerSegment) : -1;
+      if (frameSegment === segment) continue;
+      closeRun(i);
+      if (segments === MAX_MARK_SEGMENTS) break;
+      segment = frameSegment;
+      runStart = i;
     }
-    if (segments < MAX_MARK_SEGMENTS) closeSegment();
+    if (segments < MAX_MARK_SEGMENTS) closeRun(buffer.length);
     return { energy: segments >= MIN_MARK_SEGMENTS ? sum / segments : 0, segments };
   }
 
@@ -915,6 +932,21 @@ export class Detector {
     if (observation) this.observations[accumulator.segment].push(observation);
     this.spare.push(accumulator);
   }
+}
+
+/**
+ * Running sums of the buffered views: entry k (viewSize values) is the sum of views 0..k-1.
+ * Float32 is exact here: the sums are integers below 2^24 (255 x a 60 s window of frames).
+ */
+function runningViewSums(buffer: BufferedFrame[], viewSize: number): Float32Array {
+  const sums = new Float32Array((buffer.length + 1) * viewSize);
+  for (let i = 0; i < buffer.length; i++) {
+    const { view } = buffer[i];
+    const from = i * viewSize;
+    const to = from + viewSize;
+    for (let p = 0; p < viewSize; p++) sums[to + p] = sums[from + p] + view[p];
+  }
+  return sums;
 }
 
 /** A placement's mean (amplitude / noise)² and the segments it was measured on. */
