@@ -620,7 +620,9 @@ export class Detector {
     for (let i = 0; i < scores.length; i++) {
       if (!isRivalOf({ score: scores[i] }, lock)) continue;
       // A peak rises above a neighbour; a plateau (a still picture) is sampled by `step`.
-      const [before, here, after] = [scores[i - 1], scores[i], scores[i + 1]];
+      const before = scores[i - 1]; // undefined at the ends: compares false
+      const here = scores[i];
+      const after = scores[i + 1];
       const peak = !(before > here) && !(after > here) && (before < here || after < here);
       if (!peak && i - lastEvaluated < step) continue;
       lastEvaluated = i;
