@@ -8,15 +8,18 @@ export interface PollingWorkerOptions<T extends WorkState> {
   queue: LeasedQueue<T>;
   concurrency: number;
   intervalMs: number;
-  /** Does the work; `signal` aborts on shutdown. */
-  process: (item: Stored<T>, signal: AbortSignal) => Promise<void>;
-  /** Undoes partial work of an item interrupted by shutdown, before it is handed back. */
-  beforeRelease?: (item: Stored<T>) => Promise<void>;
+  /** Does the work and resolves with the fields its SUCCESS sets; `signal` aborts on shutdown. */
+  work: (item: Stored<T>, signal: AbortSignal) => Promise<Partial<T>>;
+  /** The error_code and error_msg an item FAILED with records. */
+  describeFailure: (error: unknown) => [code: string, message: string];
+  /** Undoes partial work before a failure is recorded or an interrupted item is handed back. */
+  undo?: (item: Stored<T>) => Promise<void>;
 }
 
 /**
- * Polls a LeasedQueue on an interval and runs up to `concurrency` items at once. `stop()`
- * aborts running items and hands them back to the queue, for a graceful shutdown.
+ * Polls a LeasedQueue on an interval and runs up to `concurrency` items at once, each ending
+ * SUCCESS or FAILED (after `undo`). A run whose lease was taken over meanwhile records nothing.
+ * `stop()` aborts running items and hands them back to the queue, for a graceful shutdown.
  */
 export class PollingWorker<T extends WorkState> {
   private readonly logger: Logger;
@@ -74,14 +77,34 @@ export class PollingWorker<T extends WorkState> {
   }
 
   private async run(item: Stored<T>): Promise<void> {
+    const { queue, undo } = this.options;
+    const signal = this.abort.signal;
     try {
-      await this.options.process(item, this.abort.signal);
+      await this.settle(item, signal);
     } catch (error) {
-      this.logger.error(`processing failed: ${(error as Error).stack ?? String(error)}`);
+      this.logger.error(`recording the outcome failed: ${(error as Error).message}`);
     }
-    if (this.abort.signal.aborted) {
-      await this.options.beforeRelease?.(item).catch(() => undefined);
-      await this.options.queue.release(item._id).catch(() => undefined);
+    if (signal.aborted) {
+      await undo?.(item).catch(() => undefined);
+      await queue.release(item._id).catch(() => undefined);
+    }
+  }
+
+  private async settle(item: Stored<T>, signal: AbortSignal): Promise<void> {
+    const { queue, work, describeFailure, undo } = this.options;
+    let update: Partial<T>;
+    try {
+      update = await work(item, signal);
+    } catch (error) {
+      if (signal.aborted) return;
+      await undo?.(item);
+      const [code, message] = describeFailure(error);
+      await queue.fail(item._id, code, message);
+      return;
+    }
+    if (signal.aborted) return;
+    if (!(await queue.succeed(item._id, update))) {
+      this.logger.warn(`${item._id.toString()} was taken over by another worker; run discarded`);
     }
   }
 }

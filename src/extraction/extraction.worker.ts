@@ -66,7 +66,10 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
       concurrency: environment.EXTRACTION_CONCURRENCY,
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
       queue: this.queue,
-      process: (backtrace, signal) => this.process(backtrace, signal),
+      work: async (backtrace, signal) => ({
+        extracted_data: await this.trace(backtrace, ownerOf(backtrace), signal),
+      }),
+      describeFailure: (error) => this.describe(error),
     });
   }
 
@@ -81,23 +84,6 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
   /** Claims and processes one backtrace now (tests and benches); false when none was queued. */
   async processNext(): Promise<boolean> {
     return this.worker.processOne();
-  }
-
-  private async process(backtrace: Stored<Backtrace>, signal: AbortSignal): Promise<void> {
-    const owner = ownerOf(backtrace);
-    try {
-      const extractedData = await this.trace(backtrace, owner, signal);
-      if (signal.aborted) return;
-      if (!(await this.queue.succeed(backtrace._id, { extracted_data: extractedData }))) {
-        this.logger.warn(
-          `backtrace ${backtrace._id.toString()} was taken over; discarding this run`,
-        );
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      const [code, message] = this.describe(error);
-      await this.queue.fail(backtrace._id, code, message);
-    }
   }
 
   private async trace(

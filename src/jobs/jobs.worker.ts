@@ -59,8 +59,9 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       concurrency: environment.JOB_CONCURRENCY,
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
       queue: this.queue,
-      process: (job, signal) => this.process(job, signal),
-      beforeRelease: (job) => this.cleanUp(job),
+      work: async (job, signal) => ({ result: await this.embed(job, signal) }),
+      describeFailure: (error) => this.describe(error),
+      undo: (job) => this.cleanUp(job),
     });
   }
 
@@ -77,37 +78,26 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     return this.worker.processOne();
   }
 
-  private async process(job: Stored<Job>, signal: AbortSignal): Promise<void> {
+  /** Embeds the job's variants into the pipeline's output directory and registers them. */
+  private async embed(job: Stored<Job>, signal: AbortSignal): Promise<JobResult> {
     const owner = ownerOf(job);
-    try {
-      const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
-      const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
-      const outputDir = this.outputDirOf(pipeline.output.uri, job);
-      await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
-      // The last percent is the registration of the outputs.
-      const progress = this.queue.progress(job._id, 0, 99);
-      const embedded = await embedVariants({
-        input,
-        outputDir,
-        key: this.keys.jobKey(job._id.toString()),
-        segmentDuration: job.segment_duration,
-        renditions: job.output_heights.map((height) => ({ height })),
-        signal,
-        onProgress: ({ fraction }) => progress(fraction),
-      });
-      if (signal.aborted) return;
-      const result = await this.register(job, owner, outputDir, embedded);
-      if (!(await this.queue.succeed(job._id, { result }))) {
-        this.logger.warn(
-          `job ${job._id.toString()} was taken over by another worker; discarding this run`,
-        );
-      }
-    } catch (error) {
-      if (signal.aborted) return;
-      await this.cleanUp(job);
-      const [code, message] = this.describe(error);
-      await this.queue.fail(job._id, code, message);
-    }
+    const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
+    const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
+    const outputDir = this.outputDirOf(pipeline.output.uri, job);
+    await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
+    // The last percent is the registration of the outputs.
+    const progress = this.queue.progress(job._id, 0, 99);
+    const embedded = await embedVariants({
+      input,
+      outputDir,
+      key: this.keys.jobKey(job._id.toString()),
+      segmentDuration: job.segment_duration,
+      renditions: job.output_heights.map((height) => ({ height })),
+      signal,
+      onProgress: ({ fraction }) => progress(fraction),
+    });
+    signal.throwIfAborted();
+    return this.register(job, owner, outputDir, embedded);
   }
 
   /** Registers every output file and summarises the run for playback and extraction. */
