@@ -11,6 +11,7 @@ import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
   createPipeline,
+  embedJob,
   downloadTo,
   passwordToken,
   startApp,
@@ -46,18 +47,7 @@ describe('backtraces find the leaker', () => {
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     pipelineId = await createPipeline(t, token);
     await makeClip(join(inputDir(), 'film.mp4'), SECONDS, '320x180', 'motion');
-    const job = await request(t.http)
-      .post('/v1/jobs')
-      .set(auth())
-      .send({
-        job: {
-          pipeline: { id: pipelineId },
-          input: { input_name: 'film.mp4' },
-          autograph: { segment_duration: 1 },
-        },
-      });
-    jobId = job.body.job.id;
-    expect(await t.app.get(JobsWorker).processNext()).toBe(true);
+    jobId = await embedJob(t, token, pipelineId, 'film.mp4');
     const autographs = await request(t.http)
       .post(`/v1/jobs/${jobId}/autographs`)
       .set(auth())

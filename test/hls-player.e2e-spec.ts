@@ -5,11 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import request from 'supertest';
-import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
   createPipeline,
+  embedJob,
   passwordToken,
   startApp,
   type TestApp,
@@ -83,19 +83,7 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     const pipelineId = await createPipeline(t, token);
     await makeClip(join(t.storageRoot, 'in', 'movie.mp4'), SEGMENTS, '320x180', 'motion');
-    const created = await request(t.http)
-      .post('/v1/jobs')
-      .set(auth())
-      .send({
-        job: {
-          pipeline: { id: pipelineId },
-          input: { input_name: 'movie.mp4' },
-          autograph: { segment_duration: 1 },
-          outputs: [{ height: 180 }, { height: 144 }],
-        },
-      });
-    jobId = created.body.job.id;
-    expect(await t.app.get(JobsWorker).processNext()).toBe(true);
+    jobId = await embedJob(t, token, pipelineId, 'movie.mp4', [180, 144]);
     // A real socket: the browser is another process.
     await t.app.listen(0, '127.0.0.1');
     browser = await chromium.launch({

@@ -11,6 +11,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { AppModule } from '../../src/app.module.js';
 import { configureApp } from '../../src/app.setup.js';
+import { JobsWorker } from '../../src/jobs/jobs.worker.js';
 
 export const ADMIN_EMAIL = 'admin@example.test';
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -113,6 +114,34 @@ export async function createPipeline(t: TestApp, token: string): Promise<string>
     });
   if (response.status !== 201) throw new Error(`pipeline: ${response.status} ${response.text}`);
   return (response.body as { pipeline: { id: string } }).pipeline.id;
+}
+
+/**
+ * Queues a job on `inputName` of the pipeline (1 s segments, the given rendition heights or the
+ * source's) and runs it to the end with the jobs worker; returns its id.
+ */
+export async function embedJob(
+  t: TestApp,
+  token: string,
+  pipelineId: string,
+  inputName: string,
+  heights?: number[],
+): Promise<string> {
+  const response = await request(t.http)
+    .post('/v1/jobs')
+    .auth(token, { type: 'bearer' })
+    .send({
+      job: {
+        pipeline: { id: pipelineId },
+        input: { input_name: inputName },
+        autograph: { segment_duration: 1 },
+        ...(heights ? { outputs: heights.map((height) => ({ height })) } : {}),
+      },
+    });
+  if (response.status !== 201) throw new Error(`job: ${response.status} ${response.text}`);
+  const jobId = (response.body as { job: { id: string } }).job.id;
+  if (!(await t.app.get(JobsWorker).processNext())) throw new Error('no job was queued');
+  return jobId;
 }
 
 /** GETs an absolute playback URL as a viewer would, streaming the body into `path`. */
