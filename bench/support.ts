@@ -2,11 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { FFMPEG_PATH } from '../src/watermark/media.js';
+import { FFMPEG_ENV, FFMPEG_PATH } from '../src/watermark/media.js';
 
 const run = promisify(execFile);
-/** The npm ffmpeg is a static build that crashes loading the system's gconv modules. */
-const FFMPEG_ENV = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
 
 /** Runs the npm-shipped ffmpeg; resolves with its stderr (where filters print their results). */
 export async function ffmpeg(args: string[]): Promise<string> {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import {
   framesPerSegment,
   type VariantSegment,
 } from './embedder.js';
-import { FFMPEG_PATH, FFPROBE_PATH, readFrames, remuxToMp4 } from './media.js';
+import { FFMPEG_PATH, readFrames, remuxToMp4 } from './media.js';
+import { audioPackets, probeStreams, span, toneOnset } from './media.testing.js';
 import { watermarkPattern } from './pattern.js';
 import { DETECTION_HEIGHT, DETECTION_WIDTH, detectionView, readReference } from './reference.js';
 
@@ -24,63 +25,6 @@ let marked: EmbedResult;
 let unmarked: EmbedResult;
 const progress: EmbedProgress[] = [];
 
-/** The static builds crash on MPEG-TS with the host's gconv modules (see media.ts). */
-const FFMPEG_ENV = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
-
-function ffprobeJson(...args: string[]): Record<string, unknown[]> {
-  const output = execFileSync(FFPROBE_PATH, ['-v', 'error', '-print_format', 'json', ...args], {
-    encoding: 'utf8',
-    env: FFMPEG_ENV,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(output) as Record<string, unknown[]>;
-}
-
-interface ProbedStream {
-  codec_type: string;
-  codec_name: string;
-  start_time: string;
-  duration: string;
-}
-
-function streamsOf(path: string): ProbedStream[] {
-  return ffprobeJson('-show_streams', path).streams as ProbedStream[];
-}
-
-/** Start and end (seconds, the file's own timestamps) of the stream of this type. */
-function span(path: string, type: string): { start: number; end: number } {
-  const stream = streamsOf(path).find((candidate) => candidate.codec_type === type);
-  if (!stream) throw new Error(`no ${type} stream in ${path}`);
-  return {
-    start: Number(stream.start_time),
-    end: Number(stream.start_time) + Number(stream.duration),
-  };
-}
-
-/** Timestamps, sizes and bytes of every audio packet of a file. */
-function audioPackets(path: string): unknown[] {
-  return ffprobeJson(
-    ...['-select_streams', 'a', '-show_packets', '-show_data'],
-    ...['-show_entries', 'packet=pts,dts,duration,size,data', path],
-  ).packets;
-}
-
-/** Time of the first sound after the leading silence, as ffmpeg's decoder timestamps it. */
-function toneOnset(path: string): number {
-  const log = spawnSync(
-    FFMPEG_PATH,
-    [
-      ...['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0'],
-      ...['-af', 'silencedetect=noise=-40dB:duration=0.2', '-f', 'null', '-'],
-    ],
-    { encoding: 'utf8', env: FFMPEG_ENV },
-  ).stderr;
-  const match = /silence_end: (-?[\d.]+)/.exec(log);
-  if (!match) throw new Error(`no silence before a tone in ${path}`);
-  return Number(match[1]);
-}
-
-/** Segments A0, B1, A2, B3, ... of a rendition joined into one MP4 (the download). */
 async function mixToMp4(segments: VariantSegment[], path: string): Promise<string> {
   const paths = segments.map((segment) => (segment.index % 2 === 0 ? segment.a : segment.b));
   writeFileSync(path, await buffer(remuxToMp4(paths).stream));
@@ -279,7 +223,7 @@ describe('embedVariants with audio', () => {
       expect(rendition.segments.map((s) => s.duration_s)).toEqual([1, 1, 1, 1]);
       for (const segment of rendition.segments) {
         for (const path of [segment.a, segment.b]) {
-          expect(streamsOf(path).map((stream) => stream.codec_name)).toEqual(['h264', 'aac']);
+          expect(probeStreams(path).map((stream) => stream.codec_name)).toEqual(['h264', 'aac']);
         }
         expect(readFileSync(segment.a).equals(readFileSync(segment.b))).toBe(false);
         const packets = audioPackets(segment.a);
@@ -293,9 +237,9 @@ describe('embedVariants with audio', () => {
 
   it('keeps audio and video together in a remuxed A/B mix', async () => {
     const mixed = await mixToMp4(toned.renditions[1].segments, join(dir, 'toned-mix.mp4'));
-    expect(streamsOf(mixed).map((stream) => stream.codec_type)).toEqual(['video', 'audio']);
-    const video = span(mixed, 'video');
-    const audio = span(mixed, 'audio');
+    expect(probeStreams(mixed).map((stream) => stream.codec_type)).toEqual(['video', 'audio']);
+    const video = span(probeStreams(mixed), 'video');
+    const audio = span(probeStreams(mixed), 'audio');
     expect(video.end - video.start).toBeCloseTo(4, 6);
     expect(Math.abs(audio.end - audio.start - (video.end - video.start))).toBeLessThan(0.1);
     expect(Math.abs(audio.end - video.end)).toBeLessThan(0.025);
@@ -304,17 +248,17 @@ describe('embedVariants with audio', () => {
   });
 
   it('keeps the audio in sync with the first video frame of the original', async () => {
-    expect(span(lateClip, 'video')).toEqual({ start: 0.4, end: 4.4 });
+    expect(span(probeStreams(lateClip), 'video')).toEqual({ start: 0.4, end: 4.4 });
     expect(late.renditions[0].segments).toHaveLength(4);
     const mixed = await mixToMp4(late.renditions[0].segments, join(dir, 'late-mix.mp4'));
-    const onset = toneOnset(mixed) - span(mixed, 'video').start;
+    const onset = toneOnset(mixed) - span(probeStreams(mixed), 'video').start;
     expect(Math.abs(onset - 1.1)).toBeLessThan(0.025);
   });
 
   it('writes no audio into variants of a video without audio', () => {
     expect(marked.source.has_audio).toBe(false);
     const segment = marked.renditions[0].segments[0];
-    expect(streamsOf(segment.a).map((stream) => stream.codec_type)).toEqual(['video']);
+    expect(probeStreams(segment.a).map((stream) => stream.codec_type)).toEqual(['video']);
   });
 });
 

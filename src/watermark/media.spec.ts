@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +6,6 @@ import { buffer } from 'node:stream/consumers';
 import {
   encodeAudioTrack,
   FFMPEG_PATH,
-  FFPROBE_PATH,
   FrameEncoder,
   MediaError,
   probeMedia,
@@ -14,71 +13,15 @@ import {
   remuxToMp4,
   scaledSize,
 } from './media.js';
+import { audioPackets, probeStreams, span, toneOnset } from './media.testing.js';
 
 const WIDTH = 320;
 const HEIGHT = 180;
 let dir: string;
 let clip: string;
 
-/** The static builds crash on MPEG-TS with the host's gconv modules (see media.ts). */
-const FFMPEG_ENV = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
-
 function ffmpeg(...args: string[]): void {
   execFileSync(FFMPEG_PATH, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
-}
-
-interface ProbedStream {
-  codec_type: string;
-  codec_name: string;
-  sample_rate?: string;
-  channels?: number;
-  start_time: string;
-  duration: string;
-}
-
-function probeStreams(path: string): ProbedStream[] {
-  const output = execFileSync(
-    FFPROBE_PATH,
-    ['-v', 'error', '-print_format', 'json', '-show_streams', path],
-    { encoding: 'utf8', env: FFMPEG_ENV },
-  );
-  return (JSON.parse(output) as { streams: ProbedStream[] }).streams;
-}
-
-/** Start and end (seconds, the file's own timestamps) of the stream of this type. */
-function span(streams: ProbedStream[], type: string): { start: number; end: number } {
-  const stream = streams.find((candidate) => candidate.codec_type === type);
-  if (!stream) throw new Error(`no ${type} stream`);
-  const start = Number(stream.start_time);
-  return { start, end: start + Number(stream.duration) };
-}
-
-/** Time of the first sound after the leading silence, as ffmpeg's decoder timestamps it. */
-function toneOnset(path: string): number {
-  const log = spawnSync(
-    FFMPEG_PATH,
-    [
-      ...['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0'],
-      ...['-af', 'silencedetect=noise=-40dB:duration=0.2', '-f', 'null', '-'],
-    ],
-    { encoding: 'utf8', env: FFMPEG_ENV },
-  ).stderr;
-  const match = /silence_end: (-?[\d.]+)/.exec(log);
-  if (!match) throw new Error(`no silence before a tone in ${path}`);
-  return Number(match[1]);
-}
-
-/** Timestamps, sizes and bytes of every audio packet of a file. */
-function audioPackets(path: string): { pts: number; dts: number; size: string; data: string }[] {
-  const output = execFileSync(
-    FFPROBE_PATH,
-    [
-      ...['-v', 'error', '-print_format', 'json', '-select_streams', 'a', '-show_packets'],
-      ...['-show_data', '-show_entries', 'packet=pts,dts,size,data', path],
-    ],
-    { encoding: 'utf8', env: FFMPEG_ENV, maxBuffer: 64 * 1024 * 1024 },
-  );
-  return (JSON.parse(output) as { packets: ReturnType<typeof audioPackets> }).packets;
 }
 
 async function collect(path: string, options: Parameters<typeof readFrames>[1]) {

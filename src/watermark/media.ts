@@ -21,7 +21,7 @@ export const FFPROBE_PATH = ffprobeInstaller.path;
  * would load the host's shared gconv modules into the static binary and crash (ffprobe dies on
  * any .ts). With no gconv modules to find, iconv fails cleanly and only those names are lost.
  */
-const CHILD_ENV: NodeJS.ProcessEnv = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
+export const FFMPEG_ENV: NodeJS.ProcessEnv = { ...process.env, GCONV_PATH: '/nonexistent/gconv' };
 
 export type MediaErrorCode =
   'not_found' | 'not_a_video' | 'decode_failed' | 'encode_failed' | 'remux_failed';
@@ -234,7 +234,7 @@ export async function* readFrames(
       ...['-vsync', 'passthrough'],
       ...['-f', 'rawvideo', '-pix_fmt', pixelFormat, 'pipe:1'],
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV },
+    { stdio: ['ignore', 'pipe', 'pipe'], env: FFMPEG_ENV },
   );
   const exited = waitForExit(child);
   const stderr = collectTail(child.stderr);
@@ -396,7 +396,7 @@ export class FrameEncoder {
         ...['-hls_segment_filename', join(options.outputDir, SEGMENT_NAME_PATTERN)],
         this.playlistPath,
       ],
-      { stdio: ['pipe', 'ignore', 'pipe'], env: CHILD_ENV },
+      { stdio: ['pipe', 'ignore', 'pipe'], env: FFMPEG_ENV },
     );
     this.exited = waitForExit(this.child);
     this.stderr = collectTail(this.child.stderr);
@@ -478,7 +478,7 @@ export function remuxToMp4(segmentPaths: string[]): RemuxStream {
       ...['-bsf:a', 'aac_adtstoasc'],
       ...['-f', 'mp4', 'pipe:1'],
     ],
-    { stdio: ['pipe', 'pipe', 'pipe'], env: CHILD_ENV },
+    { stdio: ['pipe', 'pipe', 'pipe'], env: FFMPEG_ENV },
   );
   const stderr = collectTail(child.stderr);
   const output = new PassThrough();
@@ -548,7 +548,7 @@ async function runToCompletion(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: CHILD_ENV,
+    env: FFMPEG_ENV,
     signal,
     killSignal: 'SIGKILL',
   });

@@ -1,8 +1,8 @@
-import ffmpeg from '@ffmpeg-installer/ffmpeg';
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { FFMPEG_ENV, FFMPEG_PATH } from '../../src/watermark/media.js';
 
 const run = promisify(execFile);
 
@@ -21,9 +21,8 @@ function source(content: 'pattern' | 'motion', size: string, seconds: number): s
 
 /** Runs the npm-shipped ffmpeg and resolves with its log (stderr). */
 export async function runFfmpeg(args: string[]): Promise<string> {
-  const { stderr } = await run(ffmpeg.path, ['-hide_banner', '-nostdin', '-y', ...args], {
-    // The static build crashes loading the system's gconv modules (see src/watermark/media.ts).
-    env: { ...process.env, GCONV_PATH: '/nonexistent/gconv' },
+  const { stderr } = await run(FFMPEG_PATH, ['-hide_banner', '-nostdin', '-y', ...args], {
+    env: FFMPEG_ENV,
     maxBuffer: 64 * 1024 * 1024,
   });
   return stderr;

@@ -1,0 +1,57 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { FFMPEG_PATH, FFPROBE_PATH, FFMPEG_ENV } from './media.js';
+
+/** ffprobe helpers the media and embedder specs share (not part of the build). */
+
+export interface ProbedStream {
+  codec_type: string;
+  codec_name: string;
+  sample_rate?: string;
+  channels?: number;
+  start_time: string;
+  duration: string;
+}
+
+function ffprobeJson<T>(args: string[]): T {
+  const output = execFileSync(FFPROBE_PATH, ['-v', 'error', '-print_format', 'json', ...args], {
+    encoding: 'utf8',
+    env: FFMPEG_ENV,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(output) as T;
+}
+
+export function probeStreams(path: string): ProbedStream[] {
+  return ffprobeJson<{ streams: ProbedStream[] }>(['-show_streams', path]).streams;
+}
+
+/** Start and end (seconds, the file's own timestamps) of the stream of this type. */
+export function span(streams: ProbedStream[], type: string): { start: number; end: number } {
+  const stream = streams.find((candidate) => candidate.codec_type === type);
+  if (!stream) throw new Error(`no ${type} stream`);
+  const start = Number(stream.start_time);
+  return { start, end: start + Number(stream.duration) };
+}
+
+/** Timestamps, sizes and bytes of every audio packet of a file. */
+export function audioPackets(path: string): { pts: number; dts: number; data: string }[] {
+  return ffprobeJson<{ packets: ReturnType<typeof audioPackets> }>([
+    ...['-select_streams', 'a', '-show_packets', '-show_data'],
+    ...['-show_entries', 'packet=pts,dts,duration,size,data', path],
+  ]).packets;
+}
+
+/** Time of the first sound after the leading silence, as ffmpeg's decoder timestamps it. */
+export function toneOnset(path: string): number {
+  const log = spawnSync(
+    FFMPEG_PATH,
+    [
+      ...['-hide_banner', '-nostdin', '-i', path, '-map', '0:a:0'],
+      ...['-af', 'silencedetect=noise=-40dB:duration=0.2', '-f', 'null', '-'],
+    ],
+    { encoding: 'utf8', env: FFMPEG_ENV },
+  ).stderr;
+  const match = /silence_end: (-?[\d.]+)/.exec(log);
+  if (!match) throw new Error(`no silence before a tone in ${path}`);
+  return Number(match[1]);
+}
