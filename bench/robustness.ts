@@ -34,6 +34,7 @@ import {
   remuxToMp4,
   scoreCodewords,
   scoreTerms,
+  tiltedInnocentLaw,
   seededPrng,
   symbolForBit,
   tardosBiases,
@@ -621,34 +622,21 @@ function innocentTail(
   threshold: number,
   prng: Prng,
 ): { probability: number; standardError: number } {
-  const { high, low, bias, mean, deviation } = scoreTerms(softBits, biases);
+  const terms = scoreTerms(softBits, biases);
+  const { high, low, mean, deviation } = terms;
   if (!(deviation > 0) || !Number.isFinite(threshold)) return { probability: 0, standardError: 0 };
   const target = mean + threshold * deviation;
-  const tilt = (lambda: number): { cumulant: number; slope: number; odds: Float64Array } => {
-    let cumulant = 0;
-    let slope = 0;
-    const odds = new Float64Array(bias.length);
-    for (let k = 0; k < bias.length; k++) {
-      const top = Math.max(lambda * high[k], lambda * low[k]);
-      const a = bias[k] * Math.exp(lambda * high[k] - top);
-      const b = (1 - bias[k]) * Math.exp(lambda * low[k] - top);
-      cumulant += top + Math.log(a + b);
-      slope += (a * high[k] + b * low[k]) / (a + b);
-      odds[k] = a / (a + b);
-    }
-    return { cumulant, slope, odds };
-  };
   // The tilted mean K'(λ) increases with λ: bisect K'(λ) = target.
   let lower = 0;
   let upper = 1;
-  while (tilt(upper).slope < target) upper *= 2;
+  while (tiltedInnocentLaw(terms, upper).slope < target) upper *= 2;
   for (let iteration = 0; iteration < 60; iteration++) {
     const middle = (lower + upper) / 2;
-    if (tilt(middle).slope < target) lower = middle;
+    if (tiltedInnocentLaw(terms, middle).slope < target) lower = middle;
     else upper = middle;
   }
   const lambda = upper;
-  const { cumulant, odds } = tilt(lambda);
+  const { cumulant, odds } = tiltedInnocentLaw(terms, lambda);
   let sum = 0;
   let squares = 0;
   for (let sample = 0; sample < TAIL_SAMPLES; sample++) {

@@ -285,7 +285,8 @@ export function accusationThresholdFor(
   epsilon: number = DEFAULT_FALSE_ACCUSATION_PROBABILITY,
 ): number {
   checkEpsilon(epsilon);
-  const { high, low, bias, mean, deviation } = scoreTerms(softBits, biases);
+  const terms = scoreTerms(softBits, biases);
+  const { high, low, bias, mean, deviation } = terms;
   if (!(deviation > 0)) return Infinity;
 
   const logInverseEpsilon = -Math.log(epsilon);
@@ -296,26 +297,11 @@ export function accusationThresholdFor(
     if (high[k] !== low[k]) logTop += Math.log(high[k] > low[k] ? bias[k] : 1 - bias[k]);
   }
   if (!(-logTop > logInverseEpsilon)) return Infinity;
-  /** K(lambda) and K'(lambda) of the raw score. */
-  const cumulant = (lambda: number): { value: number; slope: number } => {
-    let value = 0;
-    let slope = 0;
-    for (let k = 0; k < bias.length; k++) {
-      const a = lambda * high[k];
-      const b = lambda * low[k];
-      const top = Math.max(a, b);
-      const ea = bias[k] * Math.exp(a - top);
-      const eb = (1 - bias[k]) * Math.exp(b - top);
-      value += top + Math.log(ea + eb);
-      slope += (ea * high[k] + eb * low[k]) / (ea + eb);
-    }
-    return { value, slope };
-  };
   // The bound's threshold (K(lambda) + ln(1/eps)) / lambda is unimodal in lambda; its minimum is
   // where lambda K'(lambda) - K(lambda) = ln(1/eps), an increasing function of lambda.
   const excess = (lambda: number): number => {
-    const { value, slope } = cumulant(lambda);
-    return lambda * slope - value - logInverseEpsilon;
+    const { cumulant, slope } = tiltedInnocentLaw(terms, lambda);
+    return lambda * slope - cumulant - logInverseEpsilon;
   };
   let lower = 0;
   let upper = Math.sqrt(2 * logInverseEpsilon) / deviation;
@@ -329,8 +315,33 @@ export function accusationThresholdFor(
     else upper = mid;
   }
   // Evaluate at the upper end of the bracket: any lambda gives a valid bound.
-  const { value } = cumulant(upper);
-  return ((value + logInverseEpsilon) / upper - mean) / deviation;
+  const { cumulant } = tiltedInnocentLaw(terms, upper);
+  return ((cumulant + logInverseEpsilon) / upper - mean) / deviation;
+}
+
+/**
+ * An innocent's raw score under the exponential tilt λ: its log moment generating function
+ * K(λ), the tilted mean K'(λ), and per segment the tilted probability of the high term
+ * (for importance sampling of the tail). λ = 0 is the innocent's own law.
+ */
+export function tiltedInnocentLaw(
+  { high, low, bias }: ScoreTerms,
+  lambda: number,
+): { cumulant: number; slope: number; odds: Float64Array } {
+  let cumulant = 0;
+  let slope = 0;
+  const odds = new Float64Array(bias.length);
+  for (let k = 0; k < bias.length; k++) {
+    const a = lambda * high[k];
+    const b = lambda * low[k];
+    const top = a > b ? a : b;
+    const ea = bias[k] * Math.exp(a - top);
+    const eb = (1 - bias[k]) * Math.exp(b - top);
+    cumulant += top + Math.log(ea + eb);
+    slope += (ea * high[k] + eb * low[k]) / (ea + eb);
+    odds[k] = ea / (ea + eb);
+  }
+  return { cumulant, slope, odds };
 }
 
 function checkEpsilon(epsilon: number): void {

@@ -22,6 +22,7 @@ export {
   scoreTerms,
   symbolForBit,
   tardosBiases,
+  tiltedInnocentLaw,
   variantForBit,
 } from './codes.js';
 export { type PlaylistSegment, parseMediaPlaylist } from './hls.js';
