@@ -27,7 +27,7 @@ export {
 } from './codes.js';
 export { type PlaylistSegment, parseMediaPlaylist } from './hls.js';
 export {
-  DEFAULT_CRF,
+  crfForHeight,
   DEFAULT_PRESET,
   type EncodedSegment,
   FFMPEG_PATH,
