@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp } from 'node:fs/promises';
@@ -127,6 +128,10 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
     // 2 renditions × (2 playlists + 2 × 8 segments) + the detection reference, plus the original.
     const files = await request(t.http).get('/v1/files').set(auth());
     expect(files.body.total).toBe(2 * (2 + 2 * SEGMENTS) + 1 + 1);
+    // The original was hashed by the worker, while it decoded it.
+    const original = await request(t.http).get(`/v1/files/${job.file.id}`).set(auth());
+    const bytes = readFileSync(join(t.storageRoot, 'in', 'movie.mp4'));
+    expect(original.body.file.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   });
 
   it('creates autographs one by one and in batches, with unique tags per job', async () => {

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import {
@@ -173,7 +172,7 @@ describe('pipelines, files, jobs, health', () => {
   });
 
   describe('jobs and files', () => {
-    it('queues a job and registers its original as a file with size, sha256 and media info', async () => {
+    it('queues a job and registers its original as a file with size and media info', async () => {
       const response = await createJob('uploads/movie.mp4');
       expect(response.status).toBe(201);
       const job = response.body.job;
@@ -184,12 +183,14 @@ describe('pipelines, files, jobs, health', () => {
         percentage_completed: 0,
         version: 1,
       });
-      const file = (await request(t.http).get(`/v1/files/${job.file.id}`).set(auth())).body.file;
-      const bytes = readFileSync(join(inputDir(), 'uploads', 'movie.mp4'));
+      const file = (
+        await request(t.http).get(`/v1/files/${job.file.id}?show_null=true`).set(auth())
+      ).body.file;
       expect(file).toMatchObject({
         uri: `file://${inputDir()}/uploads/movie.mp4`,
-        size: bytes.length,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
+        size: statSync(join(inputDir(), 'uploads', 'movie.mp4')).size,
+        // Hashed by the worker, which reads the file anyway: the request does not wait for it.
+        sha256: null,
         media: { width: 320, height: 180, codec: 'h264', frame_rate: 25 },
       });
       expect(file.media.duration).toBeCloseTo(2, 1);
@@ -198,7 +199,7 @@ describe('pipelines, files, jobs, health', () => {
       expect(files.body.total).toBeGreaterThanOrEqual(1);
       const jobs = await request(t.http).get('/v1/jobs?expand=file,pipeline').set(auth());
       const listed = jobs.body.jobs.find((j: { id: string }) => j.id === job.id);
-      expect(listed.file.sha256).toBe(file.sha256);
+      expect(listed.file.uri).toBe(file.uri);
       expect(listed.pipeline.name).toBe('Studio');
     });
 

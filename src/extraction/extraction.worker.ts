@@ -113,14 +113,17 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
     const jobId = job._id.toString();
     const segmentCount = segmentCountOf(job);
     const reference = await readReference(join(job.result.output_dir, job.result.reference));
-    const extraction = await extractSoftBits({
-      suspect: path,
-      reference,
-      key: this.keys.jobKey(jobId),
-      signal,
-      // Decoding is the work; scoring and writing the result are the last percent.
-      onProgress: this.queue.progress(backtrace._id, 1, 99),
-    });
+    const [extraction] = await Promise.all([
+      extractSoftBits({
+        suspect: path,
+        reference,
+        key: this.keys.jobKey(jobId),
+        signal,
+        // Decoding is the work; scoring and writing the result are the last percent.
+        onProgress: this.queue.progress(backtrace._id, 1, 99),
+      }),
+      this.files.recordSha256(file._id, path, signal),
+    ]);
 
     const { ids, tags, codebook } = this.codebooks.get(jobId, identities, segmentCount, (id) =>
       this.keys.codeword(jobId, id, segmentCount),

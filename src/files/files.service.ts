@@ -30,9 +30,9 @@ export function toFileDto(file: Stored<File>): FileDto {
   };
 }
 
-async function sha256Of(path: string): Promise<string> {
+async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
+  await pipeline(createReadStream(path), hash, { signal });
   return hash.digest('hex');
 }
 
@@ -54,8 +54,9 @@ export class FilesService implements OnModuleInit {
   }
 
   /**
-   * Records a video the system is about to read: size, SHA-256 and what ffprobe sees.
-   * `name` is how the client called it, for the error messages.
+   * Records a video the system is about to read: its size and what ffprobe sees. `name` is how
+   * the client called it, for the error messages. The SHA-256 is left to the worker that reads
+   * the file anyway (recordSha256): hashing a film of tens of gigabytes must not hold a request.
    */
   async registerVideo(principal: Principal, path: string, name: string): Promise<Stored<File>> {
     const info = await stat(path).catch(() => null);
@@ -67,22 +68,18 @@ export class FilesService implements OnModuleInit {
     if (!info.isFile())
       throw ApiError.badRequest('INPUT_NOT_A_FILE', `'${name}' is not a regular file.`);
     if (info.size === 0) throw ApiError.badRequest('INPUT_EMPTY', `'${name}' is empty (0 bytes).`);
-    const [sha256, media] = await Promise.all([
-      sha256Of(path),
-      probeMedia(path).catch((error: Error) => {
-        throw ApiError.badRequest(
-          'INPUT_NOT_VIDEO',
-          // The client knows the file by its input_name, not by our absolute path.
-          `'${name}' is not a readable video: ${error.message.split(path).join(name)}`,
-        );
-      }),
-    ]);
+    const media = await probeMedia(path).catch((error: Error) => {
+      throw ApiError.badRequest(
+        'INPUT_NOT_VIDEO',
+        // The client knows the file by its input_name, not by our absolute path.
+        `'${name}' is not a readable video: ${error.message.split(path).join(name)}`,
+      );
+    });
     const file = await this.files.create({
       user: principal.userId,
       application: principal.applicationId,
       uri: pathToFileURL(path).href,
       size: info.size,
-      sha256,
       media: {
         duration: media.duration_s,
         width: media.width,
@@ -92,6 +89,12 @@ export class FilesService implements OnModuleInit {
       },
     });
     return file.toObject<Stored<File>>();
+  }
+
+  /** Reads a registered file through and stores its SHA-256. */
+  async recordSha256(fileId: Types.ObjectId, path: string, signal?: AbortSignal): Promise<void> {
+    const sha256 = await sha256Of(path, signal);
+    await this.files.updateOne({ _id: fileId }, { sha256 }).exec();
   }
 
   /**

@@ -87,15 +87,19 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
     // The last percent is the registration of the outputs.
     const progress = this.queue.progress(job._id, 0, 99);
-    const embedded = await embedVariants({
-      input,
-      outputDir,
-      key: this.keys.jobKey(job._id.toString()),
-      segmentDuration: job.segment_duration,
-      renditions: job.output_heights.map((height) => ({ height })),
-      signal,
-      onProgress: ({ fraction }) => progress(fraction),
-    });
+    const [embedded] = await Promise.all([
+      embedVariants({
+        input,
+        outputDir,
+        key: this.keys.jobKey(job._id.toString()),
+        segmentDuration: job.segment_duration,
+        renditions: job.output_heights.map((height) => ({ height })),
+        signal,
+        onProgress: ({ fraction }) => progress(fraction),
+      }),
+      // The original's checksum, computed while it is decoded: the request did not wait for it.
+      job.file && this.files.recordSha256(job.file, input, signal),
+    ]);
     signal.throwIfAborted();
     return this.register(job, owner, outputDir, embedded);
   }

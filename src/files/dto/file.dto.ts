@@ -15,7 +15,12 @@ export class FileDto {
   @ApiProperty() id!: string;
   @ApiProperty({ example: 'file:///srv/autograph/storage/input/uploads/movie.mp4' }) uri!: string;
   @ApiProperty({ description: 'Bytes.' }) size!: number;
-  @ApiProperty() sha256!: string;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Null until the job or backtrace reading this file has hashed it.',
+  })
+  sha256!: string | null;
   @ApiPropertyOptional({ type: MediaInfoDto, nullable: true }) media!: MediaInfoDto | null;
   @ApiProperty({ type: RefDto }) user!: Ref | RefDto;
   @ApiPropertyOptional({ type: RefDto, nullable: true }) application!: Ref | RefDto | null;

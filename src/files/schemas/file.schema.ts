@@ -25,8 +25,9 @@ export class File {
   @Prop({ required: true })
   size!: number;
 
-  @Prop({ required: true })
-  sha256!: string;
+  /** Null until the worker processing the file has read it through. */
+  @Prop({ type: String, default: null })
+  sha256!: string | null;
 
   /** The job that wrote this file (outputs only). */
   @Prop({ type: Types.ObjectId, default: null, index: true })
