@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
@@ -116,10 +117,12 @@ describe('backtraces find the leaker', () => {
       });
       expect(accused.score).toBeGreaterThan(accused.threshold);
       expect(accused.segments_observed).toBeGreaterThanOrEqual(SECONDS - 2);
-      // The suspect copy is registered and referenced.
+      // The suspect copy is registered, hashed and referenced.
       const file = (await request(t.http).get(`/v1/files/${done.file.id}`).set(auth())).body.file;
+      const leak = await readFile(join(inputDir(), 'uploads', 'leak.mp4'));
       expect(file).toMatchObject({
         uri: expect.stringMatching(/\/uploads\/leak\.mp4$/),
+        sha256: createHash('sha256').update(leak).digest('hex'),
         media: { height: 360 },
       });
     }, 120_000);
