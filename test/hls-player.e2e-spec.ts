@@ -14,7 +14,7 @@ import {
   startApp,
   type TestApp,
 } from './support/app.js';
-import { makeClip } from './support/media.js';
+import { makeClip, makeMultilingualClip } from './support/media.js';
 
 /** Debian's Chromium (`.ci/run` installs it); playwright-core brings no browser of its own. */
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,16 +23,24 @@ const SEGMENTS = 6;
 
 interface PlayerReport {
   levels: number[];
+  audioTracks: string[];
   fragments: string[];
   currentTime: number;
   framesDecoded: number;
 }
 
 /**
- * Runs in the page: hls.js plays the master playlist (at 4x speed) to its end. Rejects on the
- * first fatal hls.js error; resolves with what the player saw.
+ * Runs in the page: hls.js plays the master playlist (at 4x speed) to its end, on audio track
+ * `audioTrack` when given. Rejects on the first fatal hls.js error; resolves with what the
+ * player saw.
  */
-function playToEnd(url: string): Promise<PlayerReport> {
+function playToEnd({
+  url,
+  audioTrack,
+}: {
+  url: string;
+  audioTrack?: number;
+}): Promise<PlayerReport> {
   const Hls = (window as unknown as { Hls: typeof HlsPlayer }).Hls;
   return new Promise((resolve, reject) => {
     const video = document.createElement('video');
@@ -41,20 +49,40 @@ function playToEnd(url: string): Promise<PlayerReport> {
     const hls = new Hls();
     const fragments: string[] = [];
     let levels: number[] = [];
+    let audioTracks: string[] = [];
     hls.on(Hls.Events.MANIFEST_PARSED, (_name, data) => {
       levels = data.levels.map((level) => level.height);
+      audioTracks = data.audioTracks.map((track) => track.name);
       video.playbackRate = 4;
       video.play().catch(reject);
+    });
+    hls.on(Hls.Events.AUDIO_TRACKS_UPDATED, () => {
+      if (audioTrack !== undefined) hls.audioTrack = audioTrack;
     });
     hls.on(Hls.Events.FRAG_LOADED, (_name, data) => {
       fragments.push(data.frag.url);
     });
+    const errors: string[] = [];
     hls.on(Hls.Events.ERROR, (_name, data) => {
       if (data.fatal) reject(new Error(`hls.js: ${data.type} ${data.details}`));
+      errors.push(data.details);
     });
+    // A stall (no fatal error, never ending) fails with what the player had reached.
+    setTimeout(() => {
+      const buffered = Array.from({ length: video.buffered.length }, (_, i) => [
+        video.buffered.start(i),
+        video.buffered.end(i),
+      ]);
+      reject(
+        new Error(
+          `stalled at ${video.currentTime} s: ${JSON.stringify({ buffered, errors, fragments, readyState: video.readyState, mediaError: video.error?.message })}`,
+        ),
+      );
+    }, 30_000);
     video.addEventListener('ended', () =>
       resolve({
         levels,
+        audioTracks,
         fragments,
         currentTime: video.currentTime,
         framesDecoded: video.getVideoPlaybackQuality().totalVideoFrames,
@@ -70,6 +98,7 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
   let browser: Browser;
   let token: string;
   let jobId: string;
+  let pipelineId: string;
   const auth = () => ({ Authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
@@ -81,7 +110,7 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
     }
     t = await startApp();
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const pipelineId = await createPipeline(t, token);
+    pipelineId = await createPipeline(t, token);
     await makeClip(join(t.storageRoot, 'in', 'movie.mp4'), SEGMENTS, '320x180', 'motion');
     jobId = await embedJob(t, token, pipelineId, 'movie.mp4', [180, 144]);
     // A real socket: the browser is another process.
@@ -105,19 +134,24 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
     await t?.close();
   });
 
-  it('plays every segment of both renditions from another origin and records the viewer', async () => {
+  /** The playback URL on the listening socket (the page is about:blank, origin "null"). */
+  const localUrl = (url: string): string => {
     const { port } = (t.app.getHttpServer() as { address(): AddressInfo }).address();
+    return new URL(new URL(url).pathname, `http://127.0.0.1:${port}`).href;
+  };
+
+  it('plays every segment of both renditions from another origin and records the viewer', async () => {
     const made = await request(t.http)
       .post(`/v1/jobs/${jobId}/autographs`)
       .set(auth())
       .send({ autograph: { tag: 'browser' } });
     const { id, playback } = made.body.autograph as { id: string; playback: { hls_url: string } };
     // The page is about:blank (origin "null"): every request to the API is cross-origin.
-    const hlsUrl = new URL(new URL(playback.hls_url).pathname, `http://127.0.0.1:${port}`).href;
+    const hlsUrl = localUrl(playback.hls_url);
 
     const page = await browser.newPage();
     await page.addScriptTag({ path: HLS_JS });
-    const report = await page.evaluate(playToEnd, hlsUrl);
+    const report = await page.evaluate(playToEnd, { url: hlsUrl });
     await page.close();
 
     expect([...report.levels].sort()).toEqual([144, 180]);
@@ -139,4 +173,27 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
     });
     expect(['144p', '180p']).toContain(autograph.access_stats[0].highest_resolution);
   });
+
+  it('lets the viewer switch to another language', async () => {
+    await makeMultilingualClip(join(t.storageRoot, 'in', 'multilingual.mkv'), SEGMENTS);
+    const multilingualJob = await embedJob(t, token, pipelineId, 'multilingual.mkv', [180]);
+    const made = await request(t.http)
+      .post(`/v1/jobs/${multilingualJob}/autographs`)
+      .set(auth())
+      .send({ autograph: { tag: 'polyglot' } });
+    const hlsUrl = localUrl(made.body.autograph.playback.hls_url as string);
+
+    const page = await browser.newPage();
+    await page.addScriptTag({ path: HLS_JS });
+    const report = await page.evaluate(playToEnd, { url: hlsUrl, audioTrack: 1 });
+    await page.close();
+
+    expect(report.audioTracks).toEqual(['English', 'Français', 'und']);
+    expect(report.currentTime).toBeGreaterThan(SEGMENTS - 0.5);
+    // The French track came from its own playlist; the video from the personal segments.
+    const prefix = hlsUrl.replace(/master\.m3u8$/, '');
+    const french = report.fragments.filter((url) => url.startsWith(`${prefix}audio/1/`));
+    expect(french.length).toBeGreaterThanOrEqual(SEGMENTS);
+    expect(report.fragments.some((url) => url.startsWith(`${prefix}180p/`))).toBe(true);
+  }, 120_000);
 });

@@ -51,7 +51,7 @@ export class PlaybackController {
     @Res() response: Response,
   ): Promise<void> {
     const session = await this.playback.session(token);
-    const { paths, height } = this.playback.downloadFiles(session, rendition);
+    const { paths, height, extraAudio } = this.playback.downloadFiles(session, rendition);
     await this.playback.recordAccess(
       session,
       viewerOf(request),
@@ -59,13 +59,43 @@ export class PlaybackController {
       height,
       true,
     );
-    const remux = remuxToMp4(paths);
+    const remux = remuxToMp4(paths, extraAudio);
     response.type('video/mp4').set({
       ...noStore(),
       'Content-Disposition': `attachment; filename="${session.autograph._id.toString()}-${height}p.mp4"`,
     });
     request.on('close', () => remux.cancel());
     await pipeline(remux.stream, response);
+  }
+
+  @Get('audio/:track/index.m3u8')
+  @RawResponse()
+  @ApiOperation({ summary: 'HLS media playlist of an alternate audio track (another language)' })
+  @ApiProduces(PLAYLIST_TYPE)
+  @ApiOkResponse({ description: 'RFC 8216 media playlist' })
+  async audioPlaylist(
+    @Param('token') token: string,
+    @Param('track') track: string,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = await this.playback.session(token);
+    response.type(PLAYLIST_TYPE).set(noStore()).send(this.playback.audioPlaylist(session, track));
+  }
+
+  @Get('audio/:track/:segment')
+  @RawResponse()
+  @ApiOperation({ summary: 'One segment of an alternate audio track (unmarked, not counted)' })
+  @ApiProduces('video/mp2t')
+  @ApiOkResponse({ description: 'MPEG-TS audio segment' })
+  async audioSegment(
+    @Param('token') token: string,
+    @Param('track') track: string,
+    @Param('segment') segment: string,
+    @Res() response: Response,
+  ): Promise<void> {
+    const session = await this.playback.session(token);
+    const path = this.playback.audioSegmentFile(session, track, segment);
+    response.set(noStore()).sendFile(path, { headers: { 'Content-Type': 'video/mp2t' } });
   }
 
   @Get(':rendition/index.m3u8')

@@ -4,7 +4,12 @@ import type { Model } from 'mongoose';
 import { join } from 'node:path';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
-import { Job, segmentCountOf, type StoredRendition } from '../jobs/schemas/job.schema.js';
+import {
+  Job,
+  segmentCountOf,
+  type StoredAudioTrack,
+  type StoredRendition,
+} from '../jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { IpIntelligence } from '../network/ip-intelligence.js';
 import { codewordBit, variantForBit } from '../watermark/codes.js';
@@ -26,6 +31,38 @@ export interface Viewer {
 }
 
 const SEGMENT_NAME = /^segment_(\d{1,6})\.ts$/;
+const AUDIO_GROUP = 'audio';
+
+/** RFC 8216 VOD media playlist of segments named segment_NNNNN.ts, from their durations. */
+function vodPlaylist(durations: number[]): string {
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:3',
+    `#EXT-X-TARGETDURATION:${Math.ceil(Math.max(...durations))}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+  ];
+  durations.forEach((duration, index) => {
+    lines.push(`#EXTINF:${duration.toFixed(3)},`, `segment_${String(index).padStart(5, '0')}.ts`);
+  });
+  lines.push('#EXT-X-ENDLIST');
+  return `${lines.join('\n')}\n`;
+}
+
+/** The index of segment `name` among `count`, or 404 naming `where`. */
+function segmentIndex(name: string, count: number, where: string): number {
+  const match = SEGMENT_NAME.exec(name);
+  const index = match ? Number(match[1]) : -1;
+  if (index < 0 || index >= count) {
+    throw new ApiError(
+      HttpStatus.NOT_FOUND,
+      'SEGMENT_NOT_FOUND',
+      `There is no segment '${name.slice(0, 40)}' in ${where}.`,
+    );
+  }
+  return index;
+}
 
 @Injectable()
 export class PlaybackService {
@@ -62,38 +99,54 @@ export class PlaybackService {
     return { autograph, job: { ...job, result: job.result }, codeword };
   }
 
-  /** RFC 8216 master playlist: one variant stream per rendition. */
+  /**
+   * RFC 8216 master playlist: one variant stream per rendition. A source with several audio
+   * tracks gets an audio group: the first track is the one inside the video segments (no
+   * URI), the others are alternate audio-only renditions players can switch to.
+   */
   masterPlaylist({ job }: PlaybackSession): string {
     const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
+    const tracks = job.result.audio_tracks ?? [];
+    const audioGroup = tracks.length > 1 ? `,AUDIO="${AUDIO_GROUP}"` : '';
+    if (audioGroup) {
+      const names = new Set<string>();
+      tracks.forEach((track, position) => {
+        // NAME must be unique in the group and a quoted-string (no quotes, no line breaks).
+        let name = track.name.replace(/["\p{Cc}]/gu, "'");
+        if (names.has(name)) name = `${name} (${position + 1})`;
+        names.add(name);
+        const language = track.language === 'und' ? '' : `,LANGUAGE="${track.language}"`;
+        const where = track.alternate ? `,URI="audio/${position}/index.m3u8"` : '';
+        const isDefault = position === 0 ? 'YES' : 'NO';
+        lines.push(
+          `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${AUDIO_GROUP}",NAME="${name}"${language},DEFAULT=${isDefault},AUTOSELECT=YES${where}`,
+        );
+      });
+    }
     for (const rendition of job.result.renditions) {
       lines.push(
-        `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},RESOLUTION=${rendition.width}x${rendition.height}`,
+        `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},RESOLUTION=${rendition.width}x${rendition.height}${audioGroup}`,
         `${rendition.height}p/index.m3u8`,
       );
     }
     return `${lines.join('\n')}\n`;
   }
 
+  /** RFC 8216 VOD media playlist of an alternate audio track (the same for every viewer). */
+  audioPlaylist(session: PlaybackSession, position: string): string {
+    return vodPlaylist(this.alternateAudio(session, position).segments.map((s) => s.duration));
+  }
+
+  /** The file of one segment of an alternate audio track. */
+  audioSegmentFile(session: PlaybackSession, position: string, name: string): string {
+    const { segments } = this.alternateAudio(session, position);
+    const index = segmentIndex(name, segments.length, `audio track ${position}`);
+    return join(session.job.result.output_dir, segments[index].path);
+  }
+
   /** RFC 8216 VOD media playlist of one rendition. */
   mediaPlaylist(session: PlaybackSession, renditionName: string): string {
-    const rendition = this.rendition(session, renditionName);
-    const target = Math.ceil(Math.max(...rendition.segments.map((s) => s.duration)));
-    const lines = [
-      '#EXTM3U',
-      '#EXT-X-VERSION:3',
-      `#EXT-X-TARGETDURATION:${target}`,
-      '#EXT-X-MEDIA-SEQUENCE:0',
-      '#EXT-X-PLAYLIST-TYPE:VOD',
-      '#EXT-X-INDEPENDENT-SEGMENTS',
-    ];
-    rendition.segments.forEach((segment, index) => {
-      lines.push(
-        `#EXTINF:${segment.duration.toFixed(3)},`,
-        `segment_${String(index).padStart(5, '0')}.ts`,
-      );
-    });
-    lines.push('#EXT-X-ENDLIST');
-    return `${lines.join('\n')}\n`;
+    return vodPlaylist(this.rendition(session, renditionName).segments.map((s) => s.duration));
   }
 
   /** The file of segment `name` in the variant this viewer's codeword selects. */
@@ -103,29 +156,26 @@ export class PlaybackService {
     name: string,
   ): { path: string; index: number; height: number } {
     const rendition = this.rendition(session, renditionName);
-    const match = SEGMENT_NAME.exec(name);
-    const index = match ? Number(match[1]) : -1;
-    if (index < 0 || index >= rendition.segments.length) {
-      throw new ApiError(
-        HttpStatus.NOT_FOUND,
-        'SEGMENT_NOT_FOUND',
-        `There is no segment '${name}' in ${renditionName}.`,
-      );
-    }
+    const index = segmentIndex(name, rendition.segments.length, renditionName);
     return { path: this.variantPath(session, rendition, index), index, height: rendition.height };
   }
 
-  /** Every segment of one rendition, each in this viewer's variant, in order. */
+  /**
+   * Every segment of one rendition, each in this viewer's variant, in order, and the alternate
+   * audio tracks' files (the other languages).
+   */
   downloadFiles(
     session: PlaybackSession,
     renditionName?: string,
-  ): { paths: string[]; height: number } {
-    const rendition = renditionName
-      ? this.rendition(session, renditionName)
-      : session.job.result.renditions[0];
+  ): { paths: string[]; height: number; extraAudio: string[] } {
+    const { result } = session.job;
+    const rendition = renditionName ? this.rendition(session, renditionName) : result.renditions[0];
     return {
       paths: rendition.segments.map((_, index) => this.variantPath(session, rendition, index)),
       height: rendition.height,
+      extraAudio: (result.audio_tracks ?? []).flatMap(({ alternate }) =>
+        alternate ? [join(result.output_dir, alternate.file)] : [],
+      ),
     };
   }
 
@@ -162,6 +212,22 @@ export class PlaybackService {
       );
     }
     return rendition;
+  }
+
+  private alternateAudio(
+    session: PlaybackSession,
+    position: string,
+  ): NonNullable<StoredAudioTrack['alternate']> {
+    const tracks = session.job.result.audio_tracks ?? [];
+    const alternate = /^\d{1,2}$/.test(position) ? tracks[Number(position)]?.alternate : null;
+    if (!alternate) {
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'AUDIO_TRACK_NOT_FOUND',
+        `There is no alternate audio track '${position.slice(0, 20)}'; this video has ${Math.max(0, tracks.length - 1)} (numbered from 1).`,
+      );
+    }
+    return alternate;
   }
 
   private variantPath(session: PlaybackSession, rendition: StoredRendition, index: number): string {

@@ -24,6 +24,7 @@ export function toJobDto(job: Stored<Job>): JobDto {
       : job.output_heights.map((height) => ({ height })),
     segment_count: job.result ? segmentCountOf(job) : undefined,
     duration: job.result?.duration,
+    audio_tracks: job.result?.audio_tracks?.map(({ language, name }) => ({ language, name })),
     pipeline: new Ref('pipeline', job.pipeline.toString()),
     file: Ref.of('file', job.file),
     ...toWorkStateDto(job),

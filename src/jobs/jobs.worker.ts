@@ -116,6 +116,12 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       rendition.playlistB,
       ...rendition.segments.flatMap((segment) => [segment.a, segment.b]),
     ]);
+    for (const { alternate } of embedded.audioTracks) {
+      if (alternate) {
+        paths.push(alternate.trackPath, alternate.playlist);
+        paths.push(...alternate.segments.map((segment) => segment.path));
+      }
+    }
     paths.push(embedded.referencePath);
     const sizes = new Map<string, number>();
     (await this.files.registerOutputs(owner, job._id, paths)).forEach((size, index) =>
@@ -144,6 +150,17 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       frame_rate: embedded.frameRate,
       duration: embedded.source.duration_s,
       renditions,
+      audio_tracks: embedded.audioTracks.map(({ language, title, alternate }) => ({
+        language,
+        name: title ?? language,
+        alternate: alternate && {
+          file: relative(outputDir, alternate.trackPath),
+          segments: alternate.segments.map((segment) => ({
+            duration: segment.duration_s,
+            path: relative(outputDir, segment.path),
+          })),
+        },
+      })),
       reference: relative(outputDir, embedded.referencePath),
     };
   }

@@ -7,9 +7,11 @@ import {
   FrameEncoder,
   MediaError,
   type MediaInfo,
+  PLAYLIST_NAME,
   probeMedia,
   readFrames,
   scaledSize,
+  segmentAudioTrack,
 } from './media.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
@@ -19,6 +21,8 @@ export const DEFAULT_SEGMENT_DURATION = 2;
 export const REFERENCE_FILE_NAME = 'detection-reference.bin';
 /** The job's AAC track while the variants are encoded; removed once they are done. */
 export const AUDIO_FILE_NAME = 'audio-track.tmp.m4a';
+/** An alternate audio track's AAC file, kept for MP4 downloads. */
+const ALTERNATE_AUDIO_FILE_NAME = 'track.m4a';
 
 export interface RenditionRequest {
   height: number;
@@ -66,11 +70,24 @@ export interface RenditionOutput {
   segments: VariantSegment[];
 }
 
+/** An audio track of the source, as the outputs carry it. */
+export interface AudioTrackOutput {
+  language: string;
+  title: string | null;
+  /**
+   * Tracks after the first: the AAC file (for MP4 downloads) and its audio-only HLS cut under
+   * `outputDir/audio/<position>/`, shared by every viewer. Null for the first track, which
+   * travels inside the video segments.
+   */
+  alternate: { trackPath: string; playlist: string; segments: EncodedSegment[] } | null;
+}
+
 export interface EmbedResult {
   source: MediaInfo;
   frameRate: number;
   framesPerSegment: number;
   renditions: RenditionOutput[];
+  audioTracks: AudioTrackOutput[];
   referencePath: string;
 }
 
@@ -95,7 +112,8 @@ export function framesPerSegment(frameRate: number, segmentDuration: number): nu
  *
  * The input's first audio stream (if any) is encoded once to AAC, on the same timeline as the
  * frames, and every variant of every rendition gets a stream copy of it: A and B segments of
- * the same index carry identical audio packets.
+ * the same index carry identical audio packets. Further audio streams (other languages) are
+ * encoded the same way into alternate audio-only renditions (`outputDir/audio/<position>/`).
  */
 export async function embedVariants(options: EmbedOptions): Promise<EmbedResult> {
   if (options.renditions.length === 0) throw new RangeError('at least one rendition is needed');
@@ -111,10 +129,39 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
     if (source.has_audio && (await encodeAudioTrack(options.input, audioFile, options.signal))) {
       audioPath = audioFile;
     }
-    return await embedAll({ options, outputDir, source, segmentDuration, audioPath });
+    const audioTracks = await encodeAudioTracks(options, outputDir, source, segmentDuration);
+    const embedded = await embedAll({ options, outputDir, source, segmentDuration, audioPath });
+    return { ...embedded, audioTracks };
   } finally {
     await rm(audioFile, { force: true });
   }
+}
+
+/** Every audio track's description; the tracks after the first encoded and cut for HLS. */
+async function encodeAudioTracks(
+  options: EmbedOptions,
+  outputDir: string,
+  source: MediaInfo,
+  segmentDuration: number,
+): Promise<AudioTrackOutput[]> {
+  const tracks: AudioTrackOutput[] = [];
+  for (const [position, { language, title }] of source.audio_tracks.entries()) {
+    if (position === 0) {
+      tracks.push({ language, title, alternate: null });
+      continue;
+    }
+    const directory = join(outputDir, 'audio', String(position));
+    await mkdir(directory, { recursive: true });
+    const trackPath = join(directory, ALTERNATE_AUDIO_FILE_NAME);
+    await encodeAudioTrack(options.input, trackPath, options.signal, position);
+    const segments = await segmentAudioTrack(trackPath, directory, segmentDuration, options.signal);
+    tracks.push({
+      language,
+      title,
+      alternate: { trackPath, playlist: join(directory, PLAYLIST_NAME), segments },
+    });
+  }
+  return tracks;
 }
 
 interface EmbedJob {
@@ -125,7 +172,7 @@ interface EmbedJob {
   audioPath: string | undefined;
 }
 
-async function embedAll(job: EmbedJob): Promise<EmbedResult> {
+async function embedAll(job: EmbedJob): Promise<Omit<EmbedResult, 'audioTracks'>> {
   const { options, outputDir, source, segmentDuration, audioPath } = job;
   const frameRate = source.frame_rate;
   const segmentFrames = framesPerSegment(frameRate, segmentDuration);

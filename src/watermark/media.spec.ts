@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { buffer } from 'node:stream/consumers';
 import {
   crfForHeight,
   encodeAudioTrack,
+  FFMPEG_ENV,
   FFMPEG_PATH,
   FrameEncoder,
   MediaError,
@@ -13,6 +14,7 @@ import {
   readFrames,
   remuxToMp4,
   scaledSize,
+  segmentAudioTrack,
 } from './media.js';
 import { audioPackets, probeStreams, span, toneOnset } from './media.testing.js';
 
@@ -307,6 +309,69 @@ describe('FrameEncoder and remuxToMp4', () => {
     expect(Math.abs(audio.end - audio.start - (video.end - video.start))).toBeLessThan(0.1);
     expect(Math.abs(audio.end - video.end)).toBeLessThan(0.025);
     expect(await collect(mixed, { grayOnly: true })).toHaveLength(100);
+  });
+
+  it('carries further audio tracks: one picked by position, cut into HLS, added to a remux', async () => {
+    // Track 0 (eng) sounds from the start, track 1 (fra) from 1 s: the onset tells them apart.
+    const bilingual = join(dir, 'bilingual.mkv');
+    ffmpeg(
+      ...['-f', 'lavfi', '-i', `testsrc2=size=${WIDTH}x${HEIGHT}:rate=25:duration=4`],
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:duration=4'],
+      ...['-f', 'lavfi', '-i', 'aevalsrc=if(gte(t\\,1)\\,sin(2*PI*880*t)\\,0):s=44100:d=4'],
+      ...['-map', '0:v', '-map', '1:a', '-map', '2:a', '-c:v', 'libx264', '-c:a', 'aac'],
+      ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=fra'],
+      ...['-metadata:s:a:1', 'title=Français', bilingual],
+    );
+    expect((await probeMedia(bilingual)).audio_tracks).toEqual([
+      { language: 'eng', title: null },
+      { language: 'fra', title: 'Français' },
+    ]);
+    const french = join(dir, 'french.m4a');
+    await expect(encodeAudioTrack(bilingual, french, undefined, 1)).resolves.toBe(true);
+    await expect(encodeAudioTrack(bilingual, join(dir, 'none.m4a'), undefined, 2)).resolves.toBe(
+      false,
+    );
+    expect(toneOnset(french)).toBeCloseTo(1, 1);
+    expect(probeStreams(french)[0].tags?.language).toBe('fra');
+
+    const segments = await segmentAudioTrack(french, join(dir, 'french-hls'), 1);
+    // Cut at the first AAC frame (21 ms) from each second on: the track's 4 s, plus a last
+    // sliver of encoder padding.
+    const total = segments.reduce((sum, segment) => sum + segment.duration_s, 0);
+    expect(total).toBeGreaterThan(4);
+    expect(total).toBeLessThan(4.05);
+    for (const segment of segments.slice(0, 4)) {
+      expect(Math.abs(segment.duration_s - 1)).toBeLessThan(0.022);
+    }
+    for (const segment of segments) {
+      // A silent second is a few TS packets, too few for format probing: name the format.
+      const log = spawnSync(
+        FFMPEG_PATH,
+        ['-hide_banner', '-f', 'mpegts', '-i', segment.path, '-f', 'null', '-'],
+        { encoding: 'utf8', env: FFMPEG_ENV },
+      ).stderr;
+      expect(log).toMatch(/Stream #0:0.*\(fra\): Audio: aac/);
+      expect(log).not.toMatch(/Video:/);
+    }
+
+    const english = join(dir, 'english.m4a');
+    await encodeAudioTrack(bilingual, english);
+    const video = await encode('bilingual-video', 40, 100, english);
+    const mp4 = join(dir, 'bilingual-copy.mp4');
+    const remux = remuxToMp4(
+      video.map((segment) => segment.path),
+      [french],
+    );
+    writeFileSync(mp4, await buffer(remux.stream));
+    const streams = probeStreams(mp4);
+    expect(streams.map((stream) => [stream.codec_name, stream.tags?.language])).toEqual([
+      ['h264', 'und'],
+      ['aac', 'eng'],
+      ['aac', 'fra'],
+    ]);
+    // Both languages on one timeline: same start, same length (within an AAC frame or two).
+    expect(streams[2].start_time).toBe(streams[1].start_time);
+    expect(Math.abs(Number(streams[2].duration) - Number(streams[1].duration))).toBeLessThan(0.05);
   });
 
   it('rejects frames of the wrong size and reports failed encodes and remuxes', async () => {

@@ -10,6 +10,7 @@ export interface ProbedStream {
   channels?: number;
   start_time: string;
   duration: string;
+  tags?: Record<string, string>;
 }
 
 function ffprobeJson<T>(args: string[]): T {

@@ -3,7 +3,7 @@ import ffprobeInstaller from '@ffprobe-installer/ffprobe';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseMediaPlaylist, type PlaylistSegment } from './hls.js';
@@ -52,6 +52,15 @@ export interface MediaInfo {
   has_video: true;
   /** The file has an audio stream (embedVariants carries the first one into the variants). */
   has_audio: boolean;
+  /** Every audio stream, in file order. */
+  audio_tracks: AudioTrackInfo[];
+}
+
+export interface AudioTrackInfo {
+  /** ISO 639 code from the stream's tags, `und` when it has none. */
+  language: string;
+  /** The stream's title tag, or null. */
+  title: string | null;
 }
 
 /** Demuxers that read still images: a video stream there is a picture, not a video. */
@@ -104,6 +113,7 @@ async function probe(path: string): Promise<Probe> {
   if (!(width > 0 && height > 0 && frameRate > 0 && duration > 0)) {
     throw new MediaError('not_a_video', `${path} has no usable video (size, rate or duration)`);
   }
+  const audio = streams.filter((stream) => stream.codec_type === 'audio');
   const sampleAspect = parseRatio(video.sample_aspect_ratio) || 1;
   const fileStart = toNumber(format.start_time);
   const videoStart = Math.max(0, (toNumber(video.start_time) || fileStart) - fileStart);
@@ -116,7 +126,14 @@ async function probe(path: string): Promise<Probe> {
       codec: typeof video.codec_name === 'string' ? video.codec_name : 'unknown',
       frame_rate: frameRate,
       has_video: true,
-      has_audio: streams.some((stream) => stream.codec_type === 'audio'),
+      has_audio: audio.length > 0,
+      audio_tracks: audio.map((stream) => {
+        const tags = asRecord(stream.tags);
+        return {
+          language: typeof tags.language === 'string' && tags.language ? tags.language : 'und',
+          title: typeof tags.title === 'string' && tags.title ? tags.title : null,
+        };
+      }),
     },
     videoStart_s: videoStart,
     videoDuration_s: toNumber(video.duration) || null,
@@ -273,19 +290,21 @@ export const AUDIO_BITRATE = '128k';
 export const AUDIO_SAMPLE_RATE = 48000;
 
 /**
- * Encodes the first audio stream of `path` once to an AAC track (MP4 audio file at
- * `outputPath`) on the timeline of readFrames: time 0 is the first video frame and the track
- * lasts as long as the video. FrameEncoders given this file (`audioPath`) copy its packets, so
- * every variant of every rendition carries bit-identical audio and A/B segments mix
- * seamlessly. Only the audio is decoded. Resolves false (writing nothing) without audio.
+ * Encodes audio stream `track` (0: the first) of `path` once to an AAC track (MP4 audio file
+ * at `outputPath`, stream tags such as the language kept) on the timeline of readFrames: time
+ * 0 is the first video frame and the track lasts as long as the video. FrameEncoders given
+ * this file (`audioPath`) copy its packets, so every variant of every rendition carries
+ * bit-identical audio and A/B segments mix seamlessly. Only the audio is decoded. Resolves
+ * false (writing nothing) when there is no such stream.
  */
 export async function encodeAudioTrack(
   path: string,
   outputPath: string,
   signal?: AbortSignal,
+  track = 0,
 ): Promise<boolean> {
   const probed = await probe(path);
-  if (!probed.info.has_audio) return false;
+  if (track >= probed.info.audio_tracks.length) return false;
   const duration = await videoDuration(path, probed);
   signal?.throwIfAborted();
   const run = await runToCompletion(
@@ -295,7 +314,7 @@ export async function encodeAudioTrack(
       // ffmpeg shifts the input by its start time (the earliest stream); this shifts it further
       // so the first video frame is at 0, as in readFrames.
       ...['-itsoffset', (-probed.videoStart_s).toFixed(6), '-i', path],
-      ...['-map', '0:a:0', '-vn', '-sn', '-dn'],
+      ...['-map', `0:a:${track}`, '-vn', '-sn', '-dn'],
       // first_pts=0: silence in front of a later audio start, samples before the video's start
       // dropped. async=1 fills gaps mid-stream, so the audio never drifts from its timestamps.
       // apad + -t: exactly as long as the video, whether the audio was shorter or longer.
@@ -310,6 +329,46 @@ export async function encodeAudioTrack(
     throw new MediaError('encode_failed', `cannot encode the audio of ${path}`, run.stderr);
   }
   return true;
+}
+
+/**
+ * Cuts an AAC track from encodeAudioTrack into an audio-only HLS playlist of MPEG-TS segments
+ * (stream copy) of `segmentDuration` seconds, in `outputDir`: an alternate audio rendition
+ * that every viewer shares, since audio carries no mark.
+ */
+export async function segmentAudioTrack(
+  trackPath: string,
+  outputDir: string,
+  segmentDuration: number,
+  signal?: AbortSignal,
+): Promise<EncodedSegment[]> {
+  await mkdir(outputDir, { recursive: true });
+  const playlistPath = join(outputDir, PLAYLIST_NAME);
+  const run = await runToCompletion(
+    FFMPEG_PATH,
+    [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-i', trackPath],
+      ...['-map', '0:a:0', '-c', 'copy', '-f', 'hls', '-hls_time', String(segmentDuration)],
+      ...['-hls_playlist_type', 'vod', '-hls_list_size', '0', '-hls_segment_type', 'mpegts'],
+      ...['-start_number', '0', '-hls_segment_filename', join(outputDir, SEGMENT_NAME_PATTERN)],
+      playlistPath,
+    ],
+    signal,
+  );
+  signal?.throwIfAborted();
+  if (run.code !== 0) {
+    throw new MediaError('encode_failed', `cannot segment the audio of ${trackPath}`, run.stderr);
+  }
+  return segmentsOf(playlistPath);
+}
+
+/** The segments an HLS playlist written by ffmpeg lists, with their absolute paths. */
+async function segmentsOf(playlistPath: string): Promise<EncodedSegment[]> {
+  const playlist = await readFile(playlistPath, 'utf8');
+  return parseMediaPlaylist(playlist).map((segment) => ({
+    ...segment,
+    path: join(dirname(playlistPath), segment.uri),
+  }));
 }
 
 export interface FrameEncoderOptions {
@@ -454,11 +513,7 @@ export class FrameEncoder {
     if (exit.code !== 0) {
       throw new MediaError('encode_failed', `ffmpeg exited with ${exit.describe}`, this.stderr());
     }
-    const playlist = await readFile(this.playlistPath, 'utf8');
-    return parseMediaPlaylist(playlist).map((segment) => ({
-      ...segment,
-      path: join(this.options.outputDir, segment.uri),
-    }));
+    return segmentsOf(this.playlistPath);
   }
 
   /** Stops ffmpeg at once (on a failure elsewhere); the output is left incomplete. */
@@ -481,13 +536,17 @@ export interface RemuxStream {
  * Joins MPEG-TS segments (any A/B mix of one rendition) into one MP4 without re-encoding:
  * the segment bytes are fed to ffmpeg's stdin in order (no argument-length limit however long
  * the video) and a fragmented MP4 comes out of its stdout, so nothing needs a seekable file.
+ * `extraAudioPaths` (AAC tracks from encodeAudioTrack, e.g. other languages) are added as
+ * further audio tracks; each input starts at time 0, as the segments' timeline does.
  */
-export function remuxToMp4(segmentPaths: string[]): RemuxStream {
+export function remuxToMp4(segmentPaths: string[], extraAudioPaths: string[] = []): RemuxStream {
   const child = spawn(
     FFMPEG_PATH,
     [
       ...['-hide_banner', '-loglevel', 'error', '-f', 'mpegts', '-i', 'pipe:0'],
-      ...['-map', '0', '-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof'],
+      ...extraAudioPaths.flatMap((path) => ['-i', path]),
+      ...['-map', '0', ...extraAudioPaths.flatMap((_, i) => ['-map', `${i + 1}:a`])],
+      ...['-c', 'copy', '-movflags', 'frag_keyframe+empty_moov+default_base_moof'],
       // MPEG-TS carries AAC with ADTS headers; MP4 wants raw AAC (this ffmpeg does not insert
       // the filter itself and fails). A no-op for segments without audio.
       ...['-bsf:a', 'aac_adtstoasc'],

@@ -43,3 +43,26 @@ export async function makeClip(
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', path],
   ]);
 }
+
+/**
+ * A clip with three audio tracks: English and French (language and title tags) and an untagged
+ * one, in Matroska (which keeps track titles).
+ */
+export async function makeMultilingualClip(path: string, seconds: number): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  await runFfmpeg([
+    ...['-loglevel', 'error'],
+    ...['-f', 'lavfi', '-i', source('motion', '320x180', seconds)],
+    ...[440, 660, 880].flatMap((hz) => [
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${hz}:duration=${seconds}`,
+    ]),
+    ...['-map', '0:v', '-map', '1:a', '-map', '2:a', '-map', '3:a'],
+    ...['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac'],
+    ...['-metadata:s:a:0', 'language=eng', '-metadata:s:a:0', 'title=English'],
+    ...['-metadata:s:a:1', 'language=fra', '-metadata:s:a:1', 'title=Français'],
+    ...['-t', String(seconds), path],
+  ]);
+}

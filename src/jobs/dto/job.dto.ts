@@ -80,6 +80,13 @@ export class RenditionDto {
   width?: number;
 }
 
+export class AudioTrackDto {
+  @ApiProperty({ example: 'fra', description: 'ISO 639 code; `und` when the source has none.' })
+  language!: string;
+  @ApiProperty({ example: 'Français', description: "The source's title, else the language." })
+  name!: string;
+}
+
 export class JobDto extends WorkStateDto {
   @ApiProperty() id!: string;
   @ApiProperty({ type: InputName }) input!: { input_name: string };
@@ -88,6 +95,12 @@ export class JobDto extends WorkStateDto {
   @ApiPropertyOptional({ description: 'A/B segments per rendition, once the job has run.' })
   segment_count?: number;
   @ApiPropertyOptional({ description: 'Seconds, once the job has run.' }) duration?: number;
+  @ApiPropertyOptional({
+    type: [AudioTrackDto],
+    description:
+      'The languages every copy carries, once the job has run: the first in the video segments, the others as alternate HLS audio and extra MP4 tracks.',
+  })
+  audio_tracks?: AudioTrackDto[];
   @ApiProperty({ type: RefDto }) pipeline!: Ref | RefDto;
   @ApiPropertyOptional({ type: RefDto, nullable: true, description: 'The registered original.' })
   file!: Ref | RefDto | null;

@@ -17,12 +17,27 @@ export interface StoredRendition {
   segments: StoredSegment[];
 }
 
+/** An audio track of the original (relative paths). */
+export interface StoredAudioTrack {
+  /** ISO 639 code, `und` when the source does not say. */
+  language: string;
+  /** What players list it as: the source's title tag, else the language. */
+  name: string;
+  /**
+   * Tracks after the first: an AAC file (added to MP4 downloads) and an audio-only HLS
+   * rendition. Null for the first track, which the video segments carry.
+   */
+  alternate: { file: string; segments: { duration: number; path: string }[] } | null;
+}
+
 /** What an embedding run produced, below `output_dir`. */
 export interface JobResult {
   output_dir: string;
   frame_rate: number;
   duration: number;
   renditions: StoredRendition[];
+  /** In the source's order; absent on jobs that ran before languages were carried. */
+  audio_tracks?: StoredAudioTrack[];
   /** The detection reference the extractor reads (relative path). */
   reference: string;
 }
