@@ -9,6 +9,7 @@ import {
   createPipeline,
   downloadTo,
   embedJob,
+  getBytes,
   passwordToken,
   startApp,
   type TestApp,
@@ -85,14 +86,7 @@ describe('an original with several languages', () => {
     expect(Math.abs(total - SECONDS)).toBeLessThan(0.1);
     const bytes: Buffer[] = [];
     for (const segment of segments) {
-      const response = await request(t.http)
-        .get(`${playbackPath}audio/1/${segment.uri}`)
-        .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        });
+      const response = await getBytes(t.http, `${playbackPath}audio/1/${segment.uri}`);
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toBe('video/mp2t');
       bytes.push(response.body as Buffer);

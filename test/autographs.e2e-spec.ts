@@ -15,6 +15,7 @@ import {
   ADMIN_PASSWORD,
   createPipeline,
   downloadTo,
+  getBytes,
   passwordToken,
   startApp,
   type TestApp,
@@ -254,16 +255,12 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       const base = new URL(alice.playback.hls_url).pathname.replace(/master\.m3u8$/, '');
       const aliceBits = bits(alice.id);
       for (let i = 0; i < SEGMENTS; i++) {
-        const served = await request(t.http)
-          .get(`${base}180p/segment_${String(i).padStart(5, '0')}.ts`)
+        const served = await getBytes(
+          t.http,
+          `${base}180p/segment_${String(i).padStart(5, '0')}.ts`,
+        )
           .set('X-Forwarded-For', '5.9.119.0')
-          .set('User-Agent', 'hls.js test player')
-          .buffer(true)
-          .parse((res, done) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => done(null, Buffer.concat(chunks)));
-          });
+          .set('User-Agent', 'hls.js test player');
         expect(served.status).toBe(200);
         expect(served.headers['content-type']).toBe('video/mp2t');
         const variant = aliceBits[i] === 1 ? rendition.segments[i].a : rendition.segments[i].b;

@@ -162,3 +162,15 @@ export async function downloadTo(
       file.on('finish', () => done(null, null));
     });
 }
+
+/** GETs `path` with the body kept as raw bytes (supertest only buffers text and JSON). */
+export function getBytes(http: App, path: string): request.Test {
+  return request(http)
+    .get(path)
+    .buffer(true)
+    .parse((response, done) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+}
