@@ -63,6 +63,9 @@ export interface AudioTrackInfo {
   title: string | null;
 }
 
+/** An ISO 639 code or BCP 47 tag as containers write them ("fra", "pt-BR"). */
+const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
+
 /** Demuxers that read still images: a video stream there is a picture, not a video. */
 const IMAGE_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/;
 
@@ -129,8 +132,10 @@ async function probe(path: string): Promise<Probe> {
       has_audio: audio.length > 0,
       audio_tracks: audio.map((stream) => {
         const tags = asRecord(stream.tags);
+        // Only well-formed tags: the language travels into playlists and MP4 headers.
+        const { language } = tags;
         return {
-          language: typeof tags.language === 'string' && tags.language ? tags.language : 'und',
+          language: typeof language === 'string' && LANGUAGE_TAG.test(language) ? language : 'und',
           title: typeof tags.title === 'string' && tags.title ? tags.title : null,
         };
       }),
