@@ -13,6 +13,7 @@ import {
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { IpIntelligence } from '../network/ip-intelligence.js';
 import { codewordBit, variantForBit } from '../watermark/codes.js';
+import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
 import { Autograph } from './schemas/autograph.schema.js';
 
@@ -31,25 +32,6 @@ export interface Viewer {
 }
 
 const SEGMENT_NAME = /^segment_(\d{1,6})\.ts$/;
-const AUDIO_GROUP = 'audio';
-
-/** RFC 8216 VOD media playlist of segments named segment_NNNNN.ts, from their durations. */
-function vodPlaylist(durations: number[]): string {
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:3',
-    `#EXT-X-TARGETDURATION:${Math.ceil(Math.max(...durations))}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    '#EXT-X-INDEPENDENT-SEGMENTS',
-  ];
-  durations.forEach((duration, index) => {
-    lines.push(`#EXTINF:${duration.toFixed(3)},`, `segment_${String(index).padStart(5, '0')}.ts`);
-  });
-  lines.push('#EXT-X-ENDLIST');
-  return `${lines.join('\n')}\n`;
-}
-
 /** The index of segment `name` among `count`, or 404 naming `where`. */
 function segmentIndex(name: string, count: number, where: string): number {
   const match = SEGMENT_NAME.exec(name);
@@ -99,37 +81,9 @@ export class PlaybackService {
     return { autograph, job: { ...job, result: job.result }, codeword };
   }
 
-  /**
-   * RFC 8216 master playlist: one variant stream per rendition. A source with several audio
-   * tracks gets an audio group: the first track is the one inside the video segments (no
-   * URI), the others are alternate audio-only renditions players can switch to.
-   */
+  /** RFC 8216 master playlist of the job's renditions (and languages). */
   masterPlaylist({ job }: PlaybackSession): string {
-    const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-INDEPENDENT-SEGMENTS'];
-    const tracks = job.result.audio_tracks ?? [];
-    const audioGroup = tracks.length > 1 ? `,AUDIO="${AUDIO_GROUP}"` : '';
-    if (audioGroup) {
-      const names = new Set<string>();
-      tracks.forEach((track, position) => {
-        // NAME must be unique in the group and a quoted-string (no quotes, no line breaks).
-        let name = track.name.replace(/["\p{Cc}]/gu, "'");
-        if (names.has(name)) name = `${name} (${position + 1})`;
-        names.add(name);
-        const language = track.language === 'und' ? '' : `,LANGUAGE="${track.language}"`;
-        const where = track.alternate ? `,URI="audio/${position}/index.m3u8"` : '';
-        const isDefault = position === 0 ? 'YES' : 'NO';
-        lines.push(
-          `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="${AUDIO_GROUP}",NAME="${name}"${language},DEFAULT=${isDefault},AUTOSELECT=YES${where}`,
-        );
-      });
-    }
-    for (const rendition of job.result.renditions) {
-      lines.push(
-        `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},RESOLUTION=${rendition.width}x${rendition.height}${audioGroup}`,
-        `${rendition.height}p/index.m3u8`,
-      );
-    }
-    return `${lines.join('\n')}\n`;
+    return masterPlaylist(job.result);
   }
 
   /** RFC 8216 VOD media playlist of an alternate audio track (the same for every viewer). */
