@@ -216,7 +216,7 @@ describe('embedVariants with audio', () => {
   });
 
   it('gives A and B segments of the same index identical audio packets', () => {
-    expect(toned.source.has_audio).toBe(true);
+    expect(toned.audioTracks).toEqual([{ language: 'und', title: null, alternate: null }]);
     expect(existsSync(join(dir, 'toned', AUDIO_FILE_NAME))).toBe(false);
     const [low, high] = toned.renditions;
     for (const rendition of [low, high]) {
@@ -256,7 +256,7 @@ describe('embedVariants with audio', () => {
   });
 
   it('writes no audio into variants of a video without audio', () => {
-    expect(marked.source.has_audio).toBe(false);
+    expect(marked.source.audio_tracks).toEqual([]);
     const segment = marked.renditions[0].segments[0];
     expect(probeStreams(segment.a).map((stream) => stream.codec_type)).toEqual(['video']);
   });

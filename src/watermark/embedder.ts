@@ -126,7 +126,10 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
   const audioFile = join(outputDir, AUDIO_FILE_NAME);
   try {
     let audioPath: string | undefined;
-    if (source.has_audio && (await encodeAudioTrack(options.input, audioFile, options.signal))) {
+    if (
+      source.audio_tracks.length > 0 &&
+      (await encodeAudioTrack(options.input, audioFile, options.signal))
+    ) {
       audioPath = audioFile;
     }
     const audioTracks = await encodeAudioTracks(options, outputDir, source, segmentDuration);

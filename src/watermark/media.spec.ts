@@ -133,8 +133,11 @@ describe('probeMedia', () => {
   });
 
   it('reports whether there is an audio stream', async () => {
-    expect((await probeMedia(clip)).has_audio).toBe(false);
-    expect(await probeMedia(toned)).toMatchObject({ has_audio: true, has_video: true });
+    expect((await probeMedia(clip)).audio_tracks).toEqual([]);
+    expect(await probeMedia(toned)).toMatchObject({
+      audio_tracks: [{ language: 'und', title: null }],
+      has_video: true,
+    });
   });
 
   it('derives even output sizes from the display aspect ratio', async () => {

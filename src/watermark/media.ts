@@ -50,9 +50,7 @@ export interface MediaInfo {
   frame_rate: number;
   /** Always true: probeMedia rejects files without a video stream. */
   has_video: true;
-  /** The file has an audio stream (embedVariants carries the first one into the variants). */
-  has_audio: boolean;
-  /** Every audio stream, in file order. */
+  /** Every audio stream, in file order (embedVariants carries them all into the outputs). */
   audio_tracks: AudioTrackInfo[];
 }
 
@@ -129,7 +127,6 @@ async function probe(path: string): Promise<Probe> {
       codec: typeof video.codec_name === 'string' ? video.codec_name : 'unknown',
       frame_rate: frameRate,
       has_video: true,
-      has_audio: audio.length > 0,
       audio_tracks: audio.map((stream) => {
         const tags = asRecord(stream.tags);
         // Only well-formed tags: the language travels into playlists and MP4 headers.
