@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DEFAULT_STRENGTH, embedVariantPair } from './embed.js';
 import {
-  encodeAudioTrack,
+  encodeAudioTracks,
   type EncodedSegment,
   FrameEncoder,
   MediaError,
@@ -124,47 +124,41 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
   const source = await probeMedia(options.input);
   await mkdir(outputDir, { recursive: true });
   const audioFile = join(outputDir, AUDIO_FILE_NAME);
+  // The first track goes into every variant; the others become alternate renditions.
+  const alternateDirs = source.audio_tracks
+    .slice(1)
+    .map((_, i) => join(outputDir, 'audio', String(i + 1)));
+  const alternateFiles = alternateDirs.map((dir) => join(dir, ALTERNATE_AUDIO_FILE_NAME));
   try {
-    let audioPath: string | undefined;
-    if (
-      source.audio_tracks.length > 0 &&
-      (await encodeAudioTrack(options.input, audioFile, options.signal))
-    ) {
-      audioPath = audioFile;
+    await Promise.all(alternateDirs.map((dir) => mkdir(dir, { recursive: true })));
+    const written = await encodeAudioTracks(
+      options.input,
+      [audioFile, ...alternateFiles],
+      options.signal,
+    );
+    const audioTracks: AudioTrackOutput[] = [];
+    for (const [position, { language, title }] of source.audio_tracks.entries()) {
+      if (position === 0) {
+        audioTracks.push({ language, title, alternate: null });
+        continue;
+      }
+      const directory = alternateDirs[position - 1];
+      const trackPath = alternateFiles[position - 1];
+      const segments = await segmentAudioTrack(
+        trackPath,
+        directory,
+        segmentDuration,
+        options.signal,
+      );
+      const playlist = join(directory, PLAYLIST_NAME);
+      audioTracks.push({ language, title, alternate: { trackPath, playlist, segments } });
     }
-    const audioTracks = await encodeAudioTracks(options, outputDir, source, segmentDuration);
+    const audioPath = written > 0 ? audioFile : undefined;
     const embedded = await embedAll({ options, outputDir, source, segmentDuration, audioPath });
     return { ...embedded, audioTracks };
   } finally {
     await rm(audioFile, { force: true });
   }
-}
-
-/** Every audio track's description; the tracks after the first encoded and cut for HLS. */
-async function encodeAudioTracks(
-  options: EmbedOptions,
-  outputDir: string,
-  source: MediaInfo,
-  segmentDuration: number,
-): Promise<AudioTrackOutput[]> {
-  const tracks: AudioTrackOutput[] = [];
-  for (const [position, { language, title }] of source.audio_tracks.entries()) {
-    if (position === 0) {
-      tracks.push({ language, title, alternate: null });
-      continue;
-    }
-    const directory = join(outputDir, 'audio', String(position));
-    await mkdir(directory, { recursive: true });
-    const trackPath = join(directory, ALTERNATE_AUDIO_FILE_NAME);
-    await encodeAudioTrack(options.input, trackPath, options.signal, position);
-    const segments = await segmentAudioTrack(trackPath, directory, segmentDuration, options.signal);
-    tracks.push({
-      language,
-      title,
-      alternate: { trackPath, playlist: join(directory, PLAYLIST_NAME), segments },
-    });
-  }
-  return tracks;
 }
 
 interface EmbedJob {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import {
   crfForHeight,
-  encodeAudioTrack,
+  encodeAudioTracks,
   FFMPEG_ENV,
   FFMPEG_PATH,
   FrameEncoder,
@@ -189,10 +189,10 @@ describe('readFrames', () => {
   });
 });
 
-describe('encodeAudioTrack', () => {
+describe('encodeAudioTracks', () => {
   it('writes nothing for a video without audio', async () => {
     const track = join(dir, 'silent.m4a');
-    await expect(encodeAudioTrack(clip, track)).resolves.toBe(false);
+    await expect(encodeAudioTracks(clip, [track])).resolves.toBe(0);
     expect(existsSync(track)).toBe(false);
   });
 
@@ -202,7 +202,7 @@ describe('encodeAudioTrack', () => {
     expect(span(probeStreams(lateVideo), 'video')).toEqual({ start: 0.4, end: 4.4 });
     expect(span(probeStreams(lateVideo), 'audio')).toEqual({ start: 0, end: 5 });
     const late = join(dir, 'late-video.m4a');
-    await expect(encodeAudioTrack(lateVideo, late)).resolves.toBe(true);
+    await expect(encodeAudioTracks(lateVideo, [late])).resolves.toBe(1);
     expect(await collect(lateVideo, { grayOnly: true })).toHaveLength(100);
     const [stream] = probeStreams(late);
     expect(stream).toMatchObject({
@@ -219,7 +219,7 @@ describe('encodeAudioTrack', () => {
     const matroska = join(dir, 'late-video.mkv');
     ffmpeg('-i', lateVideo, '-map', '0', '-c', 'copy', matroska);
     const fromMatroska = join(dir, 'late-video-mkv.m4a');
-    await expect(encodeAudioTrack(matroska, fromMatroska)).resolves.toBe(true);
+    await expect(encodeAudioTracks(matroska, [fromMatroska])).resolves.toBe(1);
     expect(Math.abs(span(probeStreams(fromMatroska), 'audio').end - 4)).toBeLessThan(0.025);
     expect(Math.abs(toneOnset(fromMatroska) - 0.6)).toBeLessThan(0.025);
 
@@ -228,7 +228,7 @@ describe('encodeAudioTrack', () => {
     // (0.6 s less the AAC encoder's priming samples)
     expect(Math.abs(span(probeStreams(lateAudio), 'audio').start - 0.6)).toBeLessThan(0.03);
     const padded = join(dir, 'late-audio.m4a');
-    await expect(encodeAudioTrack(lateAudio, padded)).resolves.toBe(true);
+    await expect(encodeAudioTracks(lateAudio, [padded])).resolves.toBe(1);
     expect(await collect(lateAudio, { grayOnly: true })).toHaveLength(100);
     expect(Math.abs(span(probeStreams(padded), 'audio').end - 4)).toBeLessThan(0.025);
     expect(Math.abs(toneOnset(padded) - 0.6)).toBeLessThan(0.025);
@@ -243,7 +243,7 @@ describe('encodeAudioTrack', () => {
       ...['-c:v', 'libx264', '-c:a', 'pcm_s16le', long],
     );
     const controller = new AbortController();
-    const run = encodeAudioTrack(long, join(dir, 'aborted.m4a'), controller.signal);
+    const run = encodeAudioTracks(long, [join(dir, 'aborted.m4a')], controller.signal);
     const encoding = () => ffmpegProcessesInDir().some((line) => line.includes('aborted.m4a'));
     for (let i = 0; i < 200 && !encoding(); i++) await new Promise((done) => setTimeout(done, 5));
     expect(encoding()).toBe(true);
@@ -285,7 +285,7 @@ describe('FrameEncoder and remuxToMp4', () => {
 
   it('copies one audio track into every encode: identical per segment, in sync after a mix', async () => {
     const track = join(dir, 'toned.m4a');
-    await encodeAudioTrack(toned, track);
+    await encodeAudioTracks(toned, [track]);
     const dark = await encode('dark-audio', 40, 100, track);
     const bright = await encode('bright-audio', 200, 100, track);
     expect(dark.map((segment) => segment.duration_s)).toEqual([1, 1, 1, 1]);
@@ -329,12 +329,14 @@ describe('FrameEncoder and remuxToMp4', () => {
       { language: 'eng', title: null },
       { language: 'fra', title: 'Français' },
     ]);
+    // One pass writes a track per stream; a path beyond the streams is not written.
+    const english = join(dir, 'english.m4a');
     const french = join(dir, 'french.m4a');
-    await expect(encodeAudioTrack(bilingual, french, undefined, 1)).resolves.toBe(true);
-    await expect(encodeAudioTrack(bilingual, join(dir, 'none.m4a'), undefined, 2)).resolves.toBe(
-      false,
-    );
+    const none = join(dir, 'none.m4a');
+    await expect(encodeAudioTracks(bilingual, [english, french, none])).resolves.toBe(2);
+    expect(existsSync(none)).toBe(false);
     expect(toneOnset(french)).toBeCloseTo(1, 1);
+    expect(probeStreams(english)[0].tags?.language).toBe('eng');
     expect(probeStreams(french)[0].tags?.language).toBe('fra');
 
     const segments = await segmentAudioTrack(french, join(dir, 'french-hls'), 1);
@@ -357,8 +359,6 @@ describe('FrameEncoder and remuxToMp4', () => {
       expect(log).not.toMatch(/Video:/);
     }
 
-    const english = join(dir, 'english.m4a');
-    await encodeAudioTrack(bilingual, english);
     const video = await encode('bilingual-video', 40, 100, english);
     const mp4 = join(dir, 'bilingual-copy.mp4');
     const remux = remuxToMp4(

@@ -292,21 +292,23 @@ export const AUDIO_BITRATE = '128k';
 export const AUDIO_SAMPLE_RATE = 48000;
 
 /**
- * Encodes audio stream `track` (0: the first) of `path` once to an AAC track (MP4 audio file
- * at `outputPath`, stream tags such as the language kept) on the timeline of readFrames: time
- * 0 is the first video frame and the track lasts as long as the video. FrameEncoders given
- * this file (`audioPath`) copy its packets, so every variant of every rendition carries
- * bit-identical audio and A/B segments mix seamlessly. Only the audio is decoded. Resolves
- * false (writing nothing) when there is no such stream.
+ * Encodes the audio streams of `path`, stream i to an AAC track (MP4 audio file) at
+ * `outputPaths[i]`, in one pass over the file: a film is read once however many languages it
+ * has. Stream tags such as the language are kept. Every track is on the timeline of readFrames:
+ * time 0 is the first video frame and it lasts as long as the video. FrameEncoders given such
+ * a file (`audioPath`) copy its packets, so every variant of every rendition carries
+ * bit-identical audio and A/B segments mix seamlessly. Only the audio is decoded. Streams
+ * beyond `outputPaths` are skipped; resolves with how many tracks were written (0 without
+ * audio).
  */
-export async function encodeAudioTrack(
+export async function encodeAudioTracks(
   path: string,
-  outputPath: string,
+  outputPaths: string[],
   signal?: AbortSignal,
-  track = 0,
-): Promise<boolean> {
+): Promise<number> {
   const probed = await probe(path);
-  if (track >= probed.info.audio_tracks.length) return false;
+  const count = Math.min(outputPaths.length, probed.info.audio_tracks.length);
+  if (count === 0) return 0;
   const duration = await videoDuration(path, probed);
   signal?.throwIfAborted();
   const run = await runToCompletion(
@@ -316,13 +318,16 @@ export async function encodeAudioTrack(
       // ffmpeg shifts the input by its start time (the earliest stream); this shifts it further
       // so the first video frame is at 0, as in readFrames.
       ...['-itsoffset', (-probed.videoStart_s).toFixed(6), '-i', path],
-      ...['-map', `0:a:${track}`, '-vn', '-sn', '-dn'],
-      // first_pts=0: silence in front of a later audio start, samples before the video's start
-      // dropped. async=1 fills gaps mid-stream, so the audio never drifts from its timestamps.
-      // apad + -t: exactly as long as the video, whether the audio was shorter or longer.
-      ...['-af', `aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=0,apad`],
-      ...['-t', duration.toFixed(6), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)],
-      ...['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-f', 'mp4', outputPath],
+      ...outputPaths.slice(0, count).flatMap((outputPath, track) => [
+        ...['-map', `0:a:${track}`, '-vn', '-sn', '-dn'],
+        // first_pts=0: silence in front of a later audio start, samples before the video's
+        // start dropped. async=1 fills gaps mid-stream, so the audio never drifts from its
+        // timestamps. apad + -t: exactly as long as the video, whether the audio was shorter
+        // or longer.
+        ...['-af', `aresample=${AUDIO_SAMPLE_RATE}:async=1:first_pts=0,apad`],
+        ...['-t', duration.toFixed(6), '-ac', '2', '-ar', String(AUDIO_SAMPLE_RATE)],
+        ...['-c:a', 'aac', '-b:a', AUDIO_BITRATE, '-f', 'mp4', outputPath],
+      ]),
     ],
     signal,
   );
@@ -330,11 +335,11 @@ export async function encodeAudioTrack(
   if (run.code !== 0) {
     throw new MediaError('encode_failed', `cannot encode the audio of ${path}`, run.stderr);
   }
-  return true;
+  return count;
 }
 
 /**
- * Cuts an AAC track from encodeAudioTrack into an audio-only HLS playlist of MPEG-TS segments
+ * Cuts an AAC track from encodeAudioTracks into an audio-only HLS playlist of MPEG-TS segments
  * (stream copy) of `segmentDuration` seconds, in `outputDir`: an alternate audio rendition
  * that every viewer shares, since audio carries no mark.
  */
@@ -385,7 +390,7 @@ export interface FrameEncoderOptions {
   crf?: number;
   preset?: string;
   /**
-   * An AAC track from encodeAudioTrack, muxed into the segments by stream copy (no audio
+   * An AAC track from encodeAudioTracks, muxed into the segments by stream copy (no audio
    * encode per variant). Without it the segments have no audio.
    */
   audioPath?: string;
@@ -538,7 +543,7 @@ export interface RemuxStream {
  * Joins MPEG-TS segments (any A/B mix of one rendition) into one MP4 without re-encoding:
  * the segment bytes are fed to ffmpeg's stdin in order (no argument-length limit however long
  * the video) and a fragmented MP4 comes out of its stdout, so nothing needs a seekable file.
- * `extraAudioPaths` (AAC tracks from encodeAudioTrack, e.g. other languages) are added as
+ * `extraAudioPaths` (AAC tracks from encodeAudioTracks, e.g. other languages) are added as
  * further audio tracks; each input starts at time 0, as the segments' timeline does.
  */
 export function remuxToMp4(segmentPaths: string[], extraAudioPaths: string[] = []): RemuxStream {
