@@ -32,6 +32,7 @@ import {
   type Prng,
   readReference,
   remuxToMp4,
+  rootOfIncreasing,
   scoreCodewords,
   scoreTerms,
   tiltedInnocentLaw,
@@ -627,15 +628,7 @@ function innocentTail(
   if (!(deviation > 0) || !Number.isFinite(threshold)) return { probability: 0, standardError: 0 };
   const target = mean + threshold * deviation;
   // The tilted mean K'(λ) increases with λ: bisect K'(λ) = target.
-  let lower = 0;
-  let upper = 1;
-  while (tiltedInnocentLaw(terms, upper).slope < target) upper *= 2;
-  for (let iteration = 0; iteration < 60; iteration++) {
-    const middle = (lower + upper) / 2;
-    if (tiltedInnocentLaw(terms, middle).slope < target) lower = middle;
-    else upper = middle;
-  }
-  const lambda = upper;
+  const lambda = rootOfIncreasing((l) => tiltedInnocentLaw(terms, l).slope - target, 0, 1);
   const { cumulant, odds } = tiltedInnocentLaw(terms, lambda);
   let sum = 0;
   let squares = 0;

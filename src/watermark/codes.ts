@@ -1,4 +1,5 @@
 import { type KeyMaterial, seededPrng } from './prng.js';
+import { rootOfIncreasing } from './roots.js';
 
 /**
  * Tardos fingerprinting code (Tardos 2003; arcsine biases), scored with a likelihood-ratio
@@ -303,20 +304,10 @@ export function accusationThresholdFor(
     const { cumulant, slope } = tiltedInnocentLaw(terms, lambda);
     return lambda * slope - cumulant - logInverseEpsilon;
   };
-  let lower = 0;
-  let upper = Math.sqrt(2 * logInverseEpsilon) / deviation;
-  while (excess(upper) < 0) {
-    lower = upper;
-    upper *= 2;
-  }
-  for (let iteration = 0; iteration < 60; iteration++) {
-    const mid = (lower + upper) / 2;
-    if (excess(mid) < 0) lower = mid;
-    else upper = mid;
-  }
-  // Evaluate at the upper end of the bracket: any lambda gives a valid bound.
-  const { cumulant } = tiltedInnocentLaw(terms, upper);
-  return ((cumulant + logInverseEpsilon) / upper - mean) / deviation;
+  // Any lambda gives a valid bound; this one is the bracket's upper end.
+  const lambda = rootOfIncreasing(excess, 0, Math.sqrt(2 * logInverseEpsilon) / deviation);
+  const { cumulant } = tiltedInnocentLaw(terms, lambda);
+  return ((cumulant + logInverseEpsilon) / lambda - mean) / deviation;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
 import { probeMedia, readFrames } from './media.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
+import { rootOfIncreasing } from './roots.js';
 
 export { type Accusation, type AccuseOptions, type AccuseResult, accuse } from './accuse.js';
 
@@ -225,14 +226,7 @@ function pirateBiasQuantiles(count: number, cutoff: number): Float64Array {
   const biases = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const target = integral(rMin) + (total * (i + 0.5)) / count;
-    let low = rMin;
-    let high = rMax;
-    for (let iteration = 0; iteration < 50; iteration++) {
-      const middle = (low + high) / 2;
-      if (integral(middle) < target) low = middle;
-      else high = middle;
-    }
-    biases[i] = Math.sin((low + high) / 2) ** 2;
+    biases[i] = Math.sin(rootOfIncreasing((r) => integral(r) - target, rMin, rMax)) ** 2;
   }
   return biases;
 }
@@ -965,16 +959,8 @@ interface MarkEnergy {
  */
 function markEnergyThreshold(segments: number): number {
   const target = (2 * Math.log(1 / MARK_CHANCE)) / segments;
-  const excess = (energy: number): number => energy - 1 - Math.log(energy) - target;
-  let low = 1;
-  let high = 2;
-  while (excess(high) < 0) high *= 2;
-  for (let iteration = 0; iteration < 50; iteration++) {
-    const middle = (low + high) / 2;
-    if (excess(middle) < 0) low = middle;
-    else high = middle;
-  }
-  return high;
+  // E − 1 − ln E increases from 0 at E = 1.
+  return rootOfIncreasing((energy) => energy - 1 - Math.log(energy) - target, 1, 2);
 }
 
 /** The window shows the original's picture (see MIN_LOCK_SCORE). */

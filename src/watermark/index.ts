@@ -90,3 +90,4 @@ export {
   extractSoftBits,
   minimumObservedSegments,
 } from './extract.js';
+export { rootOfIncreasing } from './roots.js';
