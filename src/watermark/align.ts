@@ -330,9 +330,10 @@ const COVERAGE_BONUS = 0.01;
 
 /**
  * Global search of the offset for each rate: the mean correlation of the samples' coarse
- * signatures with the reference at offset + rate * frame, for every offset that keeps at least
- * half the samples inside the original (plus COVERAGE_BONUS per share inside). Returns the best local maxima, best first, at least
- * `separation` frames apart for a given rate. O(reference frames x samples x 12) per rate.
+ * signatures with the reference at offset + rate * frame (plus COVERAGE_BONUS per share of
+ * samples inside), for every offset that keeps at least half the samples inside the original.
+ * Returns the best local maxima, best first, at least `separation` frames apart for a given
+ * rate. O(reference frames x samples x 12) per rate.
  */
 export function coarseSearch(
   table: Float32Array,
