@@ -21,6 +21,7 @@ import {
   accuse,
   codewordBit,
   DEFAULT_FALSE_ACCUSATION_PROBABILITY,
+  defaultEncoderSettings,
   type DetectionReference,
   type EmbedResult,
   embedVariants,
@@ -922,7 +923,7 @@ async function main(): Promise<void> {
       '',
       `- Originals: ${DURATION} s, ${WIDTH}x${HEIGHT}, ${FPS} fps, generated with ffmpeg lavfi (x264 CRF 14):`,
       ...CONTENTS.map((content) => `  - **${content.name}**: ${content.description}.`),
-      `- \`embedVariants\`: ${SEGMENT} s segments, one rendition at ${HEIGHT}p, default strength and encoder settings.`,
+      `- \`embedVariants\`: ${SEGMENT} s segments, one rendition at ${HEIGHT}p, default strength, the default ladder's x264 settings (capped VBR ${defaultEncoderSettings(HEIGHT).videoBitrate} kbit/s average, ${defaultEncoderSettings(HEIGHT).maxBitrate} peak; preset medium, AQ and psy-rd on).`,
       `- ${AUTOGRAPHS} autographs: \`generateCodeword(secret, 'autograph-' + i, tardosBiases(jobKey, segments))\`. ` +
         "The pirate and the two colluders are drawn at random; the download is the pirate's A/B segments remuxed by `remuxToMp4`.",
       `- Each copy goes through \`extractSoftBits\` (the job's reference and key) and \`accuse\` (ε = ${DEFAULT_FALSE_ACCUSATION_PROBABILITY}, too-short rule: ${minimumObservedSegments()} segments).`,

@@ -13,6 +13,7 @@ import {
   scaledSize,
   segmentAudioTrack,
 } from './media.js';
+import { defaultEncoderSettings, type EncoderSettings } from './ladder.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
 import { ReferenceBuilder, writeReference } from './reference.js';
@@ -26,6 +27,8 @@ const ALTERNATE_AUDIO_FILE_NAME = 'track.m4a';
 
 export interface RenditionRequest {
   height: number;
+  /** Rate control of both variants; defaults to the ladder's settings for the height. */
+  encoding?: EncoderSettings;
 }
 
 export interface EmbedProgress {
@@ -47,7 +50,6 @@ export interface EmbedOptions {
   segmentDuration?: number;
   renditions: RenditionRequest[];
   strength?: number;
-  crf?: number;
   preset?: string;
   onProgress?: (progress: EmbedProgress) => void;
   /** Stops the run (ffmpeg processes killed, outputs left incomplete); rejects with its reason. */
@@ -65,6 +67,8 @@ export interface VariantSegment {
 export interface RenditionOutput {
   height: number;
   width: number;
+  /** The rate control both variants were encoded with. */
+  encoding: EncoderSettings;
   playlistA: string;
   playlistB: string;
   segments: VariantSegment[];
@@ -122,6 +126,7 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
   options.signal?.throwIfAborted();
   const outputDir = resolve(options.outputDir);
   const source = await probeMedia(options.input);
+  checkRenditions(options.renditions, source);
   await mkdir(outputDir, { recursive: true });
   const audioFile = join(outputDir, AUDIO_FILE_NAME);
   // The first track goes into every variant; the others become alternate renditions.
@@ -161,6 +166,18 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
   }
 }
 
+/** Renditions are never upscaled (it would only spend bits) and each height is made once. */
+function checkRenditions(renditions: RenditionRequest[], source: MediaInfo): void {
+  const heights = renditions.map((rendition) => rendition.height);
+  const tooHigh = heights.filter((height) => height > source.height);
+  if (tooHigh.length > 0) {
+    throw new RangeError(`${tooHigh.join(', ')}p would upscale the ${source.height}p source`);
+  }
+  if (new Set(heights).size !== heights.length) {
+    throw new RangeError(`rendition heights repeat: ${heights.join(', ')}`);
+  }
+}
+
 interface EmbedJob {
   options: EmbedOptions;
   outputDir: string;
@@ -191,6 +208,7 @@ async function embedAll(job: EmbedJob): Promise<Omit<EmbedResult, 'audioTracks'>
         outputDir,
         width,
         height,
+        encoding: rendition.encoding ?? defaultEncoderSettings(height),
         frameRate,
         segmentFrames,
         audioPath,
@@ -216,6 +234,7 @@ interface RenditionJob {
   outputDir: string;
   width: number;
   height: number;
+  encoding: EncoderSettings;
   frameRate: number;
   segmentFrames: number;
   audioPath: string | undefined;
@@ -224,7 +243,7 @@ interface RenditionJob {
 }
 
 async function embedRendition(job: RenditionJob): Promise<RenditionOutput> {
-  const { options, outputDir, width, height, frameRate, segmentFrames } = job;
+  const { options, outputDir, width, height, encoding, frameRate, segmentFrames } = job;
   const strength = options.strength ?? DEFAULT_STRENGTH;
   const renditionDir = join(outputDir, `${height}p`);
   const encoderOptions = {
@@ -232,7 +251,7 @@ async function embedRendition(job: RenditionJob): Promise<RenditionOutput> {
     height,
     frameRate,
     framesPerSegment: segmentFrames,
-    crf: options.crf,
+    encoding,
     preset: options.preset,
     audioPath: job.audioPath,
   };
@@ -278,6 +297,7 @@ async function embedRendition(job: RenditionJob): Promise<RenditionOutput> {
   return {
     height,
     width,
+    encoding,
     playlistA: encoderA.playlistPath,
     playlistB: encoderB.playlistPath,
     segments: segmentsA.map((segmentA, index) => ({

@@ -27,7 +27,15 @@ export {
 } from './codes.js';
 export { type PlaylistSegment, parseMediaPlaylist } from './hls.js';
 export {
-  crfForHeight,
+  CRF_RANGE,
+  DEFAULT_LADDER,
+  DEFAULT_PEAK_RATIO,
+  type EncoderSettings,
+  VIDEO_BITRATE_RANGE,
+  defaultEncoderSettings,
+  encoderSettingsFor,
+} from './ladder.js';
+export {
   DEFAULT_PRESET,
   type EncodedSegment,
   FFMPEG_PATH,

@@ -1,4 +1,4 @@
-import { MASK_MAX_GAIN, MASK_MIN_GAIN, perceptualMask } from './mask.js';
+import { MASK_MAX_GAIN, MASK_MIN_GAIN, perceptualMask, SCENE_MIN_GAIN, sceneGain } from './mask.js';
 import { seededPrng } from './prng.js';
 
 function texturedLeftHalf(width: number, height: number): Uint8Array {
@@ -18,10 +18,20 @@ function mean(values: Float32Array, from = 0, to = values.length): number {
 }
 
 describe('perceptualMask', () => {
-  it('is 1 everywhere on a flat frame', () => {
+  it('is a quarter everywhere on a flat frame', () => {
     const mask = perceptualMask(new Uint8Array(320 * 180).fill(128), 320, 180);
-    expect(Math.min(...mask)).toBeCloseTo(1, 6);
-    expect(Math.max(...mask)).toBeCloseTo(1, 6);
+    expect(Math.min(...mask)).toBeCloseTo(SCENE_MIN_GAIN, 6);
+    expect(Math.max(...mask)).toBeCloseTo(SCENE_MIN_GAIN, 6);
+  });
+
+  it('gives flat frames less of the mark, textured ones all of it', () => {
+    expect([0, 0.13, 0.5, 1, 4].map((activity) => sceneGain(activity))).toEqual([
+      0.25,
+      Math.sqrt(0.18 / 1.05),
+      Math.sqrt(0.55 / 1.05),
+      1,
+      1,
+    ]);
   });
 
   it('is strong in texture, weak in flat areas, within [0.5, 2] with mean ~1', () => {

@@ -1,10 +1,9 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import {
-  crfForHeight,
   encodeAudioTracks,
   FFMPEG_ENV,
   FFMPEG_PATH,
@@ -16,7 +15,7 @@ import {
   scaledSize,
   segmentAudioTrack,
 } from './media.js';
-import { audioPackets, probeStreams, span, toneOnset } from './media.testing.js';
+import { audioPackets, probeStreams, span, toneOnset, x264Options } from './media.testing.js';
 
 const WIDTH = 320;
 const HEIGHT = 180;
@@ -253,22 +252,20 @@ describe('encodeAudioTracks', () => {
   });
 });
 
-describe('crfForHeight', () => {
-  it('keeps CRF 16 from 720p up and gets 3.5 finer per halving below, in half steps', () => {
-    expect([2160, 1080, 720, 540, 480, 360, 240, 180].map(crfForHeight)).toEqual([
-      16, 16, 16, 14.5, 14, 12.5, 10.5, 9,
-    ]);
-  });
-});
-
 describe('FrameEncoder and remuxToMp4', () => {
   it('cuts one closed GOP per segment, so segments of two encodes mix without re-encoding', async () => {
     const dark = await encode('dark', 40, 60);
     const bright = await encode('bright', 200, 60);
     expect(dark.map((segment) => segment.duration_s)).toEqual([1, 1, 0.4]);
     expect(bright).toHaveLength(3);
-    // x264 writes its settings into the stream: the rendition's CRF was used.
-    expect(readFileSync(dark[0].path, 'latin1')).toContain(' crf=9.0 ');
+    // x264 writes its settings into the stream: the ladder's capped VBR for 180p (86 / 129
+    // kbit/s, VBV 2 s of peak), with its streaming defaults (AQ and psy-rd on).
+    const settings = x264Options(dark[0].path);
+    expect(settings).toContain(' rc=abr ');
+    expect(settings).toContain(' bitrate=86 ');
+    expect(settings).toContain(' vbv_maxrate=129 vbv_bufsize=258 ');
+    expect(settings).toContain(' aq=1:1.00 ');
+    expect(settings).toContain(' psy_rd=1.00:0.00 ');
 
     const mixed = join(dir, 'mixed.mp4');
     const remux = remuxToMp4([dark[0].path, bright[1].path, dark[2].path]);

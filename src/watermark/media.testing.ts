@@ -56,3 +56,18 @@ export function toneOnset(path: string): number {
   if (!match) throw new Error(`no silence before a tone in ${path}`);
   return Number(match[1]);
 }
+
+/**
+ * The options line x264 wrote into a video (its SEI), read from the raw H.264 stream: in an
+ * MPEG-TS file it is split across packets.
+ */
+export function x264Options(path: string): string {
+  const raw = execFileSync(
+    FFMPEG_PATH,
+    ['-v', 'error', '-i', path, '-map', '0:v:0', '-c', 'copy', '-f', 'h264', 'pipe:1'],
+    { env: FFMPEG_ENV, maxBuffer: 256 * 1024 * 1024 },
+  ).toString('latin1');
+  const options = / options: ([^\0]*?)\0/.exec(raw)?.[1];
+  if (!options) throw new Error(`no x264 options in ${path}`);
+  return ` ${options} `;
+}

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseMediaPlaylist, type PlaylistSegment } from './hls.js';
+import { defaultEncoderSettings, type EncoderSettings, rateControlArgs } from './ladder.js';
 
 /**
  * The engine's only media I/O: ffprobe for metadata, ffmpeg for decoding to raw frames and for
@@ -386,8 +387,8 @@ export interface FrameEncoderOptions {
   frameRate: number;
   /** Frames per segment: every segment starts with an IDR frame and holds one closed GOP. */
   framesPerSegment: number;
-  /** Defaults to crfForHeight(height). */
-  crf?: number;
+  /** Rate control; defaults to the ladder's settings for the height. */
+  encoding?: EncoderSettings;
   preset?: string;
   /**
    * An AAC track from encodeAudioTracks, muxed into the segments by stream copy (no audio
@@ -396,33 +397,12 @@ export interface FrameEncoderOptions {
   audioPath?: string;
 }
 
-/** x264 settings of every variant: identical settings are what makes A/B segments swappable. */
+/**
+ * x264's own streaming defaults (preset medium, adaptive quantisation and psychovisual
+ * optimisations on): what a streaming service ships. Every setting that reaches x264 must be
+ * the same for A and B of a rendition, or their segments would not be swappable.
+ */
 export const DEFAULT_PRESET = 'medium';
-const CRF_AT_720P = 16;
-const CRF_STEPS_PER_HALVING = 3.5;
-
-/**
- * The CRF of a rendition: 16 from 720p up, and 3.5 finer per halving of the height below (360p:
- * 12.5). A smaller picture packs more detail per pixel, so at one CRF its encodes drift further
- * apart on the mark's small changes: at CRF 16 a 360p variant was 44.0 dB from the unmarked
- * encode against 45.2 dB at 720p; at 12.5 it is 45.2-45.4 dB, for 35% more bits in that
- * rendition (bench:embed). Rounded to half steps.
- */
-export function crfForHeight(height: number): number {
-  if (height >= 720) return CRF_AT_720P;
-  const crf = CRF_AT_720P - CRF_STEPS_PER_HALVING * Math.log2(720 / height);
-  return Math.round(crf * 2) / 2;
-}
-/**
- * Adaptive quantisation off: AQ picks each macroblock's QP from its variance, which the mark
- * nudges, so A and B (and an unmarked encode) would drift apart by far more than the mark
- * itself (1.5 dB of PSNR against the unmarked encode); constant QP per frame type also keeps
- * more of the mark. CRF 16 compensates for the flat areas AQ would have favoured.
- * Psychovisual optimisations off: psy-rd and psy-trellis re-create grain energy with choices
- * that flip on the mark's tiny changes; without them a grainy 720p clip's A vs unmarked encode
- * went from 45.6 to 46.0 dB (SSIM 0.990 to 0.992) at 12% less bitrate (bench:embed).
- */
-const X264_PARAMS = 'aq-mode=0:psy=0';
 export const PLAYLIST_NAME = 'playlist.m3u8';
 export const SEGMENT_NAME_PATTERN = 'segment_%05d.ts';
 
@@ -462,13 +442,8 @@ export class FrameEncoder {
         ...(options.audioPath
           ? ['-i', options.audioPath, '-map', '0:v:0', '-map', '1:a:0', '-c:a', 'copy']
           : ['-an']),
-        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-x264-params', X264_PARAMS],
-        ...[
-          '-preset',
-          options.preset ?? DEFAULT_PRESET,
-          '-crf',
-          String(options.crf ?? crfForHeight(height)),
-        ],
+        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', options.preset ?? DEFAULT_PRESET],
+        ...rateControlArgs(options.encoding ?? defaultEncoderSettings(height)),
         ...['-g', String(framesPerSegment), '-keyint_min', String(framesPerSegment)],
         ...['-sc_threshold', '0', '-flags', '+cgop', '-forced-idr', '1'],
         ...['-force_key_frames', `expr:eq(mod(n,${framesPerSegment}),0)`],
