@@ -74,7 +74,9 @@ describe('an original with several languages', () => {
       '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="und",DEFAULT=NO,AUTOSELECT=YES,URI="audio/2/index.m3u8"',
     ]);
     expect(lines.filter((line) => line.startsWith('#EXT-X-STREAM-INF:'))).toEqual([
-      expect.stringMatching(/^#EXT-X-STREAM-INF:BANDWIDTH=\d+,RESOLUTION=320x180,AUDIO="audio"$/),
+      expect.stringMatching(
+        /^#EXT-X-STREAM-INF:BANDWIDTH=\d+,AVERAGE-BANDWIDTH=\d+,RESOLUTION=320x180,AUDIO="audio"$/,
+      ),
     ]);
 
     // The French playlist covers the video's length; its segments decode as French audio.

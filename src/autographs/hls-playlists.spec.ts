@@ -5,6 +5,7 @@ const rendition = (height: number, width: number) => ({
   height,
   width,
   bandwidth: 1000 * height,
+  average_bandwidth: 700 * height,
   segments: [],
 });
 
@@ -19,9 +20,9 @@ describe('masterPlaylist', () => {
         '#EXTM3U',
         '#EXT-X-VERSION:3',
         '#EXT-X-INDEPENDENT-SEGMENTS',
-        '#EXT-X-STREAM-INF:BANDWIDTH=720000,RESOLUTION=1280x720',
+        '#EXT-X-STREAM-INF:BANDWIDTH=720000,AVERAGE-BANDWIDTH=504000,RESOLUTION=1280x720',
         '720p/index.m3u8',
-        '#EXT-X-STREAM-INF:BANDWIDTH=360000,RESOLUTION=640x360',
+        '#EXT-X-STREAM-INF:BANDWIDTH=360000,AVERAGE-BANDWIDTH=252000,RESOLUTION=640x360',
         '360p/index.m3u8',
         '',
       ].join('\n'),
@@ -44,7 +45,7 @@ describe('masterPlaylist', () => {
       '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="English",LANGUAGE="eng",DEFAULT=YES,AUTOSELECT=YES',
       '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="English (2)",LANGUAGE="eng",DEFAULT=NO,AUTOSELECT=YES,URI="audio/1/index.m3u8"',
       `#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="audio",NAME="Director 'cut''commentary",DEFAULT=NO,AUTOSELECT=YES,URI="audio/2/index.m3u8"`,
-      '#EXT-X-STREAM-INF:BANDWIDTH=360000,RESOLUTION=640x360,AUDIO="audio"',
+      '#EXT-X-STREAM-INF:BANDWIDTH=360000,AVERAGE-BANDWIDTH=252000,RESOLUTION=640x360,AUDIO="audio"',
     ]);
   });
 });

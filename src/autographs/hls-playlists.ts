@@ -27,8 +27,9 @@ export function masterPlaylist(result: Pick<JobResult, 'renditions' | 'audio_tra
     });
   }
   for (const rendition of result.renditions) {
+    // AVERAGE-BANDWIDTH (HLS authoring spec) lets players pick by the sustained rate.
     lines.push(
-      `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},RESOLUTION=${rendition.width}x${rendition.height}${audioGroup}`,
+      `#EXT-X-STREAM-INF:BANDWIDTH=${rendition.bandwidth},AVERAGE-BANDWIDTH=${rendition.average_bandwidth},RESOLUTION=${rendition.width}x${rendition.height}${audioGroup}`,
       `${rendition.height}p/index.m3u8`,
     );
   }

@@ -12,16 +12,23 @@ import { FilesService } from '../files/files.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
 import type { JobDto, NewJob } from './dto/job.dto.js';
-import { Job, segmentCountOf } from './schemas/job.schema.js';
+import { checkOutputRequests, resolveOutputs } from './job-outputs.js';
+import { Job, segmentCountOf, type StoredOutput } from './schemas/job.schema.js';
 
 export function toJobDto(job: Stored<Job>): JobDto {
   return {
     id: job._id.toString(),
     input: { input_name: job.input.input_name },
     autograph: { segment_duration: job.segment_duration },
-    outputs: job.result
-      ? job.result.renditions.map(({ height, width }) => ({ height, width }))
-      : job.output_heights.map((height) => ({ height })),
+    outputs: job.outputs.map((output) => {
+      const rendition = job.result?.renditions.find(({ height }) => height === output.height);
+      return {
+        ...output,
+        width: rendition?.width,
+        average_bitrate: rendition && Math.round(rendition.average_bandwidth / 1000),
+        peak_bitrate: rendition && Math.round(rendition.bandwidth / 1000),
+      };
+    }),
     segment_count: job.result ? segmentCountOf(job) : undefined,
     duration: job.result?.duration,
     audio_tracks: job.result?.audio_tracks?.map(({ language, name }) => ({ language, name })),
@@ -60,18 +67,16 @@ export class JobsService implements OnModuleInit {
    * be a video: it is registered as a file before anything else is written.
    */
   async create(principal: Principal, input: NewJob): Promise<JobDto> {
+    if (input.outputs) checkOutputRequests(input.outputs);
     const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
     const path = await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
     const file = await this.files.registerVideo(principal, path, input.input.input_name);
-    const sourceHeight = file.media?.height ?? 0;
-    const heights = [...new Set(input.outputs?.map((output) => output.height) ?? [sourceHeight])];
-    const tooHigh = heights.filter((height) => height > sourceHeight);
-    if (tooHigh.length > 0) {
+    let outputs: StoredOutput[];
+    try {
+      outputs = resolveOutputs(input.outputs, file.media?.height ?? 0);
+    } catch (error) {
       await this.files.remove(file._id);
-      throw ApiError.badRequest(
-        'OUTPUT_UPSCALE',
-        `job.outputs asks for ${tooHigh.map((h) => `${h}p`).join(', ')} but the source is ${sourceHeight}p: renditions are never upscaled.`,
-      );
+      throw error;
     }
     const job = await this.jobs.create({
       user: principal.userId,
@@ -80,7 +85,7 @@ export class JobsService implements OnModuleInit {
       input: { input_name: input.input.input_name },
       file: file._id,
       segment_duration: input.autograph?.segment_duration ?? 2,
-      output_heights: heights.sort((a, b) => b - a),
+      outputs,
     });
     return toJobDto(job.toObject<Stored<Job>>());
   }

@@ -19,6 +19,7 @@ import { StorageService } from '../pipelines/storage.service.js';
 import { directoryOfUri } from '../pipelines/storage-paths.js';
 import { embedVariants, type EmbedResult } from '../watermark/embedder.js';
 import { MediaError } from '../watermark/media.js';
+import { deliveredBitrates } from './job-outputs.js';
 import { Job, type JobResult } from './schemas/job.schema.js';
 import { WatermarkKeysService } from './watermark-keys.service.js';
 
@@ -93,7 +94,14 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
         outputDir,
         key: this.keys.jobKey(job._id.toString()),
         segmentDuration: job.segment_duration,
-        renditions: job.output_heights.map((height) => ({ height })),
+        renditions: job.outputs.map((output) => ({
+          height: output.height,
+          encoding: {
+            videoBitrate: output.video_bitrate,
+            maxBitrate: output.max_bitrate,
+            crf: output.crf,
+          },
+        })),
         signal,
         onProgress: ({ fraction }) => progress(fraction),
       }),
@@ -132,13 +140,7 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       .map((rendition) => ({
         height: rendition.height,
         width: rendition.width,
-        bandwidth: Math.ceil(
-          Math.max(
-            ...rendition.segments.map(
-              (s) => (8 * Math.max(sizes.get(s.a) ?? 0, sizes.get(s.b) ?? 0)) / s.duration_s,
-            ),
-          ),
-        ),
+        ...deliveredBitrates(rendition.segments, (path) => sizes.get(path) ?? 0),
         segments: rendition.segments.map((segment) => ({
           duration: segment.duration_s,
           a: relative(outputDir, segment.a),

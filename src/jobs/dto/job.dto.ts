@@ -6,6 +6,7 @@ import {
   IsDefined,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   Max,
   Min,
@@ -16,6 +17,7 @@ import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 import { WorkStateDto } from '../../common/work-state.js';
+import { CRF_RANGE, VIDEO_BITRATE_RANGE } from '../../watermark/index.js';
 
 export class AutographOptions {
   @ApiPropertyOptional({ enum: [1, 2], default: 2, description: 'Seconds per A/B segment.' })
@@ -30,6 +32,45 @@ export class OutputRequest {
   @Min(144)
   @Max(4320)
   height!: number;
+
+  @ApiPropertyOptional({
+    example: 4500,
+    minimum: VIDEO_BITRATE_RANGE.min,
+    maximum: VIDEO_BITRATE_RANGE.max,
+    description:
+      "Average video bitrate in kbit/s (capped VBR). Default: the ladder's for the height. Not with `crf`.",
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(VIDEO_BITRATE_RANGE.min)
+  @Max(VIDEO_BITRATE_RANGE.max)
+  video_bitrate?: number;
+
+  @ApiPropertyOptional({
+    example: 6750,
+    minimum: VIDEO_BITRATE_RANGE.min,
+    maximum: VIDEO_BITRATE_RANGE.max,
+    description:
+      'Peak video bitrate in kbit/s, held by the VBV (2 s buffer); at least `video_bitrate`. Default: 1.5 × `video_bitrate`, or the ladder’s.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(VIDEO_BITRATE_RANGE.min)
+  @Max(VIDEO_BITRATE_RANGE.max)
+  max_bitrate?: number;
+
+  @ApiPropertyOptional({
+    example: 21,
+    minimum: CRF_RANGE.min,
+    maximum: CRF_RANGE.max,
+    description:
+      'x264 CRF: capped CRF (constant quality under `max_bitrate`) instead of the average bitrate.',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(CRF_RANGE.min)
+  @Max(CRF_RANGE.max)
+  crf?: number;
 }
 
 export class NewJob {
@@ -53,7 +94,8 @@ export class NewJob {
 
   @ApiPropertyOptional({
     type: [OutputRequest],
-    description: 'Renditions to produce (default: one at the source height; never upscaled).',
+    description:
+      "Renditions to produce, each height once and none above the source's (default: one at the source height), with the default ladder's encoder settings unless given.",
   })
   @IsOptional()
   @ArrayMinSize(1)
@@ -78,6 +120,28 @@ export class RenditionDto {
   @ApiProperty({ example: 720 }) height!: number;
   @ApiPropertyOptional({ example: 1280, description: 'Known once the job has run.' })
   width?: number;
+  @ApiProperty({
+    example: 4500,
+    nullable: true,
+    description: 'Average video bitrate asked of x264 (kbit/s); null with `crf`.',
+  })
+  video_bitrate!: number | null;
+  @ApiProperty({ example: 6750, description: 'Peak video bitrate (kbit/s), held by the VBV.' })
+  max_bitrate!: number;
+  @ApiProperty({ example: null, nullable: true, description: 'x264 CRF, when capped CRF.' })
+  crf!: number | null;
+  @ApiPropertyOptional({
+    example: 4610,
+    description:
+      'Once the job has run: kbit/s of the variant segments as delivered (video, audio and MPEG-TS overhead), averaged over the timeline and over A and B.',
+  })
+  average_bitrate?: number;
+  @ApiPropertyOptional({
+    example: 6120,
+    description:
+      'Once the job has run: kbit/s of the largest A or B segment over its duration (the HLS BANDWIDTH).',
+  })
+  peak_bitrate?: number;
 }
 
 export class AudioTrackDto {

@@ -9,11 +9,21 @@ export interface StoredSegment {
   b: string;
 }
 
+/** A rendition's encoder settings as the job resolved them (kbit/s). */
+export interface StoredOutput {
+  height: number;
+  video_bitrate: number | null;
+  max_bitrate: number;
+  crf: number | null;
+}
+
 export interface StoredRendition {
   height: number;
   width: number;
   /** Peak bits per second over the variant segments (for the HLS master playlist). */
   bandwidth: number;
+  /** Bits per second of the variant segments over the timeline, A and B averaged. */
+  average_bandwidth: number;
   segments: StoredSegment[];
 }
 
@@ -49,9 +59,9 @@ export class Job extends PipelineWork {
   @Prop({ default: 2 })
   segment_duration!: number;
 
-  /** Rendition heights, highest first. */
-  @Prop({ type: [Number], default: [] })
-  output_heights!: number[];
+  /** The renditions and their encoder settings, highest first. */
+  @Prop({ type: [Object], default: [] })
+  outputs!: StoredOutput[];
 
   @Prop({ type: Object, default: null })
   result!: JobResult | null;
