@@ -4,7 +4,7 @@ import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
 import { ApplicationsService } from './applications.service.js';
-import { Authenticated } from './auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
 import {
   ApplicationEnvelope,
   ApplicationListEnvelope,

@@ -8,7 +8,7 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';

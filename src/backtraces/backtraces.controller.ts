@@ -6,7 +6,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
 import { GetQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
@@ -19,7 +19,7 @@ import {
   CreateBacktraceQuery,
 } from './dto/backtrace.dto.js';
 
-/** The seed's Backtrace API, at the path its examples use. */
+/** The Backtrace API (test/fixtures/backtraces-api.txt), at the path its examples use. */
 @ApiTags('backtraces')
 @Authenticated()
 @Controller('v1/titles/backtraces')

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
