@@ -2,16 +2,18 @@ import { Logger } from '@nestjs/common';
 import type { LeasedQueue } from './leased-queue.js';
 import type { Stored } from './paging.js';
 import type { WorkState } from './work-state.js';
+import { describeFailure } from './work-failure.js';
 
 export interface PollingWorkerOptions<T extends WorkState> {
   name: string;
   queue: LeasedQueue<T>;
   concurrency: number;
   intervalMs: number;
-  /** Does the work and resolves with the fields its SUCCESS sets; `signal` aborts on shutdown. */
+  /**
+   * Does the work and resolves with the fields its SUCCESS sets; `signal` aborts on shutdown.
+   * A failure is recorded as `describeFailure` says (throw a WorkFailure to choose the code).
+   */
   work: (item: Stored<T>, signal: AbortSignal) => Promise<Partial<T>>;
-  /** The error_code and error_msg an item FAILED with records. */
-  describeFailure: (error: unknown) => [code: string, message: string];
   /** Undoes partial work before a failure is recorded or an interrupted item is handed back. */
   undo?: (item: Stored<T>) => Promise<void>;
 }
@@ -91,14 +93,14 @@ export class PollingWorker<T extends WorkState> {
   }
 
   private async settle(item: Stored<T>, signal: AbortSignal): Promise<void> {
-    const { queue, work, describeFailure, undo } = this.options;
+    const { queue, work, undo } = this.options;
     let update: Partial<T>;
     try {
       update = await work(item, signal);
     } catch (error) {
       if (signal.aborted) return;
       await undo?.(item);
-      const [code, message] = describeFailure(error);
+      const [code, message] = describeFailure(error, this.logger);
       await queue.fail(item._id, code, message);
       return;
     }

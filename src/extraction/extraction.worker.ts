@@ -1,6 +1,5 @@
 import {
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -9,11 +8,11 @@ import type { Model } from 'mongoose';
 import { join } from 'node:path';
 import { AutographsService } from '../autographs/autographs.service.js';
 import { Backtrace, type ExtractedData } from '../backtraces/schemas/backtrace.schema.js';
-import { ApiError } from '../common/api-error.js';
 import { LeasedQueue, leaseOptions } from '../common/leased-queue.js';
 import type { Stored } from '../common/paging.js';
 import { PollingWorker } from '../common/polling-worker.js';
 import { ownerOf, type Principal } from '../common/principal.js';
+import { WorkFailure } from '../common/work-failure.js';
 import { Environment } from '../config/environment.js';
 import { FilesService } from '../files/files.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
@@ -21,20 +20,10 @@ import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
-import { accuse, ExtractionError, extractSoftBits } from '../watermark/extract.js';
-import { MediaError } from '../watermark/media.js';
+import { accuse, extractSoftBits } from '../watermark/extract.js';
 import { readReference } from '../watermark/reference.js';
+import { engineWork } from '../watermarking/engine-failures.js';
 import { CodebookCache } from './codebooks.js';
-
-/** A failure the backtrace reports as its error_code / error_msg. */
-class BacktraceFailure extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * The scheduled, in-process extraction worker: claims QUEUED backtraces (see LeasedQueue),
@@ -45,7 +34,6 @@ class BacktraceFailure extends Error {
  */
 @Injectable()
 export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(ExtractionWorker.name);
   private readonly queue: LeasedQueue<Backtrace>;
   private readonly codebooks = new CodebookCache();
   private readonly worker: PollingWorker<Backtrace>;
@@ -67,9 +55,8 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
       queue: this.queue,
       work: async (backtrace, signal) => ({
-        extracted_data: await this.trace(backtrace, ownerOf(backtrace), signal),
+        extracted_data: await engineWork(this.trace(backtrace, ownerOf(backtrace), signal)),
       }),
-      describeFailure: (error) => this.describe(error),
     });
   }
 
@@ -93,14 +80,14 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
   ): Promise<ExtractedData[]> {
     const job = await this.jobs.findOwned(owner, backtrace.job.toString());
     if (job.status !== 'SUCCESS' || !job.result) {
-      throw new BacktraceFailure(
+      throw new WorkFailure(
         'JOB_NOT_READY',
         `Job ${job._id.toString()} is ${job.status}: a copy can be traced once its job has succeeded.`,
       );
     }
     const identities = await this.autographs.identitiesOf(job._id);
     if (identities.length === 0) {
-      throw new BacktraceFailure(
+      throw new WorkFailure(
         'NO_AUTOGRAPHS',
         `Job ${job._id.toString()} has no autographs: no copy of it can carry one.`,
       );
@@ -142,26 +129,5 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
       threshold: Number(verdict.threshold.toFixed(3)),
       segments_observed: extraction.segmentsObserved,
     }));
-  }
-
-  private describe(error: unknown): [code: string, message: string] {
-    if (error instanceof BacktraceFailure || error instanceof ApiError) {
-      return [error.code, error.message];
-    }
-    if (error instanceof ExtractionError) {
-      return error.code === 'too_short'
-        ? ['COPY_TOO_SHORT', `The copy is too short to decide: ${error.message}.`]
-        : ['REFERENCE_CORRUPT', `The job's detection reference is unreadable: ${error.message}.`];
-    }
-    if (error instanceof MediaError) {
-      return error.code === 'not_found'
-        ? ['INPUT_NOT_FOUND', 'The suspect copy disappeared from the pipeline input directory.']
-        : [
-            'INPUT_CORRUPT',
-            `The suspect copy could not be decoded: ${error.message.split('\n')[0].slice(0, 300)}`,
-          ];
-    }
-    this.logger.error(`backtrace failed: ${(error as Error).stack ?? String(error)}`);
-    return ['INTERNAL_ERROR', 'Extraction failed on an internal error; it has been logged.'];
   }
 }

@@ -1,6 +1,5 @@
 import {
   Injectable,
-  Logger,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
@@ -18,20 +17,9 @@ import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
 import { directoryOfUri } from '../pipelines/storage-paths.js';
 import { embedVariants, type EmbedResult } from '../watermark/embedder.js';
-import { MediaError } from '../watermark/media.js';
+import { engineWork } from '../watermarking/engine-failures.js';
 import { Job, type JobResult } from './schemas/job.schema.js';
 import { WatermarkKeysService } from './watermark-keys.service.js';
-
-const MEDIA_ERRORS: Record<MediaError['code'], [code: string, message: string]> = {
-  not_found: ['INPUT_NOT_FOUND', 'The input file is missing from the pipeline input directory.'],
-  not_a_video: ['INPUT_NOT_VIDEO', 'The input is not a readable video.'],
-  decode_failed: [
-    'INPUT_CORRUPT',
-    'The input could not be decoded to the end (corrupt or truncated file).',
-  ],
-  encode_failed: ['ENCODE_FAILED', 'Encoding the watermarked variants failed.'],
-  remux_failed: ['ENCODE_FAILED', 'Packaging the watermarked variants failed.'],
-};
 
 /**
  * The scheduled, in-process embedding worker: claims QUEUED jobs (see LeasedQueue), produces
@@ -41,7 +29,6 @@ const MEDIA_ERRORS: Record<MediaError['code'], [code: string, message: string]> 
  */
 @Injectable()
 export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(JobsWorker.name);
   private readonly queue: LeasedQueue<Job>;
   private readonly worker: PollingWorker<Job>;
 
@@ -59,8 +46,7 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       concurrency: environment.JOB_CONCURRENCY,
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
       queue: this.queue,
-      work: async (job, signal) => ({ result: await this.embed(job, signal) }),
-      describeFailure: (error) => this.describe(error),
+      work: async (job, signal) => ({ result: await engineWork(this.embed(job, signal)) }),
       undo: (job) => this.cleanUp(job),
     });
   }
@@ -178,17 +164,5 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
       .catch(() => null);
     if (pipeline)
       await rm(this.outputDirOf(pipeline.output.uri, job), { recursive: true, force: true });
-  }
-
-  private describe(error: unknown): [code: string, message: string] {
-    if (error instanceof MediaError) {
-      const [code, message] = MEDIA_ERRORS[error.code];
-      return [code, `${message} (${error.message.split('\n')[0].slice(0, 300)})`];
-    }
-    const api = error as { code?: unknown; message?: string };
-    if (typeof api.code === 'string' && /^[A-Z_]+$/.test(api.code))
-      return [api.code, api.message ?? api.code];
-    this.logger.error(`job failed: ${(error as Error).stack ?? String(error)}`);
-    return ['INTERNAL_ERROR', 'Embedding failed on an internal error; it has been logged.'];
   }
 }
