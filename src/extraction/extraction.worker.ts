@@ -3,59 +3,30 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
-import { join } from 'node:path';
-import { AutographsService } from '../autographs/autographs.service.js';
-import { Backtrace, type ExtractedData } from '../backtraces/schemas/backtrace.schema.js';
-import { LeasedQueue, leaseOptions } from '../common/leased-queue.js';
-import type { Stored } from '../common/paging.js';
+import { TracingService } from '../backtraces/tracing.service.js';
 import { PollingWorker } from '../common/polling-worker.js';
-import { ownerOf, type Principal } from '../common/principal.js';
-import { WorkFailure } from '../common/work-failure.js';
 import { Environment } from '../config/environment.js';
-import { FilesService } from '../files/files.service.js';
-import { JobsService } from '../jobs/jobs.service.js';
-import { segmentCountOf } from '../jobs/schemas/job.schema.js';
-import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
-import { PipelinesService } from '../pipelines/pipelines.service.js';
-import { StorageService } from '../pipelines/storage.service.js';
-import { accuse, extractSoftBits } from '../watermark/extract.js';
-import { readReference } from '../watermark/reference.js';
-import { engineWork } from '../watermarking/engine-failures.js';
-import { CodebookCache } from './codebooks.js';
+import type { Backtrace } from '../backtraces/schemas/backtrace.schema.js';
 
 /**
  * The scheduled, in-process extraction worker: claims QUEUED backtraces (see LeasedQueue),
- * registers the suspect copy, decodes and aligns it with the job's original, reads one soft
- * bit per segment, scores every autograph of the job and accuses those above the threshold
- * that keeps an innocent's false-accusation probability below 1e-6. Nothing above it →
- * `extracted_data: []`.
+ * has TracingService trace each one and records SUCCESS or FAILED.
  */
 @Injectable()
 export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly queue: LeasedQueue<Backtrace>;
-  private readonly codebooks = new CodebookCache();
   private readonly worker: PollingWorker<Backtrace>;
 
   constructor(
-    @InjectModel(Backtrace.name) backtraces: Model<Backtrace>,
     private readonly environment: Environment,
-    private readonly jobs: JobsService,
-    private readonly autographs: AutographsService,
-    private readonly pipelines: PipelinesService,
-    private readonly storage: StorageService,
-    private readonly files: FilesService,
-    private readonly keys: WatermarkKeysService,
+    tracing: TracingService,
   ) {
-    this.queue = new LeasedQueue(backtraces, leaseOptions(environment));
     this.worker = new PollingWorker({
       name: 'ExtractionWorker',
       concurrency: environment.EXTRACTION_CONCURRENCY,
       intervalMs: environment.WORKER_POLL_INTERVAL_MS,
-      queue: this.queue,
+      queue: tracing.queue,
       work: async (backtrace, signal) => ({
-        extracted_data: await engineWork(this.trace(backtrace, ownerOf(backtrace), signal)),
+        extracted_data: await tracing.trace(backtrace, signal),
       }),
     });
   }
@@ -71,63 +42,5 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
   /** Claims and processes one backtrace now (tests and benches); false when none was queued. */
   async processNext(): Promise<boolean> {
     return this.worker.processOne();
-  }
-
-  private async trace(
-    backtrace: Stored<Backtrace>,
-    owner: Principal,
-    signal: AbortSignal,
-  ): Promise<ExtractedData[]> {
-    const job = await this.jobs.findOwned(owner, backtrace.job.toString());
-    if (job.status !== 'SUCCESS' || !job.result) {
-      throw new WorkFailure(
-        'JOB_NOT_READY',
-        `Job ${job._id.toString()} is ${job.status}: a copy can be traced once its job has succeeded.`,
-      );
-    }
-    const identities = await this.autographs.identitiesOf(job._id);
-    if (identities.length === 0) {
-      throw new WorkFailure(
-        'NO_AUTOGRAPHS',
-        `Job ${job._id.toString()} has no autographs: no copy of it can carry one.`,
-      );
-    }
-    const pipeline = await this.pipelines.findOwned(owner, backtrace.pipeline.toString());
-    const path = await this.storage.resolveInput(pipeline.input.uri, backtrace.input.input_name);
-    const file = await this.files.registerVideo(owner, path, backtrace.input.input_name);
-    await this.queue.heartbeat(backtrace._id, { file: file._id, percentage_completed: 1 });
-
-    const jobId = job._id.toString();
-    const segmentCount = segmentCountOf(job);
-    const reference = await readReference(join(job.result.output_dir, job.result.reference));
-    const [extraction] = await Promise.all([
-      extractSoftBits({
-        suspect: path,
-        reference,
-        key: this.keys.jobKey(jobId),
-        signal,
-        // Decoding is the work; scoring and writing the result are the last percent.
-        onProgress: this.queue.progress(backtrace._id, 1, 99),
-      }),
-      this.files.recordSha256(file._id, path, signal),
-    ]);
-
-    const { ids, tags, codebook } = this.codebooks.get(jobId, identities, segmentCount, (id) =>
-      this.keys.codeword(jobId, id, segmentCount),
-    );
-    const verdict = accuse({
-      softBits: extraction.softBits,
-      codebook,
-      biases: this.keys.biases(jobId, segmentCount),
-    });
-    const accusedIds = verdict.accused.map(({ index }) => ids[index]);
-    const stats = await this.autographs.statsOf(accusedIds, segmentCount);
-    return verdict.accused.map(({ index, score }) => ({
-      autograph_tag: tags[index],
-      access_stats: stats.get(ids[index].toString()) ?? [],
-      score: Number(score.toFixed(3)),
-      threshold: Number(verdict.threshold.toFixed(3)),
-      segments_observed: extraction.segmentsObserved,
-    }));
   }
 }

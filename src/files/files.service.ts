@@ -13,7 +13,7 @@ import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
-import { probeMedia } from '../watermark/media.js';
+import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import type { FileDto } from './dto/file.dto.js';
 import { File } from './schemas/file.schema.js';
 
@@ -43,6 +43,7 @@ export class FilesService {
   constructor(
     @InjectModel(File.name) private readonly files: Model<File>,
     expander: RefExpander,
+    private readonly engine: WatermarkEngine,
   ) {
     this.owned = new OwnedRepository(files, 'file', expander, toFileDto);
   }
@@ -62,7 +63,7 @@ export class FilesService {
     if (!info.isFile())
       throw ApiError.badRequest('INPUT_NOT_A_FILE', `'${name}' is not a regular file.`);
     if (info.size === 0) throw ApiError.badRequest('INPUT_EMPTY', `'${name}' is empty (0 bytes).`);
-    const media = await probeMedia(path).catch((error: Error) => {
+    const media = await this.engine.probe(path).catch((error: Error) => {
       throw ApiError.badRequest(
         'INPUT_NOT_VIDEO',
         // The client knows the file by its input_name, not by our absolute path.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
 import { type Page, type Stored } from '../common/paging.js';
@@ -86,6 +86,11 @@ export class JobsService {
   /** The caller's job (any job for an admin), or 404. */
   async findOwned(principal: Principal, id: string): Promise<Stored<Job>> {
     return this.owned.findOwned(principal, id);
+  }
+
+  /** A job by id whoever owns it (playback links act for nobody), or null. */
+  async findById(id: Types.ObjectId): Promise<Stored<Job> | null> {
+    return this.jobs.findById(id).lean<Stored<Job>>().exec();
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<JobDto>> {
