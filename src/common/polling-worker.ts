@@ -1,4 +1,4 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { LeasedQueue } from './leased-queue.js';
 import type { Stored } from './paging.js';
 import type { WorkState } from './work-state.js';
@@ -108,5 +108,31 @@ export class PollingWorker<T extends WorkState> {
     if (!(await queue.succeed(item._id, update))) {
       this.logger.warn(`${item._id.toString()} was taken over by another worker; run discarded`);
     }
+  }
+}
+
+/**
+ * A Nest provider around one PollingWorker: polling starts with the application (when
+ * `enabled`, i.e. WORKERS_ENABLED) and running items are handed back on shutdown.
+ */
+export abstract class ScheduledWorker<T extends WorkState>
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
+  protected constructor(
+    private readonly worker: PollingWorker<T>,
+    private readonly enabled: boolean,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.enabled) this.worker.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  /** Claims and processes one item now (tests and benches); false when none was queued. */
+  async processNext(): Promise<boolean> {
+    return this.worker.processOne();
   }
 }

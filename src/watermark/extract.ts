@@ -180,7 +180,7 @@ const minimumCache = new Map<string, number>();
  * does not change when a segment's bits and bias are flipped together, so such a copy scores
  * like one whose soft bits are all +1, whose pirate has every bit 1, and whose biases follow
  * the bias density weighted by p (a bit is 1 with probability p): deterministic quantiles of
- * that density, no key needed. At epsilon 1e-6 that is 50 segments; any noise, or a
+ * that density, no key needed. At epsilon 1e-6 that is 31 segments; any noise, or a
  * coalition, needs more.
  */
 export function minimumObservedSegments(
@@ -314,9 +314,10 @@ const GEOMETRY_ROUNDS = 3;
  *    coarse signatures (4x3, normalised) are correlated with every offset of the original for
  *    a few speed ratios (1, 24/25, 25/24): O(original frames x 48 x 12). The best 16 local
  *    maxima are refined with full 16x9 signatures over ±3 frames and a few crop hypotheses,
- *    then polished (offset, rate). A lock needs a mean correlation ≥ 0.6 and no rival ≥ 1 s
- *    away nearly as good (see MIN_LOCK_SCORE). A picture that matches well but at many times
- *    (a still or nearly static shot) is placed by the mark instead (`placeByMark`).
+ *    then polished (offset, rate). A lock needs a mean correlation ≥ MIN_LOCK_CORRELATION
+ *    (0.9) and no rival ≥ 1 s away nearly as good (see MIN_LOCK_SCORE). A picture that
+ *    matches well but at many times (a still or nearly static shot) is placed by the mark
+ *    instead (`placeByMark`).
  * 2. Geometry: on the first lock the crop is estimated by comparing the buffered segments'
  *    mean views with the original's (see `estimateGeometry`); it then holds for the whole copy.
  * 3. Tracking: the mapping is a line, original = offset + rate x copy frame. Each block of one
