@@ -1,5 +1,5 @@
 import { ApiError } from '../common/api-error.js';
-import { encoderSettingsFor } from '../watermark/index.js';
+import { encoderSettingsFor } from '../watermarking/watermark-engine.service.js';
 import type { OutputRequest } from './dto/job.dto.js';
 import type { StoredOutput } from './schemas/job.schema.js';
 

@@ -17,7 +17,7 @@ import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 import { WorkStateDto } from '../../common/work-state.js';
-import { CRF_RANGE, VIDEO_BITRATE_RANGE } from '../../watermark/index.js';
+import { CRF_RANGE, VIDEO_BITRATE_RANGE } from '../../watermarking/watermark-engine.service.js';
 
 export class AutographOptions {
   @ApiPropertyOptional({ enum: [1, 2], default: 2, description: 'Seconds per A/B segment.' })
