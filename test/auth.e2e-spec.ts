@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import {
   ADMIN_EMAIL,
@@ -206,6 +208,7 @@ describe('OAuth 2.0, users and applications', () => {
         email: 'alice@example.test',
         name: 'Alice',
         role: 'user',
+        storage_roots: [`file://${t.storageRoot}/${created.body.user.id}/`],
         created_at: expect.any(Number),
         updated_at: expect.any(Number),
       });
@@ -309,6 +312,8 @@ describe('OAuth 2.0, users and applications', () => {
       expect(inBody.status).toBe(200);
 
       // Resources record the application whose token created them.
+      mkdirSync(join(t.storageRoot, 'in'), { recursive: true });
+      mkdirSync(join(t.storageRoot, 'out'), { recursive: true });
       const pipeline = await request(t.http)
         .post('/v1/pipelines')
         .auth(basic.body.access_token, { type: 'bearer' })

@@ -28,6 +28,9 @@ describe('pipelines, files, jobs, health', () => {
   beforeAll(async () => {
     t = await startApp();
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
+    for (const dir of ['in', 'out', 'o', 't/in', 't/out']) {
+      mkdirSync(join(t.storageRoot, dir), { recursive: true });
+    }
     const created = await request(t.http)
       .post('/v1/pipelines')
       .set(auth())

@@ -52,6 +52,7 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const { paths, height, extraAudio } = this.playback.downloadFiles(session, rendition);
+    await this.playback.checkReadable(session, [...paths, ...extraAudio]);
     await this.playback.recordAccess(
       session,
       viewerOf(request),
@@ -95,6 +96,7 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const path = this.playback.audioSegmentFile(session, track, segment);
+    await this.playback.checkReadable(session, [path]);
     response.set(noStore()).sendFile(path, { headers: { 'Content-Type': 'video/mp2t' } });
   }
 
@@ -129,6 +131,7 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const file = this.playback.segmentFile(session, rendition, segment);
+    await this.playback.checkReadable(session, [file.path]);
     await this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
     response.set(noStore()).sendFile(file.path, { headers: { 'Content-Type': 'video/mp2t' } });
   }

@@ -12,6 +12,7 @@ import {
 } from '../jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { IpIntelligence } from '../network/ip-intelligence.js';
+import { StorageService } from '../pipelines/storage.service.js';
 import { codewordBit, variantForBit } from '../watermark/codes.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
@@ -54,7 +55,24 @@ export class PlaybackService {
     @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
     private readonly keys: WatermarkKeysService,
     private readonly ipIntelligence: IpIntelligence,
+    private readonly storage: StorageService,
   ) {}
+
+  /**
+   * 404 unless every file still lies inside the job owner's storage roots: a folder the job
+   * wrote may have been replaced by a symbolic link since.
+   */
+  async checkReadable(session: PlaybackSession, paths: string[]): Promise<void> {
+    for (const path of paths) {
+      if (!(await this.storage.isReadable(session.job.user, path))) {
+        throw new ApiError(
+          HttpStatus.NOT_FOUND,
+          'MEDIA_UNAVAILABLE',
+          'The media of this playback link is no longer available.',
+        );
+      }
+    }
+  }
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {

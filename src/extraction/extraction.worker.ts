@@ -106,13 +106,20 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
       );
     }
     const pipeline = await this.pipelines.findOwned(owner, backtrace.pipeline.toString());
-    const path = await this.storage.resolveInput(pipeline.input.uri, backtrace.input.input_name);
+    const path = await this.storage.resolveInput(pipeline, backtrace.input.input_name);
     const file = await this.files.registerVideo(owner, path, backtrace.input.input_name);
     await this.queue.heartbeat(backtrace._id, { file: file._id, percentage_completed: 1 });
 
     const jobId = job._id.toString();
     const segmentCount = segmentCountOf(job);
-    const reference = await readReference(join(job.result.output_dir, job.result.reference));
+    const referencePath = join(job.result.output_dir, job.result.reference);
+    if (!(await this.storage.isReadable(job.user, referencePath))) {
+      throw new BacktraceFailure(
+        'REFERENCE_UNAVAILABLE',
+        `The detection reference of job ${jobId} is no longer inside its owner's storage roots.`,
+      );
+    }
+    const reference = await readReference(referencePath);
     const [extraction] = await Promise.all([
       extractSoftBits({
         suspect: path,

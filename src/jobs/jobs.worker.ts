@@ -15,8 +15,7 @@ import { PollingWorker } from '../common/polling-worker.js';
 import { ownerOf, type Principal } from '../common/principal.js';
 import { FilesService } from '../files/files.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
-import { StorageService } from '../pipelines/storage.service.js';
-import { directoryOfUri } from '../pipelines/storage-paths.js';
+import { type PipelineStorage, StorageService } from '../pipelines/storage.service.js';
 import { embedVariants, type EmbedResult } from '../watermark/embedder.js';
 import { MediaError } from '../watermark/media.js';
 import { Job, type JobResult } from './schemas/job.schema.js';
@@ -82,8 +81,8 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private async embed(job: Stored<Job>, signal: AbortSignal): Promise<JobResult> {
     const owner = ownerOf(job);
     const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
-    const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
-    const outputDir = this.outputDirOf(pipeline.output.uri, job);
+    const input = await this.storage.resolveInput(pipeline, job.input.input_name);
+    const outputDir = await this.outputDirOf(pipeline, job);
     await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
     // The last percent is the registration of the outputs.
     const progress = this.queue.progress(job._id, 0, 99);
@@ -165,8 +164,9 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     };
   }
 
-  private outputDirOf(outputUri: string, job: Stored<Job>): string {
-    return join(directoryOfUri(outputUri, 'pipeline output'), 'jobs', job._id.toString());
+  /** The job's folder in the pipeline's output directory, as it really is now (checked). */
+  private async outputDirOf(pipeline: PipelineStorage, job: Stored<Job>): Promise<string> {
+    return join(await this.storage.outputDirectory(pipeline), 'jobs', job._id.toString());
   }
 
   /** Removes what a failed or interrupted run wrote and registered. */
@@ -176,8 +176,9 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const pipeline = await this.pipelines
       .findOwned(owner, job.pipeline.toString())
       .catch(() => null);
-    if (pipeline)
-      await rm(this.outputDirOf(pipeline.output.uri, job), { recursive: true, force: true });
+    // Only where the output directory really is inside the owner's roots now.
+    const outputDir = pipeline && (await this.outputDirOf(pipeline, job).catch(() => null));
+    if (outputDir) await rm(outputDir, { recursive: true, force: true });
   }
 
   private describe(error: unknown): [code: string, message: string] {

@@ -8,16 +8,18 @@ import type { Paging } from '../common/dto/query.dto.js';
 import { findPage, type Page, type Stored } from '../common/paging.js';
 import type { Principal } from '../common/principal.js';
 import { RefExpander } from '../common/ref-expander.service.js';
-import type { NewUser, UserDto } from './dto/user.dto.js';
+import type { NewUser, UserChanges, UserDto } from './dto/user.dto.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { User } from './schemas/user.schema.js';
+import { StorageRoots } from './storage-roots.js';
 
-export function toUserDto(user: Stored<User>): UserDto {
+export function toUserDto(user: Stored<User>, storageRoots: string[]): UserDto {
   return {
     id: user._id.toString(),
     email: user.email,
     name: user.name,
     role: user.role,
+    storage_roots: storageRoots,
     created_at: user.created_at.getTime(),
     updated_at: user.updated_at.getTime(),
   };
@@ -31,7 +33,12 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly environment: Environment,
     private readonly expander: RefExpander,
+    private readonly storageRoots: StorageRoots,
   ) {}
+
+  private toDto(user: Stored<User>): UserDto {
+    return toUserDto(user, this.storageRoots.urisOf(user));
+  }
 
   onModuleInit(): void {
     this.expander.register('user', async (ids) => {
@@ -39,7 +46,7 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
         .find({ _id: { $in: ids } })
         .lean<Stored<User>[]>()
         .exec();
-      return new Map(found.map((user) => [user._id.toString(), toUserDto(user)]));
+      return new Map(found.map((user) => [user._id.toString(), this.toDto(user)]));
     });
   }
 
@@ -77,7 +84,7 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
         name: input.name ?? null,
         role: 'user',
       });
-      return toUserDto(user.toObject<Stored<User>>());
+      return this.toDto(user.toObject<Stored<User>>());
     } catch (error) {
       if ((error as { code?: number }).code === 11000) {
         throw ApiError.conflict(
@@ -94,13 +101,42 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
     const visible = principal.role === 'admin' || principal.userId.equals(id);
     const user = visible ? await this.users.findById(id).lean<Stored<User>>().exec() : null;
     if (!user) throw ApiError.notFound('user', id);
-    return toUserDto(user);
+    return this.toDto(user);
+  }
+
+  /** The caller, with their own storage root created if it is not there yet. */
+  async me(principal: Principal): Promise<UserDto> {
+    const user = await this.findById(principal.userId);
+    if (!user) throw ApiError.notFound('user', principal.userId.toString());
+    await this.storageRoots.realOf(user);
+    return this.toDto(user);
+  }
+
+  /** Admin only: changes a user's storage roots. */
+  async update(principal: Principal, id: string, changes: UserChanges): Promise<UserDto> {
+    if (principal.role !== 'admin') throw ApiError.forbidden('Only an admin can change users.');
+    const set: Partial<User> = {};
+    if (changes.storage_roots) {
+      set.storage_roots = await this.storageRoots.assignable(changes.storage_roots);
+    }
+    const user = await this.users
+      .findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after' })
+      .lean<Stored<User>>()
+      .exec();
+    if (!user) throw ApiError.notFound('user', id);
+    return this.toDto(user);
+  }
+
+  /** Real paths of the directories the user may name in pipelines (none for an unknown user). */
+  async storageRootsOf(userId: Types.ObjectId): Promise<string[]> {
+    const user = await this.findById(userId);
+    return user ? this.storageRoots.realOf(user) : [];
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<UserDto>> {
     const filter = principal.role === 'admin' ? {} : { _id: principal.userId };
     const page = await findPage(this.users, filter, paging);
-    return { ...page, items: page.items.map(toUserDto) };
+    return { ...page, items: page.items.map((user) => this.toDto(user)) };
   }
 
   /** The user whose credentials these are, or null (same answer for unknown email and bad password). */

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsDefined,
   IsEmail,
   IsOptional,
@@ -32,6 +34,29 @@ export class NewUser {
   name?: string;
 }
 
+export class UserChanges {
+  @ApiPropertyOptional({
+    type: [String],
+    example: ['file:///srv/autograph/storage/studio-a/'],
+    description:
+      "Admin only: the directories this user's pipelines may use (existing, inside FILE_ROOTS); [] = their own default root.",
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(16)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  storage_roots?: string[];
+}
+
+export class UpdateUserBody {
+  @ApiProperty({ type: UserChanges })
+  @IsDefined({ message: 'user is required: send {"user": {...fields to change}}' })
+  @ValidateNested()
+  @Type(() => UserChanges)
+  user!: UserChanges;
+}
+
 export class CreateUserBody {
   @ApiProperty({ type: NewUser })
   @IsDefined({ message: 'user is required: send {"user": {"email": ..., "password": ...}}' })
@@ -45,6 +70,12 @@ export class UserDto {
   @ApiProperty() email!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ enum: ['admin', 'user'] }) role!: Role;
+  @ApiProperty({
+    type: [String],
+    example: ['file:///srv/autograph/storage/6650c3e2a4b1f2d3e4f5a6b7/'],
+    description: "Where this user's pipelines may read and write (file:// directory URIs).",
+  })
+  storage_roots!: string[];
   @ApiProperty({ description: 'Epoch milliseconds.' }) created_at!: number;
   @ApiProperty({ description: 'Epoch milliseconds.' }) updated_at!: number;
 }

@@ -16,6 +16,10 @@ export class User {
 
   @Prop({ type: String, enum: ['admin', 'user'], default: 'user' })
   role!: Role;
+
+  /** Directories (real paths) an admin assigned; empty = the user's own `<root>/<user id>/`. */
+  @Prop({ type: [String], default: [] })
+  storage_roots!: string[];
 }
 
 export type UserDocument = HydratedDocument<User>;
