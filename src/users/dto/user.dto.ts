@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -9,9 +8,9 @@ import {
   IsString,
   MaxLength,
   MinLength,
-  ValidateNested,
 } from 'class-validator';
 import { ListMetaDto } from '../../common/dto/ref.dto.js';
+import { NestedObject } from '../../common/dto/nested-object.decorator.js';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import type { Role } from '../../common/principal.js';
 
@@ -52,16 +51,14 @@ export class UserChanges {
 export class UpdateUserBody {
   @ApiProperty({ type: UserChanges })
   @IsDefined({ message: 'user is required: send {"user": {...fields to change}}' })
-  @ValidateNested()
-  @Type(() => UserChanges)
+  @NestedObject(() => UserChanges)
   user!: UserChanges;
 }
 
 export class CreateUserBody {
   @ApiProperty({ type: NewUser })
   @IsDefined({ message: 'user is required: send {"user": {"email": ..., "password": ...}}' })
-  @ValidateNested()
-  @Type(() => NewUser)
+  @NestedObject(() => NewUser)
   user!: NewUser;
 }
 
