@@ -161,12 +161,11 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
         : ['REFERENCE_CORRUPT', `The job's detection reference is unreadable: ${error.message}.`];
     }
     if (error instanceof MediaError) {
+      // ffmpeg's words name server paths and internals: logged, not shown.
+      this.logger.warn(`backtrace failed: ${error.message}`);
       return error.code === 'not_found'
         ? ['INPUT_NOT_FOUND', 'The suspect copy disappeared from the pipeline input directory.']
-        : [
-            'INPUT_CORRUPT',
-            `The suspect copy could not be decoded: ${error.message.split('\n')[0].slice(0, 300)}`,
-          ];
+        : ['INPUT_CORRUPT', 'The suspect copy could not be decoded (corrupt or truncated file).'];
     }
     this.logger.error(`backtrace failed: ${(error as Error).stack ?? String(error)}`);
     return ['INTERNAL_ERROR', 'Extraction failed on an internal error; it has been logged.'];

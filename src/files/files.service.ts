@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -12,7 +12,7 @@ import { findPage, type Page, type Stored } from '../common/paging.js';
 import { ownedBy, type Principal } from '../common/principal.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
-import { probeMedia } from '../watermark/media.js';
+import { ACCEPTED_CONTAINERS, probeMedia } from '../watermark/media.js';
 import type { FileDto } from './dto/file.dto.js';
 import { File } from './schemas/file.schema.js';
 
@@ -38,6 +38,8 @@ async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
 
 @Injectable()
 export class FilesService implements OnModuleInit {
+  private readonly logger = new Logger(FilesService.name);
+
   constructor(
     @InjectModel(File.name) private readonly files: Model<File>,
     private readonly expander: RefExpander,
@@ -69,10 +71,11 @@ export class FilesService implements OnModuleInit {
       throw ApiError.badRequest('INPUT_NOT_A_FILE', `'${name}' is not a regular file.`);
     if (info.size === 0) throw ApiError.badRequest('INPUT_EMPTY', `'${name}' is empty (0 bytes).`);
     const media = await probeMedia(path).catch((error: Error) => {
+      // ffprobe's own words (paths, addresses, options) are for the log; the client gets the gist.
+      this.logger.warn(`INPUT_NOT_VIDEO ${path}: ${error.message}`);
       throw ApiError.badRequest(
         'INPUT_NOT_VIDEO',
-        // The client knows the file by its input_name, not by our absolute path.
-        `'${name}' is not a readable video: ${error.message.split(path).join(name)}`,
+        `'${name}' is not a readable video: a video in ${ACCEPTED_CONTAINERS} is expected (no playlists, images or audio-only files).`,
       );
     });
     const file = await this.files.create({

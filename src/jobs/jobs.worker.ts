@@ -183,8 +183,9 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   private describe(error: unknown): [code: string, message: string] {
     if (error instanceof MediaError) {
-      const [code, message] = MEDIA_ERRORS[error.code];
-      return [code, `${message} (${error.message.split('\n')[0].slice(0, 300)})`];
+      // ffmpeg's words name server paths and internals: logged, not shown.
+      this.logger.warn(`job failed: ${error.message}`);
+      return MEDIA_ERRORS[error.code];
     }
     const api = error as { code?: unknown; message?: string };
     if (typeof api.code === 'string' && /^[A-Z_]+$/.test(api.code))
