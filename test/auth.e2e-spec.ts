@@ -230,10 +230,11 @@ describe('OAuth 2.0, users and applications', () => {
       const before = await t.connection.collection('users').countDocuments();
       for (const body of [
         {},
-        { user: { email: 'not-an-email', password: 'long-enough' } },
+        { user: { email: 'not-an-email', password: 'long-enough-pw' } },
         { user: { email: 'x@example.test', password: 'short' } },
-        { user: { email: 'x@example.test', password: 'long-enough', role: 'admin' } },
-        { user: { email: { $gt: '' }, password: 'long-enough' } },
+        { user: { email: 'x@example.test', password: 'elevenchars' } },
+        { user: { email: 'x@example.test', password: 'long-enough-pw', role: 'admin' } },
+        { user: { email: { $gt: '' }, password: 'long-enough-pw' } },
       ]) {
         const response = await request(t.http)
           .post('/v1/users')
@@ -243,6 +244,11 @@ describe('OAuth 2.0, users and applications', () => {
         expect(response.body.error.error_code).toBe('INVALID_BODY');
       }
       expect(await t.connection.collection('users').countDocuments()).toBe(before);
+      const short = await request(t.http)
+        .post('/v1/users')
+        .auth(adminToken, { type: 'bearer' })
+        .send({ user: { email: 'x@example.test', password: 'elevenchars' } });
+      expect(short.body.error.error_msg).toBe('user.password must be at least 12 characters long');
     });
 
     it('keeps users apart: a user sees only themself and cannot create users', async () => {

@@ -13,6 +13,7 @@ import {
   Min,
   validateSync,
 } from 'class-validator';
+import { MIN_PASSWORD_LENGTH } from '../users/password.js';
 
 const toBoolean = ({ value }: { value: unknown }): unknown =>
   value === 'true' ? true : value === 'false' ? false : value;
@@ -52,7 +53,9 @@ export class Environment {
 
   @IsOptional()
   @IsString()
-  @MinLength(8)
+  @MinLength(MIN_PASSWORD_LENGTH, {
+    message: `ADMIN_PASSWORD must be at least ${MIN_PASSWORD_LENGTH} characters`,
+  })
   ADMIN_PASSWORD?: string;
 
   @IsInt()

@@ -13,6 +13,7 @@ import { ListMetaDto } from '../../common/dto/ref.dto.js';
 import { NestedObject } from '../../common/dto/nested-object.decorator.js';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import type { Role } from '../../common/principal.js';
+import { MIN_PASSWORD_LENGTH } from '../password.js';
 
 export class NewUser {
   @ApiProperty({ example: 'owner@example.com' })
@@ -20,9 +21,11 @@ export class NewUser {
   @MaxLength(254)
   email!: string;
 
-  @ApiProperty({ minLength: 8, maxLength: 256 })
+  @ApiProperty({ minLength: MIN_PASSWORD_LENGTH, maxLength: 256 })
   @IsString()
-  @MinLength(8)
+  @MinLength(MIN_PASSWORD_LENGTH, {
+    message: `$property must be at least ${MIN_PASSWORD_LENGTH} characters long`,
+  })
   @MaxLength(256)
   password!: string;
 
