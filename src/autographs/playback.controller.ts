@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@ne
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { Public } from '../auth/auth.decorators.js';
+import { clientAddress } from '../common/client-address.js';
 import { RawResponse } from '../common/render.interceptor.js';
 import { remuxToMp4 } from '../watermark/media.js';
 import { PlaybackService, type Viewer } from './playback.service.js';
@@ -11,8 +12,7 @@ const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 
 function viewerOf(request: Request): Viewer {
   return {
-    // Express applies TRUST_PROXY to req.ip; IPv4 clients of a dual-stack socket arrive mapped.
-    ip: (request.ip ?? request.socket.remoteAddress ?? 'N/A').replace(/^::ffff:(?=\d+\.)/, ''),
+    ip: clientAddress(request),
     userAgent: request.get('user-agent') ?? 'N/A',
     acceptLanguage: request.get('accept-language') ?? 'N/A',
   };
