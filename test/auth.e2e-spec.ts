@@ -208,6 +208,7 @@ describe('OAuth 2.0, users and applications', () => {
         email: 'alice@example.test',
         name: 'Alice',
         role: 'user',
+        active: true,
         storage_roots: [`file://${t.storageRoot}/${created.body.user.id}/`],
         created_at: expect.any(Number),
         updated_at: expect.any(Number),

@@ -11,6 +11,7 @@ import { Ref } from '../common/refs.js';
 import type { ApplicationDto, NewApplication } from './dto/application.dto.js';
 import { Application } from './schemas/application.schema.js';
 import { newSecret, sha256 } from './secrets.js';
+import { TokensService } from './tokens.service.js';
 
 export function toApplicationDto(application: Stored<Application>): ApplicationDto {
   return {
@@ -29,6 +30,7 @@ export class ApplicationsService implements OnModuleInit {
   constructor(
     @InjectModel(Application.name) private readonly applications: Model<Application>,
     private readonly expander: RefExpander,
+    private readonly tokens: TokensService,
   ) {}
 
   onModuleInit(): void {
@@ -57,12 +59,46 @@ export class ApplicationsService implements OnModuleInit {
   }
 
   async get(principal: Principal, id: string): Promise<ApplicationDto> {
+    return toApplicationDto(await this.findOwned(principal, id));
+  }
+
+  /** A new client secret (shown in this answer only); the old one and its tokens stop working. */
+  async rotateSecret(principal: Principal, id: string): Promise<ApplicationDto> {
+    const application = await this.findOwned(principal, id);
+    const secret = newSecret();
+    const updated = await this.applications
+      .findByIdAndUpdate(
+        application._id,
+        { $set: { client_secret_hash: sha256(secret) } },
+        { returnDocument: 'after' },
+      )
+      .lean<Stored<Application>>()
+      .exec();
+    if (!updated) throw ApiError.notFound('application', id);
+    await this.tokens.revokeAll({ application: application._id });
+    return { ...toApplicationDto(updated), client_secret: secret };
+  }
+
+  /** Deletes a client and revokes every token issued to it. */
+  async delete(principal: Principal, id: string): Promise<void> {
+    const application = await this.findOwned(principal, id);
+    if (application.is_default) {
+      throw ApiError.conflict(
+        'DEFAULT_APPLICATION',
+        'The default application of password logins cannot be deleted; rotate its secret instead.',
+      );
+    }
+    await this.applications.deleteOne({ _id: application._id }).exec();
+    await this.tokens.revokeAll({ application: application._id });
+  }
+
+  private async findOwned(principal: Principal, id: string): Promise<Stored<Application>> {
     const application = await this.applications
       .findOne({ _id: id, ...ownedBy(principal) })
       .lean<Stored<Application>>()
       .exec();
     if (!application) throw ApiError.notFound('application', id);
-    return toApplicationDto(application);
+    return application;
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<ApplicationDto>> {

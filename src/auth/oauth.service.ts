@@ -69,7 +69,10 @@ export class OAuthService {
             'client_credentials needs the client id and secret, with HTTP Basic or client_id/client_secret.',
           );
         }
-        return this.tokens.issue(client.user, client._id, false);
+        if (!(await this.users.isActive(client.user))) {
+          throw new OAuthError('invalid_client', 'The owner of this client has been deactivated.');
+        }
+        return this.tokens.issue(client.user, client._id, false, { clientAuthenticated: true });
       case 'refresh_token':
         if (!request.refresh_token)
           throw new OAuthError('invalid_request', 'refresh_token is required.');
@@ -99,7 +102,7 @@ export class OAuthService {
     }
     const applicationId: Types.ObjectId =
       client?._id ?? (await this.applications.defaultFor(user._id))._id;
-    return this.tokens.issue(user._id, applicationId, true);
+    return this.tokens.issue(user._id, applicationId, true, { clientAuthenticated: !!client });
   }
 
   /** The client named by HTTP Basic or by the body (never both), or null when none is named. */

@@ -19,6 +19,7 @@ export function toUserDto(user: Stored<User>, storageRoots: string[]): UserDto {
     email: user.email,
     name: user.name,
     role: user.role,
+    active: !user.disabled_at,
     storage_roots: storageRoots,
     created_at: user.created_at.getTime(),
     updated_at: user.updated_at.getTime(),
@@ -112,12 +113,33 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
     return this.toDto(user);
   }
 
-  /** Admin only: changes a user's storage roots. */
+  /**
+   * A user changes their own password (giving the present one); an admin changes anyone's,
+   * and their storage roots and whether they are active. A new password or a deactivation
+   * revokes every token issued before.
+   */
   async update(principal: Principal, id: string, changes: UserChanges): Promise<UserDto> {
-    if (principal.role !== 'admin') throw ApiError.forbidden('Only an admin can change users.');
+    const isAdmin = principal.role === 'admin';
+    const isSelf = principal.userId.equals(id);
+    if (!isAdmin && !isSelf) throw ApiError.notFound('user', id);
+    if (!isAdmin && (changes.storage_roots !== undefined || changes.active !== undefined)) {
+      throw ApiError.forbidden('Only an admin can change storage_roots or active.');
+    }
+    if (isSelf && changes.active === false) {
+      throw ApiError.badRequest('CANNOT_DEACTIVATE_SELF', 'You cannot deactivate yourself.');
+    }
     const set: Partial<User> = {};
     if (changes.storage_roots) {
       set.storage_roots = await this.storageRoots.assignable(changes.storage_roots);
+    }
+    if (changes.password !== undefined) {
+      if (isSelf) await this.checkPresentPassword(principal.userId, changes.current_password);
+      set.password_hash = await hashPassword(changes.password);
+      set.tokens_valid_after = new Date();
+    }
+    if (changes.active !== undefined) {
+      set.disabled_at = changes.active ? null : new Date();
+      if (!changes.active) set.tokens_valid_after = new Date();
     }
     const user = await this.users
       .findByIdAndUpdate(id, { $set: set }, { returnDocument: 'after' })
@@ -125,6 +147,21 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
       .exec();
     if (!user) throw ApiError.notFound('user', id);
     return this.toDto(user);
+  }
+
+  private async checkPresentPassword(userId: Types.ObjectId, given?: string): Promise<void> {
+    const user = await this.findById(userId);
+    if (!user || given === undefined || !(await verifyPassword(given, user.password_hash))) {
+      throw ApiError.badRequest(
+        'WRONG_PASSWORD',
+        'user.current_password must be your present password to change it.',
+      );
+    }
+  }
+
+  /** Whether a token issued at `issuedAt` still speaks for the user (active, not superseded). */
+  acceptsTokensIssuedAt(user: Stored<User>, issuedAt: Date): boolean {
+    return !user.disabled_at && (!user.tokens_valid_after || issuedAt >= user.tokens_valid_after);
   }
 
   /** Real paths of the directories the user may name in pipelines (none for an unknown user). */
@@ -149,7 +186,13 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
       await hashPassword(password); // equalise timing with the wrong-password path
       return null;
     }
-    return (await verifyPassword(password, user.password_hash)) ? user : null;
+    const matches = await verifyPassword(password, user.password_hash);
+    return matches && !user.disabled_at ? user : null;
+  }
+
+  async isActive(id: Types.ObjectId): Promise<boolean> {
+    const user = await this.findById(id);
+    return user !== null && !user.disabled_at;
   }
 
   async findById(id: Types.ObjectId): Promise<Stored<User> | null> {

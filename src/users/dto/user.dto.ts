@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
+  IsBoolean,
   IsDefined,
   IsEmail,
   IsOptional,
@@ -38,6 +39,32 @@ export class NewUser {
 
 export class UserChanges {
   @ApiPropertyOptional({
+    minLength: MIN_PASSWORD_LENGTH,
+    maxLength: 256,
+    description: 'A new password; every token issued before is revoked.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(MIN_PASSWORD_LENGTH, {
+    message: `$property must be at least ${MIN_PASSWORD_LENGTH} characters long`,
+  })
+  @MaxLength(256)
+  password?: string;
+
+  @ApiPropertyOptional({ description: 'Your present password: required to change your own.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  current_password?: string;
+
+  @ApiPropertyOptional({
+    description: 'Admin only: false deactivates the user (no login, every token revoked).',
+  })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+
+  @ApiPropertyOptional({
     type: [String],
     example: ['file:///srv/autograph/storage/studio-a/'],
     description:
@@ -70,6 +97,7 @@ export class UserDto {
   @ApiProperty() email!: string;
   @ApiProperty({ type: String, nullable: true }) name!: string | null;
   @ApiProperty({ enum: ['admin', 'user'] }) role!: Role;
+  @ApiProperty({ description: 'False once an admin has deactivated the user.' }) active!: boolean;
   @ApiProperty({
     type: [String],
     example: ['file:///srv/autograph/storage/6650c3e2a4b1f2d3e4f5a6b7/'],

@@ -20,6 +20,14 @@ export class User {
   /** Directories (real paths) an admin assigned; empty = the user's own `<root>/<user id>/`. */
   @Prop({ type: [String], default: [] })
   storage_roots!: string[];
+
+  /** Set when an admin deactivates the user: no login, no token works. */
+  @Prop({ type: Date, default: null })
+  disabled_at!: Date | null;
+
+  /** Tokens issued before this (a password change, a deactivation) no longer work. */
+  @Prop({ type: Date, default: null })
+  tokens_valid_after!: Date | null;
 }
 
 export type UserDocument = HydratedDocument<User>;
