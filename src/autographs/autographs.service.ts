@@ -9,15 +9,21 @@ import { ownedBy, type Principal } from '../common/principal.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
 import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
+import { sha256 } from '../auth/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
 import { Autograph } from './schemas/autograph.schema.js';
 
-export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]): AutographDto {
-  const play = `/v1/play/${autograph.playback_token}`;
+export function toAutographDto(
+  autograph: Stored<Autograph>,
+  stats: AccessStat[],
+  playbackToken: string,
+): AutographDto {
+  const play = `/v1/play/${playbackToken}`;
   return {
     id: autograph._id.toString(),
     tag: autograph.tag,
@@ -42,7 +48,12 @@ export class AutographsService implements OnModuleInit {
     @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
     private readonly jobs: JobsService,
     private readonly expander: RefExpander,
+    private readonly keys: WatermarkKeysService,
   ) {}
+
+  private toDto(autograph: Stored<Autograph>, stats: AccessStat[] = []): AutographDto {
+    return toAutographDto(autograph, stats, this.keys.playbackToken(autograph._id.toString()));
+  }
 
   onModuleInit(): void {
     this.expander.register('autograph', async (ids) => {
@@ -50,9 +61,7 @@ export class AutographsService implements OnModuleInit {
         .find({ _id: { $in: ids } })
         .lean<Stored<Autograph>[]>()
         .exec();
-      return new Map(
-        found.map((autograph) => [autograph._id.toString(), toAutographDto(autograph, [])]),
-      );
+      return new Map(found.map((autograph) => [autograph._id.toString(), this.toDto(autograph)]));
     });
   }
 
@@ -73,30 +82,31 @@ export class AutographsService implements OnModuleInit {
     }
     await this.refuseTakenTags(job._id, tags);
     const now = new Date();
-    const batch = tags.map((tag) => ({
-      _id: new Types.ObjectId(),
-      created_at: now,
-      updated_at: now,
-      revoked_at: null,
-      job: job._id,
-      user: job.user,
-      application: principal.applicationId,
-      tag,
-      playback_token: randomBytes(32).toString('base64url'),
-    }));
+    const batch = tags.map((tag) => {
+      const _id = new Types.ObjectId();
+      return {
+        _id,
+        created_at: now,
+        updated_at: now,
+        revoked_at: null,
+        job: job._id,
+        user: job.user,
+        application: principal.applicationId,
+        tag,
+        playback_token_hash: sha256(this.keys.playbackToken(_id.toString())),
+      };
+    });
     let created: Stored<Autograph>[];
     try {
       // lean: no per-document hydration, which dominates the cost of a 10,000 batch.
       created = (await this.autographs.insertMany(batch, { lean: true })) as Stored<Autograph>[];
     } catch (error) {
       // A concurrent request took one of the tags: undo what this one inserted.
-      await this.autographs.deleteMany({
-        playback_token: { $in: batch.map((b) => b.playback_token) },
-      });
+      await this.autographs.deleteMany({ _id: { $in: batch.map((b) => b._id) } });
       if ((error as { code?: number }).code === 11000) await this.refuseTakenTags(job._id, tags);
       throw error;
     }
-    return created.map((autograph) => toAutographDto(autograph, []));
+    return created.map((autograph) => this.toDto(autograph));
   }
 
   async listForJob(
@@ -112,7 +122,7 @@ export class AutographsService implements OnModuleInit {
     );
     return {
       ...page,
-      items: page.items.map((a) => toAutographDto(a, stats.get(a._id.toString()) ?? [])),
+      items: page.items.map((a) => this.toDto(a, stats.get(a._id.toString()) ?? [])),
     };
   }
 
@@ -120,7 +130,7 @@ export class AutographsService implements OnModuleInit {
     const autograph = await this.findOwned(principal, id);
     const job = await this.jobs.findOwned(principal, autograph.job.toString());
     const stats = await this.statsOf([autograph._id], segmentCountOf(job));
-    return toAutographDto(autograph, stats.get(id) ?? []);
+    return this.toDto(autograph, stats.get(id) ?? []);
   }
 
   /** Revokes the playback URLs; the autograph stays, so backtraces can still name it. */

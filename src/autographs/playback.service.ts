@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { join } from 'node:path';
+import { sha256 } from '../auth/secrets.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
@@ -77,7 +78,7 @@ export class PlaybackService {
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
     const autograph = await this.autographs
-      .findOne({ playback_token: token, revoked_at: null })
+      .findOne({ playback_token_hash: sha256(token), revoked_at: null })
       .lean<Stored<Autograph>>()
       .exec();
     if (!autograph) {
