@@ -44,7 +44,7 @@ describe('backtraces find the leaker', () => {
       .backtrace;
 
   beforeAll(async () => {
-    t = await startApp({ TRUST_PROXY: 'true' });
+    t = await startApp({ TRUST_PROXY: '1' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     pipelineId = await createPipeline(t, token);
     await makeClip(join(inputDir(), 'film.mp4'), SECONDS, '320x180', 'motion');
