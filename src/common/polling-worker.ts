@@ -12,7 +12,11 @@ export interface PollingWorkerOptions<T extends WorkState> {
   work: (item: Stored<T>, signal: AbortSignal) => Promise<Partial<T>>;
   /** The error_code and error_msg an item FAILED with records. */
   describeFailure: (error: unknown) => [code: string, message: string];
-  /** Undoes partial work before a failure is recorded or an interrupted item is handed back. */
+  /**
+   * Undoes a run that will not succeed: failed, interrupted, or taken over by another run. It
+   * may run after the lease was lost, so it removes only what this run wrote (its own folder,
+   * its own records) and touches shared outputs only after checking the lease is still its own.
+   */
   undo?: (item: Stored<T>) => Promise<void>;
 }
 
@@ -86,7 +90,7 @@ export class PollingWorker<T extends WorkState> {
     }
     if (signal.aborted) {
       await undo?.(item).catch(() => undefined);
-      await queue.release(item._id).catch(() => undefined);
+      await queue.release(item).catch(() => undefined);
     }
   }
 
@@ -99,12 +103,17 @@ export class PollingWorker<T extends WorkState> {
       if (signal.aborted) return;
       await undo?.(item);
       const [code, message] = describeFailure(error);
-      await queue.fail(item._id, code, message);
+      if (!(await queue.fail(item, code, message))) this.warnTakenOver(item);
       return;
     }
     if (signal.aborted) return;
-    if (!(await queue.succeed(item._id, update))) {
-      this.logger.warn(`${item._id.toString()} was taken over by another worker; run discarded`);
+    if (!(await queue.succeed(item, update))) {
+      this.warnTakenOver(item);
+      await undo?.(item);
     }
+  }
+
+  private warnTakenOver(item: Stored<T>): void {
+    this.logger.warn(`${item._id.toString()} was taken over by another run; this run discarded`);
   }
 }

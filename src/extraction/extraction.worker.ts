@@ -108,7 +108,7 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
     const pipeline = await this.pipelines.findOwned(owner, backtrace.pipeline.toString());
     const path = await this.storage.resolveInput(pipeline, backtrace.input.input_name);
     const file = await this.files.registerVideo(owner, path, backtrace.input.input_name);
-    await this.queue.heartbeat(backtrace._id, { file: file._id, percentage_completed: 1 });
+    await this.queue.heartbeat(backtrace, { file: file._id, percentage_completed: 1 });
 
     const jobId = job._id.toString();
     const segmentCount = segmentCountOf(job);
@@ -127,7 +127,7 @@ export class ExtractionWorker implements OnApplicationBootstrap, OnApplicationSh
         key: this.keys.jobKey(jobId),
         signal,
         // Decoding is the work; scoring and writing the result are the last percent.
-        onProgress: this.queue.progress(backtrace._id, 1, 99),
+        onProgress: this.queue.progress(backtrace, 1, 99),
       }),
       this.files.recordSha256(file._id, path, signal),
     ]);

@@ -106,7 +106,7 @@ export class FilesService implements OnModuleInit {
    */
   async registerOutputs(
     owner: Pick<Principal, 'userId' | 'applicationId'>,
-    jobId: Types.ObjectId,
+    run: { job: Types.ObjectId; id: string | null },
     paths: string[],
   ): Promise<number[]> {
     const records: Partial<File>[] = [];
@@ -115,7 +115,8 @@ export class FilesService implements OnModuleInit {
       records.push({
         user: owner.userId,
         application: owner.applicationId,
-        job: jobId,
+        job: run.job,
+        run: run.id,
         uri: pathToFileURL(path).href,
         size,
         sha256,
@@ -126,8 +127,13 @@ export class FilesService implements OnModuleInit {
     return records.map((record) => record.size ?? 0);
   }
 
-  async removeOutputsOf(jobId: Types.ObjectId): Promise<void> {
-    await this.files.deleteMany({ job: jobId }).exec();
+  /** Removes the output records of a job: of one run, or of every run but `keep`. */
+  async removeOutputsOf(
+    jobId: Types.ObjectId,
+    runs: { only: string | null } | { keep: string | null },
+  ): Promise<void> {
+    const run = 'only' in runs ? runs.only : { $ne: runs.keep };
+    await this.files.deleteMany({ job: jobId, run }).exec();
   }
 
   async remove(id: Types.ObjectId): Promise<void> {
