@@ -70,10 +70,10 @@ const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
  * (HLS, DASH), concat lists, image sequences and the like would open further files named
  * inside them, wherever they are, so they are not on the list.
  */
-export const ACCEPTED_CONTAINERS = 'MP4/MOV, Matroska/WebM, MPEG-TS, AVI or FLV';
+export const ACCEPTED_CONTAINERS = 'MP4/MOV, Matroska/WebM, MPEG-TS, NUT, AVI or FLV';
 const INPUT_GUARD = [
   ...['-protocol_whitelist', 'file'],
-  ...['-format_whitelist', 'mov,matroska,mpegts,avi,flv'],
+  ...['-format_whitelist', 'mov,matroska,mpegts,nut,avi,flv'],
 ];
 
 /** Demuxers that read still images: a video stream there is a picture, not a video. */
