@@ -1,11 +1,12 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { timingSafeEqual } from 'node:crypto';
 import { Model, Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import { type Page, type Stored } from '../common/paging.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import type { ApplicationDto, NewApplication } from './dto/application.dto.js';
@@ -26,21 +27,14 @@ export function toApplicationDto(application: Stored<Application>): ApplicationD
 }
 
 @Injectable()
-export class ApplicationsService implements OnModuleInit {
+export class ApplicationsService {
+  private readonly owned: OwnedRepository<Application, ApplicationDto>;
   constructor(
     @InjectModel(Application.name) private readonly applications: Model<Application>,
-    private readonly expander: RefExpander,
+    expander: RefExpander,
     private readonly tokens: TokensService,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('application', async (ids) => {
-      const found = await this.applications
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Application>[]>()
-        .exec();
-      return new Map(found.map((app) => [app._id.toString(), toApplicationDto(app)]));
-    });
+  ) {
+    this.owned = new OwnedRepository(applications, 'application', expander, toApplicationDto);
   }
 
   /** Creates a client; the answer is the only place its secret ever appears. */
@@ -59,12 +53,12 @@ export class ApplicationsService implements OnModuleInit {
   }
 
   async get(principal: Principal, id: string): Promise<ApplicationDto> {
-    return toApplicationDto(await this.findOwned(principal, id));
+    return this.owned.get(principal, id);
   }
 
   /** A new client secret (shown in this answer only); the old one and its tokens stop working. */
   async rotateSecret(principal: Principal, id: string): Promise<ApplicationDto> {
-    const application = await this.findOwned(principal, id);
+    const application = await this.owned.findOwned(principal, id);
     const secret = newSecret();
     const updated = await this.applications
       .findByIdAndUpdate(
@@ -81,7 +75,7 @@ export class ApplicationsService implements OnModuleInit {
 
   /** Deletes a client and revokes every token issued to it. */
   async delete(principal: Principal, id: string): Promise<void> {
-    const application = await this.findOwned(principal, id);
+    const application = await this.owned.findOwned(principal, id);
     if (application.is_default) {
       throw ApiError.conflict(
         'DEFAULT_APPLICATION',
@@ -92,18 +86,8 @@ export class ApplicationsService implements OnModuleInit {
     await this.tokens.revokeAll({ application: application._id });
   }
 
-  private async findOwned(principal: Principal, id: string): Promise<Stored<Application>> {
-    const application = await this.applications
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<Application>>()
-      .exec();
-    if (!application) throw ApiError.notFound('application', id);
-    return application;
-  }
-
   async list(principal: Principal, paging: Paging): Promise<Page<ApplicationDto>> {
-    const page = await findPage(this.applications, ownedBy(principal), paging);
-    return { ...page, items: page.items.map(toApplicationDto) };
+    return this.owned.list(principal, paging);
   }
 
   /** The client with these credentials, or null. */

@@ -1,8 +1,20 @@
-import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
 import type { AccessEvent } from './schemas/access-event.schema.js';
 
+/** How one viewer obtained an autograph's copy (`access_stats` of the Backtrace API). */
+export interface AccessStat {
+  ip_address: string;
+  ip_country: string;
+  ip_type: string;
+  user_agent: string;
+  accept_language: string;
+  first_accessed_at: number;
+  percentage_obtained: string;
+  highest_resolution: string;
+  streaming_only: 'yes' | 'no';
+}
+
 /**
- * The seed's `access_stats` of one autograph: one entry per (ip_address, user_agent), oldest
+ * The Backtrace API's `access_stats` of one autograph: one entry per (ip_address, user_agent), oldest
  * first. `percentage_obtained` counts distinct segments of any rendition.
  */
 export function accessStats(

@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';
+import { WatermarkingModule } from '../watermarking/watermarking.module.js';
 import { AutographsController } from './autographs.controller.js';
 import { AutographsService } from './autographs.service.js';
 import { PlaybackController } from './playback.controller.js';
@@ -19,6 +20,7 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
     JobsModule,
     NetworkModule,
     PipelinesModule,
+    WatermarkingModule,
   ],
   controllers: [AutographsController, PlaybackController],
   providers: [AutographsService, PlaybackService],

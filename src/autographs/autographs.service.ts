@@ -1,19 +1,19 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
 import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
-import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
 import { sha256 } from '../auth/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
+import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
-import { accessStats } from './access-stats.js';
+import { type AccessStat, accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
 import { Autograph } from './schemas/autograph.schema.js';
@@ -42,27 +42,22 @@ export function toAutographDto(
 }
 
 @Injectable()
-export class AutographsService implements OnModuleInit {
+export class AutographsService {
+  private readonly owned: OwnedRepository<Autograph, AutographDto>;
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
     @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
     private readonly jobs: JobsService,
-    private readonly expander: RefExpander,
+    expander: RefExpander,
     private readonly keys: WatermarkKeysService,
-  ) {}
+  ) {
+    this.owned = new OwnedRepository(autographs, 'autograph', expander, (autograph) =>
+      this.toDto(autograph),
+    );
+  }
 
   private toDto(autograph: Stored<Autograph>, stats: AccessStat[] = []): AutographDto {
     return toAutographDto(autograph, stats, this.keys.playbackToken(autograph._id.toString()));
-  }
-
-  onModuleInit(): void {
-    this.expander.register('autograph', async (ids) => {
-      const found = await this.autographs
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Autograph>[]>()
-        .exec();
-      return new Map(found.map((autograph) => [autograph._id.toString(), this.toDto(autograph)]));
-    });
   }
 
   /** Creates one autograph or a batch (all or nothing: a taken tag refuses the whole batch). */
@@ -169,12 +164,7 @@ export class AutographsService implements OnModuleInit {
   }
 
   private async findOwned(principal: Principal, id: string): Promise<Stored<Autograph>> {
-    const autograph = await this.autographs
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<Autograph>>()
-      .exec();
-    if (!autograph) throw ApiError.notFound('autograph', id);
-    return autograph;
+    return this.owned.findOwned(principal, id);
   }
 
   private async refuseTakenTags(jobId: Types.ObjectId, tags: string[]): Promise<void> {

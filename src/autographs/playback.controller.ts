@@ -2,11 +2,11 @@ import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/com
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { Public } from '../auth/auth.decorators.js';
 import { ApiError } from '../common/api-error.js';
+import { Public } from '../common/auth.decorators.js';
 import { clientAddress } from '../common/client-address.js';
 import { RawResponse } from '../common/render.interceptor.js';
-import { remuxToMp4 } from '../watermark/media.js';
+import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { PlaybackService, type Viewer } from './playback.service.js';
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -27,7 +27,10 @@ function viewerOf(request: Request): Viewer {
 @Public()
 @Controller('v1/play/:token')
 export class PlaybackController {
-  constructor(private readonly playback: PlaybackService) {}
+  constructor(
+    private readonly playback: PlaybackService,
+    private readonly engine: WatermarkEngine,
+  ) {}
 
   @Get('master.m3u8')
   @RawResponse()
@@ -62,7 +65,7 @@ export class PlaybackController {
       response.end(); // headers only: nothing obtained, nothing recorded
       return;
     }
-    const remux = remuxToMp4(paths, extraAudio);
+    const remux = this.engine.remuxToMp4(paths, extraAudio);
     request.on('close', () => remux.cancel());
     // Throws when the viewer hangs up or the remux fails: only a whole copy is recorded.
     await pipeline(remux.stream, response);

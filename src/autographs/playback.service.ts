@@ -11,10 +11,11 @@ import {
   type StoredAudioTrack,
   type StoredRendition,
 } from '../jobs/schemas/job.schema.js';
-import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
+import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
+import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
 import { IpIntelligence } from '../network/ip-intelligence.js';
 import { StorageService } from '../pipelines/storage.service.js';
-import { codewordBit, variantForBit } from '../watermark/codes.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
 import { Autograph } from './schemas/autograph.schema.js';
@@ -52,9 +53,10 @@ function segmentIndex(name: string, count: number, where: string): number {
 export class PlaybackService {
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
-    @InjectModel(Job.name) private readonly jobs: Model<Job>,
     @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
+    private readonly jobs: JobsService,
     private readonly keys: WatermarkKeysService,
+    private readonly engine: WatermarkEngine,
     private readonly ipIntelligence: IpIntelligence,
     private readonly storage: StorageService,
   ) {}
@@ -88,7 +90,7 @@ export class PlaybackService {
         'This playback link is unknown or has been revoked.',
       );
     }
-    const job = await this.jobs.findById(autograph.job).lean<Stored<Job>>().exec();
+    const job = await this.jobs.findById(autograph.job);
     if (!job?.result || job.status !== 'SUCCESS') {
       throw ApiError.conflict(
         'JOB_NOT_READY',
@@ -205,7 +207,7 @@ export class PlaybackService {
 
   private variantPath(session: PlaybackSession, rendition: StoredRendition, index: number): string {
     const segment = rendition.segments[index];
-    const variant = variantForBit(codewordBit(session.codeword, index));
+    const variant = this.engine.variantOf(session.codeword, index);
     return join(session.job.result.output_dir, variant === 'a' ? segment.a : segment.b);
   }
 }

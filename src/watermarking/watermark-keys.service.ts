@@ -3,7 +3,7 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { createHmac, randomBytes } from 'node:crypto';
 import { Environment } from '../config/environment.js';
-import { generateCodeword, tardosBiases } from '../watermark/codes.js';
+import { generateCodeword, tardosBiases } from '../watermark/index.js';
 
 const SETTING_ID = 'autograph_secret';
 const BIAS_CACHE_SIZE = 256;
