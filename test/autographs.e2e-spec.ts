@@ -57,7 +57,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
   const auth = () => ({ Authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    t = await startApp({ TRUST_PROXY: 'true' });
+    t = await startApp({ TRUST_PROXY: '1' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     workDir = await mkdtemp(join(tmpdir(), 'autograph-downloads-'));
     pipelineId = await createPipeline(t, token);

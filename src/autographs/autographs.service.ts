@@ -9,15 +9,21 @@ import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
+import { sha256 } from '../auth/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { type AccessStat, accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
 import { Autograph } from './schemas/autograph.schema.js';
 
-export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]): AutographDto {
-  const play = `/v1/play/${autograph.playback_token}`;
+export function toAutographDto(
+  autograph: Stored<Autograph>,
+  stats: AccessStat[],
+  playbackToken: string,
+): AutographDto {
+  const play = `/v1/play/${playbackToken}`;
   return {
     id: autograph._id.toString(),
     tag: autograph.tag,
@@ -43,10 +49,15 @@ export class AutographsService {
     @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
     private readonly jobs: JobsService,
     expander: RefExpander,
+    private readonly keys: WatermarkKeysService,
   ) {
     this.owned = new OwnedRepository(autographs, 'autograph', expander, (autograph) =>
-      toAutographDto(autograph, []),
+      this.toDto(autograph),
     );
+  }
+
+  private toDto(autograph: Stored<Autograph>, stats: AccessStat[] = []): AutographDto {
+    return toAutographDto(autograph, stats, this.keys.playbackToken(autograph._id.toString()));
   }
 
   /** Creates one autograph or a batch (all or nothing: a taken tag refuses the whole batch). */
@@ -66,30 +77,31 @@ export class AutographsService {
     }
     await this.refuseTakenTags(job._id, tags);
     const now = new Date();
-    const batch = tags.map((tag) => ({
-      _id: new Types.ObjectId(),
-      created_at: now,
-      updated_at: now,
-      revoked_at: null,
-      job: job._id,
-      user: job.user,
-      application: principal.applicationId,
-      tag,
-      playback_token: randomBytes(32).toString('base64url'),
-    }));
+    const batch = tags.map((tag) => {
+      const _id = new Types.ObjectId();
+      return {
+        _id,
+        created_at: now,
+        updated_at: now,
+        revoked_at: null,
+        job: job._id,
+        user: job.user,
+        application: principal.applicationId,
+        tag,
+        playback_token_hash: sha256(this.keys.playbackToken(_id.toString())),
+      };
+    });
     let created: Stored<Autograph>[];
     try {
       // lean: no per-document hydration, which dominates the cost of a 10,000 batch.
       created = (await this.autographs.insertMany(batch, { lean: true })) as Stored<Autograph>[];
     } catch (error) {
       // A concurrent request took one of the tags: undo what this one inserted.
-      await this.autographs.deleteMany({
-        playback_token: { $in: batch.map((b) => b.playback_token) },
-      });
+      await this.autographs.deleteMany({ _id: { $in: batch.map((b) => b._id) } });
       if ((error as { code?: number }).code === 11000) await this.refuseTakenTags(job._id, tags);
       throw error;
     }
-    return created.map((autograph) => toAutographDto(autograph, []));
+    return created.map((autograph) => this.toDto(autograph));
   }
 
   async listForJob(
@@ -105,7 +117,7 @@ export class AutographsService {
     );
     return {
       ...page,
-      items: page.items.map((a) => toAutographDto(a, stats.get(a._id.toString()) ?? [])),
+      items: page.items.map((a) => this.toDto(a, stats.get(a._id.toString()) ?? [])),
     };
   }
 
@@ -113,7 +125,7 @@ export class AutographsService {
     const autograph = await this.findOwned(principal, id);
     const job = await this.jobs.findOwned(principal, autograph.job.toString());
     const stats = await this.statsOf([autograph._id], segmentCountOf(job));
-    return toAutographDto(autograph, stats.get(id) ?? []);
+    return this.toDto(autograph, stats.get(id) ?? []);
   }
 
   /** Revokes the playback URLs; the autograph stays, so backtraces can still name it. */

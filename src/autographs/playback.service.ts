@@ -2,6 +2,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { join } from 'node:path';
+import { sha256 } from '../auth/secrets.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
@@ -14,6 +15,7 @@ import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { IpIntelligence } from '../network/ip-intelligence.js';
+import { StorageService } from '../pipelines/storage.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { AccessEvent } from './schemas/access-event.schema.js';
 import { Autograph } from './schemas/autograph.schema.js';
@@ -56,12 +58,29 @@ export class PlaybackService {
     private readonly keys: WatermarkKeysService,
     private readonly engine: WatermarkEngine,
     private readonly ipIntelligence: IpIntelligence,
+    private readonly storage: StorageService,
   ) {}
+
+  /**
+   * 404 unless every file still lies inside the job owner's storage roots: a folder the job
+   * wrote may have been replaced by a symbolic link since.
+   */
+  async checkReadable(session: PlaybackSession, paths: string[]): Promise<void> {
+    for (const path of paths) {
+      if (!(await this.storage.isReadable(session.job.user, path))) {
+        throw new ApiError(
+          HttpStatus.NOT_FOUND,
+          'MEDIA_UNAVAILABLE',
+          'The media of this playback link is no longer available.',
+        );
+      }
+    }
+  }
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
     const autograph = await this.autographs
-      .findOne({ playback_token: token, revoked_at: null })
+      .findOne({ playback_token_hash: sha256(token), revoked_at: null })
       .lean<Stored<Autograph>>()
       .exec();
     if (!autograph) {

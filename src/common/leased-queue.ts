@@ -14,6 +14,12 @@ export interface LeaseOptions {
   maxAttempts: number;
 }
 
+/** One claim of one item: every write of the run that made it is conditional on it. */
+export interface Lease {
+  _id: Types.ObjectId;
+  lease_id: string | null;
+}
+
 /** This process, as the owner of the work it claims. */
 export const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -31,7 +37,8 @@ const CLAIM_CANDIDATES = 8;
  * Queued work in a MongoDB collection, claimed by many workers safely: a claim is one conditional
  * update that sets an owner and a lease; heartbeats extend the lease; a worker that dies lets
  * its lease expire and the work is claimed again. Every write after the claim is conditional
- * on still owning it, so work re-claimed by another worker is never finished twice.
+ * on its lease (owner and lease_id), so a run whose work was claimed again, by another worker
+ * or by this one, is never finished twice and writes nothing more.
  */
 export class LeasedQueue<T extends WorkState> {
   constructor(
@@ -61,6 +68,7 @@ export class LeasedQueue<T extends WorkState> {
             $set: {
               status: 'PROCESSING',
               lease_owner: this.options.owner,
+              lease_id: randomBytes(8).toString('hex'),
               lease_until: new Date(now.getTime() + this.options.leaseMs),
             },
             $inc: { attempts: 1, version: 1 },
@@ -77,7 +85,7 @@ export class LeasedQueue<T extends WorkState> {
     const claimed = await this.model.findById(id).lean<Stored<T>>().exec();
     if (claimed && claimed.attempts > this.options.maxAttempts) {
       await this.fail(
-        claimed._id,
+        claimed,
         'TOO_MANY_ATTEMPTS',
         `Processing was interrupted ${claimed.attempts - 1} times (worker crash or restart); giving up.`,
       );
@@ -86,9 +94,9 @@ export class LeasedQueue<T extends WorkState> {
     return claimed;
   }
 
-  /** Extends the lease (and records progress); false when the work is no longer ours. */
-  async heartbeat(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {
-    return this.updateOwned(id, {
+  /** Extends the lease (and records progress); false when the work is no longer this run's. */
+  async heartbeat(lease: Lease, set: Partial<T> = {}): Promise<boolean> {
+    return this.updateOwned(lease, {
       $set: { ...set, lease_until: new Date(Date.now() + this.options.leaseMs) },
     });
   }
@@ -97,44 +105,55 @@ export class LeasedQueue<T extends WorkState> {
    * A progress callback for work in [0, 1] mapped to percentages `from`…`to`, written at most
    * once a second (each write also renews the lease).
    */
-  progress(id: Types.ObjectId, from: number, to: number): (fraction: number) => void {
+  progress(lease: Lease, from: number, to: number): (fraction: number) => void {
     let lastWrite = 0;
     return (fraction) => {
       if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
       lastWrite = Date.now();
       const percentage = from + Math.floor(fraction * (to - from));
-      void this.heartbeat(id, { percentage_completed: percentage } as Partial<T>);
+      void this.heartbeat(lease, { percentage_completed: percentage } as Partial<T>);
     };
   }
 
-  async succeed(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {
-    return this.updateOwned(id, {
+  async succeed(lease: Lease, set: Partial<T> = {}): Promise<boolean> {
+    return this.updateOwned(lease, {
       $set: { ...set, ...this.finished('SUCCESS'), percentage_completed: 100 },
     });
   }
 
-  async fail(id: Types.ObjectId, code: string, message: string): Promise<boolean> {
-    return this.updateOwned(id, {
+  async fail(lease: Lease, code: string, message: string): Promise<boolean> {
+    return this.updateOwned(lease, {
       $set: { ...this.finished('FAILED'), error_code: code, error_msg: message },
     });
   }
 
   /** Hands unfinished work back (graceful shutdown): it is claimed again at once. */
-  async release(id: Types.ObjectId): Promise<boolean> {
-    return this.updateOwned(id, {
-      $set: { status: 'QUEUED', lease_owner: null, lease_until: null },
+  async release(lease: Lease): Promise<boolean> {
+    return this.updateOwned(lease, {
+      $set: { status: 'QUEUED', lease_owner: null, lease_id: null, lease_until: null },
       $inc: { attempts: -1 },
     });
   }
 
   private finished(status: 'SUCCESS' | 'FAILED'): Partial<WorkState> {
-    return { status, finished_at: new Date(), lease_owner: null, lease_until: null };
+    return {
+      status,
+      finished_at: new Date(),
+      lease_owner: null,
+      lease_id: null,
+      lease_until: null,
+    };
   }
 
-  private async updateOwned(id: Types.ObjectId, update: UpdateQuery<WorkState>): Promise<boolean> {
+  private async updateOwned(lease: Lease, update: UpdateQuery<WorkState>): Promise<boolean> {
     const result = await this.model
       .updateOne(
-        { _id: id, status: 'PROCESSING', lease_owner: this.options.owner },
+        {
+          _id: lease._id,
+          status: 'PROCESSING',
+          lease_owner: this.options.owner,
+          lease_id: lease.lease_id,
+        },
         {
           ...update,
           $inc: { ...(update.$inc ?? {}), version: 1 },

@@ -62,7 +62,7 @@ export class JobsService {
   async create(principal: Principal, input: NewJob): Promise<JobDto> {
     if (input.outputs) checkOutputRequests(input.outputs);
     const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
-    const path = await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
+    const path = await this.storage.resolveInput(pipeline, input.input.input_name);
     const file = await this.files.registerVideo(principal, path, input.input.input_name);
     let outputs: StoredOutput[];
     try {

@@ -42,6 +42,7 @@ export {
   FFPROBE_PATH,
   FrameEncoder,
   type FrameEncoderOptions,
+  ACCEPTED_CONTAINERS,
   MediaError,
   type MediaErrorCode,
   type MediaInfo,

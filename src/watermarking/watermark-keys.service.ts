@@ -65,6 +65,14 @@ export class WatermarkKeysService implements OnModuleInit {
     );
   }
 
+  /**
+   * The capability in an autograph's playback URLs: 256 bits no one can guess without the
+   * secret, recomputed when shown, so the database keeps only its hash.
+   */
+  playbackToken(autographId: string): string {
+    return createHmac('sha256', this.derive('playback')).update(autographId).digest('base64url');
+  }
+
   private derive(label: string): Buffer {
     if (!this.secret) throw new Error('WatermarkKeysService used before initialisation');
     return createHmac('sha256', this.secret).update(label).digest();

@@ -18,9 +18,12 @@ export class Autograph {
   @Prop({ required: true })
   tag!: string;
 
-  /** The capability in the viewer's playback URLs (players cannot send bearer tokens). */
+  /**
+   * SHA-256 of the capability in the viewer's playback URLs (players cannot send bearer
+   * tokens). The token itself is derived from the server secret and the id, never stored.
+   */
   @Prop({ required: true, unique: true })
-  playback_token!: string;
+  playback_token_hash!: string;
 
   @Prop({ type: Date, default: null })
   revoked_at!: Date | null;
