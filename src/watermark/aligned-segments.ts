@@ -1,4 +1,8 @@
-import { type SegmentObservation, SegmentAccumulator, type SegmentCorrelator } from './detect.js';
+import {
+  type SegmentObservation,
+  SegmentAccumulator,
+  type SegmentCorrelator,
+} from './segment-correlation.js';
 import { type DetectionReference } from './reference.js';
 
 /**

@@ -11,7 +11,7 @@ import {
   type SearchSample,
   type TimeLock,
 } from './align.js';
-import { ReferenceEstimator, SegmentAccumulator } from './detect.js';
+import { ReferenceEstimator, SegmentAccumulator } from './segment-correlation.js';
 import {
   type CropGeometry,
   estimateGeometry,

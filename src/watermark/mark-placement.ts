@@ -1,5 +1,5 @@
 import { type BufferedFrame, LineScorer, type TimeLock } from './align.js';
-import { SegmentAccumulator, SegmentCorrelator } from './detect.js';
+import { SegmentAccumulator, SegmentCorrelator } from './segment-correlation.js';
 import { isRivalOf } from './lock-rules.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';

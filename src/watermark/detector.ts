@@ -2,7 +2,7 @@ import { type BufferedFrame, ReferenceMatcher, SignatureProjector } from './alig
 import { AlignedSegments } from './aligned-segments.js';
 import { type AlignmentSummary, AlignmentRecord } from './alignment-record.js';
 import { DEFAULT_FALSE_ACCUSATION_PROBABILITY } from './codes.js';
-import { SegmentCorrelator, softBitsFromObservations } from './detect.js';
+import { SegmentCorrelator, softBitsFromObservations } from './segment-correlation.js';
 import { type CropGeometry } from './geometry.js';
 import { LineTracker, type AlignedFrameSink, type CropMatching } from './line-tracker.js';
 import { type FoundLock, LockSearch, MAX_SEARCH_RATE } from './lock-search.js';
