@@ -1,4 +1,4 @@
-import { type BufferedFrame, ReferenceMatcher, SignatureProjector } from './align.js';
+import { type BufferedFrame } from './align.js';
 import { AlignedSegments } from './aligned-segments.js';
 import { type AlignmentSummary, AlignmentRecord } from './alignment-record.js';
 import { DEFAULT_FALSE_ACCUSATION_PROBABILITY } from './codes.js';
@@ -9,6 +9,7 @@ import { type FoundLock, LockSearch, MAX_SEARCH_RATE } from './lock-search.js';
 import { probeMedia, readFrames } from './media.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
+import { ReferenceMatcher, SignatureProjector } from './signature-matching.js';
 import { minimumObservedSegments } from './accuse.js';
 
 export { type AlignmentSummary } from './alignment-record.js';

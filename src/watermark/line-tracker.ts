@@ -1,12 +1,11 @@
+import { type BufferedFrame, type TimeLock } from './align.js';
+import { matchThreshold } from './lock-rules.js';
+import { type DetectionReference } from './reference.js';
 import {
-  type BufferedFrame,
   MIN_SIGNATURE_DEVIATION,
   type ReferenceMatcher,
   type SignatureProjector,
-  type TimeLock,
-} from './align.js';
-import { matchThreshold } from './lock-rules.js';
-import { type DetectionReference } from './reference.js';
+} from './signature-matching.js';
 
 /**
  * Tracking works on blocks of one second: the block's offset against the current line is

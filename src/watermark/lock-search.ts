@@ -1,12 +1,7 @@
 import {
-  COARSE_CELLS,
-  CoarseSignature,
   coarseSearch,
   fineSearch,
-  MIN_SIGNATURE_DEVIATION,
   polishLock,
-  ReferenceMatcher,
-  SignatureProjector,
   type BufferedFrame,
   type SearchSample,
   type TimeLock,
@@ -22,6 +17,13 @@ import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './
 import { placeByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
+import {
+  COARSE_CELLS,
+  CoarseSignature,
+  MIN_SIGNATURE_DEVIATION,
+  ReferenceMatcher,
+  SignatureProjector,
+} from './signature-matching.js';
 
 /** Seconds of copy gathered before a global search (and dropped by half after a failed one). */
 const SEARCH_WINDOW_SECONDS = 10;
