@@ -162,10 +162,8 @@ export class Detector {
   private readonly search: LockSearch;
   private readonly record = new AlignmentRecord();
   private framesSeen = 0;
-  /** The copy's crop, fixed on the first lock, and what is built on it. */
-  private geometry: CropGeometry | null = null;
-  private crop: CropMatching | null = null;
-  private segments: AlignedSegments | null = null;
+  /** Fixed on the first lock. */
+  private crop: CopyCrop | null = null;
   /** Null while searching. */
   private tracker: LineTracker | null = null;
 
@@ -192,19 +190,20 @@ export class Detector {
       this.track(this.tracker, frame);
       return;
     }
-    const found = this.search.push(frame, this.geometry);
+    const found = this.search.push(frame, this.crop?.geometry ?? null);
     if (found) this.startTracking(found);
   }
 
   /** Ends the copy: last search if still searching, closes every segment, makes the soft bits. */
   finish(segmentsNeeded = 0): ExtractionResult {
     if (!this.tracker) {
-      const found = this.search.finish(this.geometry);
+      const found = this.search.finish(this.crop?.geometry ?? null);
       if (found) this.startTracking(found);
     }
     this.tracker?.finish();
     const { segmentCount } = this.reference;
-    const observations = this.segments?.finish() ?? Array.from({ length: segmentCount }, () => []);
+    const segments = this.crop?.segments;
+    const observations = segments?.finish() ?? Array.from({ length: segmentCount }, () => []);
     const { softBits, segmentsObserved, markAmplitude, noiseLevel } = softBitsFromObservations(
       observations,
       segmentCount,
@@ -214,7 +213,7 @@ export class Detector {
       segmentsObserved,
       segmentsNeeded,
       framesRead: this.framesSeen,
-      alignment: this.record.summary(this.geometry, this.segments?.framesAligned ?? 0),
+      alignment: this.record.summary(this.crop?.geometry ?? null, segments?.framesAligned ?? 0),
       markAmplitude,
       noiseLevel,
     };
@@ -222,16 +221,13 @@ export class Detector {
 
   /** A lock was found: tracking starts on it, with the frames of its search window. */
   private startTracking({ lock, window }: FoundLock): void {
-    if (!this.geometry) this.setGeometry(lock.geometry);
-    const crop = this.crop;
-    const segments = this.segments;
-    if (!crop || !segments) throw new Error('tracking without a geometry');
+    const { matching, segments } = (this.crop ??= this.cropOf(lock.geometry));
     this.record.locked(lock);
     const sink: AlignedFrameSink = {
       assign: (view, original) => segments.add(view, original),
       matched: (frame, original) => this.record.matched(frame, original),
     };
-    const tracker = new LineTracker(this.reference, lock, crop, this.search.windowFrames, sink);
+    const tracker = new LineTracker(this.reference, lock, matching, this.search.windowFrames, sink);
     this.tracker = tracker;
     for (const frame of window) {
       // Tracking may be lost again inside the window: the rest waits for the next search.
@@ -247,13 +243,20 @@ export class Detector {
     this.search.restart(lost);
   }
 
-  private setGeometry(geometry: CropGeometry): void {
-    this.geometry = geometry;
+  private cropOf(geometry: CropGeometry): CopyCrop {
     const projector = new SignatureProjector(this.reference, geometry);
-    this.crop = { projector, matcher: new ReferenceMatcher(this.reference, projector.cells) };
+    const matcher = new ReferenceMatcher(this.reference, projector.cells);
     const correlator = new SegmentCorrelator(this.reference, this.key, geometry);
-    this.segments = new AlignedSegments(this.reference, correlator);
+    const segments = new AlignedSegments(this.reference, correlator);
+    return { geometry, matching: { projector, matcher }, segments };
   }
+}
+
+/** The copy's crop, estimated on the first lock, and what is built on it for the whole copy. */
+interface CopyCrop {
+  geometry: CropGeometry;
+  matching: CropMatching;
+  segments: AlignedSegments;
 }
 
 function checkReference(reference: DetectionReference): void {
