@@ -14,7 +14,7 @@ import {
   tardosBiases,
 } from '../src/watermark/codes.js';
 import { embedVariants } from '../src/watermark/embedder.js';
-import { extractSoftBits } from '../src/watermark/extract.js';
+import { extractSoftBits } from '../src/watermark/detector.js';
 import { remuxToMp4 } from '../src/watermark/media.js';
 import { readReference } from '../src/watermark/reference.js';
 import { createWriteStream } from 'node:fs';

@@ -1,18 +1,20 @@
 import {
   type BufferedFrame,
-  CoarseSignature,
   coarseSearch,
   fineSearch,
-  normalizeInPlace,
   polishLock,
-  ReferenceMatcher,
   type SearchSample,
-  SignatureProjector,
 } from './align.js';
 import { IDENTITY_GEOMETRY, PlaneWarp, suspectOnOriginal } from './geometry.js';
 import { watermarkPattern } from './pattern.js';
 import { type DetectionReference } from './reference.js';
 import { downscalePlane } from './resample.js';
+import {
+  CoarseSignature,
+  normalizeInPlace,
+  ReferenceMatcher,
+  SignatureProjector,
+} from './signature-matching.js';
 
 const FRAMES = 900;
 const SIGNATURE = 16 * 9;

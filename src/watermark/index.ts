@@ -84,7 +84,7 @@ export {
   framesPerSegment,
 } from './embedder.js';
 export { type CropGeometry, IDENTITY_GEOMETRY } from './geometry.js';
-export { type SegmentObservation, softBitsFromObservations } from './detect.js';
+export { type SegmentObservation, softBitsFromObservations } from './segment-correlation.js';
 export {
   type Accusation,
   type AccuseOptions,
@@ -98,5 +98,5 @@ export {
   accuse,
   extractSoftBits,
   minimumObservedSegments,
-} from './extract.js';
+} from './detector.js';
 export { rootOfIncreasing } from './roots.js';

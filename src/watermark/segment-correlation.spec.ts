@@ -4,7 +4,7 @@ import {
   SegmentCorrelator,
   type SegmentObservation,
   softBitsFromObservations,
-} from './detect.js';
+} from './segment-correlation.js';
 import { embedFrame } from './embed.js';
 import { type CropGeometry, IDENTITY_GEOMETRY, originalOnSuspect, PlaneWarp } from './geometry.js';
 import { watermarkPattern } from './pattern.js';

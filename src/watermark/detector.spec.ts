@@ -20,7 +20,7 @@ import {
   type ExtractionResult,
   extractSoftBits,
   minimumObservedSegments,
-} from './extract.js';
+} from './detector.js';
 import { FFMPEG_PATH } from './media.js';
 import { watermarkPattern } from './pattern.js';
 import { seededPrng } from './prng.js';

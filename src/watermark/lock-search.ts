@@ -1,0 +1,275 @@
+import {
+  coarseSearch,
+  fineSearch,
+  polishLock,
+  type BufferedFrame,
+  type SearchSample,
+  type TimeLock,
+} from './align.js';
+import { ReferenceEstimator, SegmentAccumulator } from './segment-correlation.js';
+import {
+  type CropGeometry,
+  estimateGeometry,
+  type GeometryEvidence,
+  IDENTITY_GEOMETRY,
+} from './geometry.js';
+import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
+import { placeByMark } from './mark-placement.js';
+import { type KeyMaterial } from './prng.js';
+import { type DetectionReference } from './reference.js';
+import {
+  COARSE_CELLS,
+  CoarseSignature,
+  MIN_SIGNATURE_DEVIATION,
+  ReferenceMatcher,
+  SignatureProjector,
+} from './signature-matching.js';
+
+/** Seconds of copy gathered before a global search (and dropped by half after a failed one). */
+const SEARCH_WINDOW_SECONDS = 10;
+const MAX_SEARCH_WINDOW_SECONDS = 60;
+/** Copy frames sampled for a global search. */
+const MAX_SEARCH_SAMPLES = 48;
+const MAX_CANDIDATES = 16;
+/** The fastest speed ratio searched (original frames per copy frame). */
+export const MAX_SEARCH_RATE = 25 / 24;
+/** Symmetric crops tried when the geometry is still unknown (refined after the lock). */
+const CROP_HYPOTHESES = [-0.05, 0, 0.05, 0.1];
+/** After this many failed searches in a row, searches back off (another video: stay fast). */
+const SEARCHES_BEFORE_BACKOFF = 4;
+const MAX_BACKOFF_WINDOWS = 6;
+/** Copy segments compared with the original to estimate the crop. */
+const GEOMETRY_EVIDENCE_SEGMENTS = 6;
+/** Alternations of crop estimate and offset polish on the first lock. */
+const GEOMETRY_ROUNDS = 3;
+
+/** A confirmed lock and the search window it was found in (tracking starts on it). */
+export interface FoundLock {
+  lock: TimeLock;
+  window: BufferedFrame[];
+}
+
+/**
+ * The global search for the original's time line (step 1 of the Detector's method): buffers a
+ * window of the copy, samples up to 48 informative frames, correlates their coarse signatures
+ * with every offset of the original for a few speed ratios, refines the best candidates with
+ * full signatures and a few crop hypotheses, polishes (offset, rate), and confirms the lock
+ * (see lock-rules.ts), or places it by the mark when the picture matches at many times. On
+ * the first lock it also estimates the copy's crop. Failed searches keep half the window, and
+ * back off after a few in a row.
+ */
+export class LockSearch {
+  readonly windowFrames: number;
+  private readonly viewSize: number;
+  private readonly signatureSize: number;
+  private readonly identityProjector: SignatureProjector;
+  private readonly estimator: ReferenceEstimator;
+  private readonly coarse: CoarseSignature;
+  private coarseTable: Float32Array | null = null;
+
+  private window: BufferedFrame[] = [];
+  /** Frames before this one are not buffered (search back-off). */
+  private ignoreUntil = 0;
+  private failedSearches = 0;
+
+  constructor(
+    private readonly reference: DetectionReference,
+    private readonly key: KeyMaterial,
+  ) {
+    this.viewSize = reference.detectionWidth * reference.detectionHeight;
+    this.signatureSize = reference.signatureWidth * reference.signatureHeight;
+    const rate = reference.frameRate;
+    this.windowFrames = Math.min(
+      Math.round(MAX_SEARCH_WINDOW_SECONDS * rate),
+      Math.max(Math.round(SEARCH_WINDOW_SECONDS * rate), 3 * reference.framesPerSegment),
+    );
+    this.identityProjector = new SignatureProjector(reference, IDENTITY_GEOMETRY);
+    this.coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
+    this.estimator = new ReferenceEstimator(reference);
+  }
+
+  /**
+   * Buffers a copy frame; searches when the window is full. `geometry` is the copy's crop
+   * once known (null before the first lock).
+   */
+  push(frame: BufferedFrame, geometry: CropGeometry | null): FoundLock | null {
+    if (frame.frame < this.ignoreUntil) return null;
+    this.window.push(frame);
+    if (this.window.length < this.windowFrames) return null;
+    return this.search(geometry, frame.frame + 1);
+  }
+
+  /** Buffers a frame without searching (frames left over when tracking was lost). */
+  hold(frame: BufferedFrame): void {
+    this.window.push(frame);
+  }
+
+  /** Tracking was lost: these frames start the next window. */
+  restart(frames: BufferedFrame[]): void {
+    this.window = [...frames];
+  }
+
+  /** The copy ended: a last search on what is buffered. */
+  finish(geometry: CropGeometry | null): FoundLock | null {
+    return this.window.length > 0 ? this.search(geometry, null) : null;
+  }
+
+  /** `framesSeen` is null for the last search (nothing to back off from). */
+  private search(geometry: CropGeometry | null, framesSeen: number | null): FoundLock | null {
+    const window = this.window;
+    const found = this.findLock(window, geometry);
+    const lock = found ? this.confirm(window, found.lock, found.samples, geometry) : null;
+    if (lock) {
+      this.failedSearches = 0;
+      this.window = [];
+      return { lock, window };
+    }
+    this.failedSearches++;
+    if (framesSeen === null) return null;
+    if (this.failedSearches > SEARCHES_BEFORE_BACKOFF) {
+      // Probably another video, or a long insert: skip ahead rather than search every 5 s.
+      const windows = Math.min(
+        MAX_BACKOFF_WINDOWS,
+        2 ** (this.failedSearches - SEARCHES_BEFORE_BACKOFF - 1),
+      );
+      this.ignoreUntil = framesSeen + Math.round((windows * this.windowFrames) / 2);
+      this.window = [];
+    } else {
+      this.window = window.slice(window.length >> 1);
+    }
+    return null;
+  }
+
+  /**
+   * Refines a lock the search found and confirms it: unique in time, or else placed by the
+   * mark. Refinement may reveal a bad lock (the crop wanders off): it must still pass the rule.
+   */
+  private confirm(
+    window: BufferedFrame[],
+    found: TimeLock,
+    samples: BufferedFrame[],
+    geometry: CropGeometry | null,
+  ): TimeLock | null {
+    const lock = geometry ? found : this.refine(window, found, samples);
+    if (!matchesPicture(lock)) return null;
+    return isUnique(lock) ? lock : placeByMark(this.reference, this.key, window, lock, samples);
+  }
+
+  /**
+   * On the first lock, estimates the crop, alternating with polishing the time line (each
+   * sharpens the other) until both settle. Later locks keep the copy's crop.
+   */
+  private refine(window: BufferedFrame[], found: TimeLock, samples: BufferedFrame[]): TimeLock {
+    const polishSteps = Math.round(this.reference.frameRate);
+    let lock = found;
+    for (let round = 0; round < GEOMETRY_ROUNDS; round++) {
+      const geometry = this.estimateCrop(window, lock, round === 0);
+      const polished = polishLock(this.reference, samples, { ...lock, geometry }, polishSteps);
+      const settled =
+        sameGeometry(geometry, lock.geometry) &&
+        polished.offset === lock.offset &&
+        polished.rate === lock.rate;
+      lock = polished;
+      if (settled) break;
+    }
+    return lock;
+  }
+
+  /** The lock, if any, and the frames sampled to find it. */
+  private findLock(
+    window: BufferedFrame[],
+    geometry: CropGeometry | null,
+  ): { lock: TimeLock; samples: BufferedFrame[] } | null {
+    const reference = this.reference;
+    const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
+    const samples: SearchSample[] = [];
+    const sampleFrames: BufferedFrame[] = [];
+    const normalized = new Float32Array(this.signatureSize);
+    for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
+      const deviation = this.identityProjector.normalizedSignature(window[i].view, normalized);
+      if (deviation < MIN_SIGNATURE_DEVIATION) continue;
+      const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
+      samples.push({ frame: window[i].frame, coarse });
+      sampleFrames.push(window[i]);
+    }
+    if (samples.length < MIN_SEARCH_SAMPLES) return null;
+
+    this.coarseTable ??= this.coarse.table(reference);
+    const separation = Math.max(7, Math.round(reference.frameRate / 2));
+    const candidates = coarseSearch(
+      this.coarseTable,
+      reference.frameCount,
+      samples,
+      MAX_CANDIDATES,
+      separation,
+    );
+    const geometries = geometry
+      ? [geometry]
+      : CROP_HYPOTHESES.map((crop) => ({ left: crop, right: crop, top: crop, bottom: crop }));
+    const lock = fineSearch(
+      reference,
+      sampleFrames,
+      candidates,
+      geometries,
+      Math.round(reference.frameRate),
+    );
+    if (!lock) return null;
+    // Polished before it is judged: a candidate a few frames or a rate off scores low.
+    const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
+    return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+  }
+
+  /** Crop estimate from the window's frames, grouped by original segment under the lock. */
+  private estimateCrop(
+    window: BufferedFrame[],
+    lock: TimeLock,
+    tryStartCrops: boolean,
+  ): CropGeometry {
+    const reference = this.reference;
+    // Only frames that match under the lock: part of the window may be something else (an
+    // intro, an insert) that would pull the crop anywhere.
+    const projector = new SignatureProjector(reference, lock.geometry);
+    const matcher = new ReferenceMatcher(reference, projector.cells);
+    const signature = new Float32Array(projector.cells.length);
+    const threshold = matchThreshold(lock);
+    const groups = new Map<number, SegmentAccumulator>();
+    for (const { frame, view } of window) {
+      const original = Math.round(lock.offset + lock.rate * frame);
+      if (original < 0 || original >= reference.frameCount) continue;
+      projector.normalizedSignature(view, signature);
+      if (matcher.correlate(signature, original) < threshold) continue;
+      const segment = Math.floor(original / reference.framesPerSegment);
+      let group = groups.get(segment);
+      if (!group) {
+        group = new SegmentAccumulator(this.viewSize, this.signatureSize);
+        group.reset(segment);
+        groups.set(segment, group);
+      }
+      const base = original * this.signatureSize;
+      group.add(view, reference.signatures.subarray(base, base + this.signatureSize));
+    }
+    // Well-filled segments spread over the whole window: a slightly wrong rate is then wrong
+    // in both directions rather than systematically.
+    const all = [...groups.values()];
+    const fullest = all.reduce((most, group) => Math.max(most, group.frames), 0);
+    const filled = all.filter((group) => 2 * group.frames >= fullest);
+    const step = Math.max(1, filled.length / GEOMETRY_EVIDENCE_SEGMENTS);
+    const evidence: GeometryEvidence[] = [];
+    for (let position = 0; position < filled.length; position += step) {
+      const group = filled[Math.floor(position)];
+      const suspect = new Float32Array(this.viewSize);
+      for (let i = 0; i < suspect.length; i++) suspect[i] = group.viewSum[i] / group.frames;
+      const original = new Float32Array(this.viewSize);
+      this.estimator.estimate(group.segment, group.signatureSum, group.frames, original);
+      evidence.push({ suspect, original, weight: group.frames });
+    }
+    if (evidence.length === 0) return lock.geometry;
+    const width = reference.detectionWidth;
+    const height = reference.detectionHeight;
+    return estimateGeometry(evidence, width, height, lock.geometry, tryStartCrops).geometry;
+  }
+}
+
+function sameGeometry(a: CropGeometry, b: CropGeometry): boolean {
+  return a.left === b.left && a.right === b.right && a.top === b.top && a.bottom === b.bottom;
+}
