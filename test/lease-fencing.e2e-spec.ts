@@ -53,10 +53,15 @@ describe('lease fencing', () => {
     }
     expect(paused.length).toBeGreaterThan(0);
     for (const pid of paused) process.kill(pid, 'SIGSTOP');
-    await sleep(5500);
 
-    // Run 2 takes the job over and finishes it.
-    expect(await worker.processNext()).toBe(true);
+    // Run 2 takes the job over once run 1's lease has expired (a heartbeat written just before
+    // the pause can land late on a loaded machine), and finishes it.
+    let tookOver = false;
+    for (let i = 0; i < 60 && !tookOver; i++) {
+      await sleep(500);
+      tookOver = await worker.processNext();
+    }
+    expect(tookOver).toBe(true);
     const job = (await request(t.http).get(`/v1/jobs/${jobId}`).auth(token, { type: 'bearer' }))
       .body.job;
     expect(job.status).toBe('SUCCESS');
