@@ -20,7 +20,9 @@ import {
   type RenditionOutput,
 } from '../src/watermark/embedder.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../src/watermark/ladder.js';
-import { FrameEncoder, probeMedia, readFrames, scaledSize } from '../src/watermark/media.js';
+import { probeMedia, scaledSize } from '../src/watermark/media.js';
+import { FrameEncoder } from '../src/watermark/media-encoder.js';
+import { readFrames } from '../src/watermark/media-frames.js';
 import { CONTENTS, type Content, makeContent } from './embed-contents.js';
 import {
   analyseFrames,

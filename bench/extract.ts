@@ -15,7 +15,7 @@ import {
 } from '../src/watermark/codes.js';
 import { embedVariants } from '../src/watermark/embedder.js';
 import { extractSoftBits } from '../src/watermark/detector.js';
-import { remuxToMp4 } from '../src/watermark/media.js';
+import { remuxToMp4 } from '../src/watermark/media-remux.js';
 import { readReference } from '../src/watermark/reference.js';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';

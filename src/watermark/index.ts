@@ -1,6 +1,6 @@
 /**
  * The watermark engine: plain TypeScript on typed arrays, no framework, no database. ffmpeg is
- * reached only through media.ts.
+ * reached only through the media*.ts files.
  */
 export { type KeyMaterial, Prng, deriveSeed, seededPrng } from './prng.js';
 export { PATTERN_GRID_HEIGHT, PATTERN_GRID_WIDTH, watermarkPattern } from './pattern.js';
@@ -36,27 +36,26 @@ export {
   encoderSettingsFor,
 } from './ladder.js';
 export {
-  DEFAULT_PRESET,
-  type EncodedSegment,
   FFMPEG_PATH,
   FFPROBE_PATH,
-  FrameEncoder,
-  type FrameEncoderOptions,
   ACCEPTED_CONTAINERS,
   MediaError,
   type MediaErrorCode,
   type MediaInfo,
-  PLAYLIST_NAME,
-  type RawFrame,
-  type ReadFramesOptions,
-  type RemuxStream,
-  SEGMENT_NAME_PATTERN,
   evenSize,
   probeMedia,
-  readFrames,
-  remuxToMp4,
   scaledSize,
 } from './media.js';
+export {
+  DEFAULT_PRESET,
+  type EncodedSegment,
+  FrameEncoder,
+  type FrameEncoderOptions,
+  PLAYLIST_NAME,
+  SEGMENT_NAME_PATTERN,
+} from './media-encoder.js';
+export { type RawFrame, type ReadFramesOptions, readFrames } from './media-frames.js';
+export { type RemuxStream, remuxToMp4 } from './media-remux.js';
 export {
   DETECTION_HEIGHT,
   DETECTION_WIDTH,
