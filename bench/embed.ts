@@ -18,7 +18,7 @@ import {
   embedVariants,
   framesPerSegment,
   type RenditionOutput,
-} from '../src/watermark/embedder.js';
+} from '../src/watermark/embed-variants.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../src/watermark/ladder.js';
 import { probeMedia, scaledSize } from '../src/watermark/media.js';
 import { FrameEncoder } from '../src/watermark/media-encoder.js';

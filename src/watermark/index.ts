@@ -6,7 +6,12 @@ export { type KeyMaterial, Prng, deriveSeed, seededPrng } from './prng.js';
 export { PATTERN_GRID_HEIGHT, PATTERN_GRID_WIDTH, watermarkPattern } from './pattern.js';
 export { MASK_BLOCK_SIZE, MASK_MAX_GAIN, MASK_MIN_GAIN, perceptualMask } from './mask.js';
 export { type Plane, downscalePlane } from './resample.js';
-export { DEFAULT_STRENGTH, type WatermarkSymbol, embedFrame, embedVariantPair } from './embed.js';
+export {
+  DEFAULT_STRENGTH,
+  type WatermarkSymbol,
+  embedFrame,
+  embedVariantPair,
+} from './embed-frame.js';
 export {
   type CodewordBit,
   DEFAULT_BIAS_CUTOFF,
@@ -81,7 +86,7 @@ export {
   type VariantSegment,
   embedVariants,
   framesPerSegment,
-} from './embedder.js';
+} from './embed-variants.js';
 export { type CropGeometry, IDENTITY_GEOMETRY } from './geometry.js';
 export { type SegmentObservation, softBitsFromObservations } from './segment-correlation.js';
 export {

@@ -10,7 +10,7 @@ import {
   embedVariants,
   framesPerSegment,
   type VariantSegment,
-} from './embedder.js';
+} from './embed-variants.js';
 import { FFMPEG_PATH } from './media.js';
 import { readFrames } from './media-frames.js';
 import { remuxToMp4 } from './media-remux.js';

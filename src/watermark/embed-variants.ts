@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_STRENGTH, embedVariantPair } from './embed.js';
+import { DEFAULT_STRENGTH, embedVariantPair } from './embed-frame.js';
 import { MediaError, type MediaInfo, probeMedia, scaledSize } from './media.js';
 import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
 import { type EncodedSegment, FrameEncoder, PLAYLIST_NAME } from './media-encoder.js';
