@@ -4,7 +4,7 @@
  * shows most.
  */
 import { writeFile } from 'node:fs/promises';
-import { readFrames } from '../src/watermark/media.js';
+import { readFrames } from '../src/watermark/media-frames.js';
 import { ffmpeg } from './support.js';
 
 export interface FrameFindings {

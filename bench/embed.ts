@@ -18,9 +18,11 @@ import {
   embedVariants,
   framesPerSegment,
   type RenditionOutput,
-} from '../src/watermark/embedder.js';
+} from '../src/watermark/embed-variants.js';
 import { defaultEncoderSettings, type EncoderSettings } from '../src/watermark/ladder.js';
-import { FrameEncoder, probeMedia, readFrames, scaledSize } from '../src/watermark/media.js';
+import { probeMedia, scaledSize } from '../src/watermark/media.js';
+import { FrameEncoder } from '../src/watermark/media-encoder.js';
+import { readFrames } from '../src/watermark/media-frames.js';
 import { CONTENTS, type Content, makeContent } from './embed-contents.js';
 import {
   analyseFrames,

@@ -13,9 +13,9 @@ import {
   PackedCodebook,
   tardosBiases,
 } from '../src/watermark/codes.js';
-import { embedVariants } from '../src/watermark/embedder.js';
+import { embedVariants } from '../src/watermark/embed-variants.js';
 import { extractSoftBits } from '../src/watermark/detector.js';
-import { remuxToMp4 } from '../src/watermark/media.js';
+import { remuxToMp4 } from '../src/watermark/media-remux.js';
 import { readReference } from '../src/watermark/reference.js';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';

@@ -9,7 +9,8 @@ import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import { codewordBit } from '../src/watermark/codes.js';
 import { parseMediaPlaylist } from '../src/watermark/hls.js';
-import { probeMedia, readFrames } from '../src/watermark/media.js';
+import { probeMedia } from '../src/watermark/media.js';
+import { readFrames } from '../src/watermark/media-frames.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,

@@ -11,8 +11,8 @@ import {
   symbolForBit,
   tardosBiases,
 } from './codes.js';
-import { embedFrame } from './embed.js';
-import { embedVariants } from './embedder.js';
+import { embedFrame } from './embed-frame.js';
+import { embedVariants } from './embed-variants.js';
 import {
   accuse,
   Detector,

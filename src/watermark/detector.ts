@@ -6,7 +6,8 @@ import { SegmentCorrelator, softBitsFromObservations } from './segment-correlati
 import { type CropGeometry } from './geometry.js';
 import { LineTracker, type AlignedFrameSink, type CropMatching } from './line-tracker.js';
 import { type FoundLock, LockSearch, MAX_SEARCH_RATE } from './lock-search.js';
-import { probeMedia, readFrames } from './media.js';
+import { probeMedia } from './media.js';
+import { readFrames } from './media-frames.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import { ReferenceMatcher, SignatureProjector } from './signature-matching.js';

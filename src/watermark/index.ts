@@ -1,12 +1,17 @@
 /**
  * The watermark engine: plain TypeScript on typed arrays, no framework, no database. ffmpeg is
- * reached only through media.ts.
+ * reached only through the media*.ts files.
  */
 export { type KeyMaterial, Prng, deriveSeed, seededPrng } from './prng.js';
 export { PATTERN_GRID_HEIGHT, PATTERN_GRID_WIDTH, watermarkPattern } from './pattern.js';
 export { MASK_BLOCK_SIZE, MASK_MAX_GAIN, MASK_MIN_GAIN, perceptualMask } from './mask.js';
 export { type Plane, downscalePlane } from './resample.js';
-export { DEFAULT_STRENGTH, type WatermarkSymbol, embedFrame, embedVariantPair } from './embed.js';
+export {
+  DEFAULT_STRENGTH,
+  type WatermarkSymbol,
+  embedFrame,
+  embedVariantPair,
+} from './embed-frame.js';
 export {
   type CodewordBit,
   DEFAULT_BIAS_CUTOFF,
@@ -36,27 +41,26 @@ export {
   encoderSettingsFor,
 } from './ladder.js';
 export {
-  DEFAULT_PRESET,
-  type EncodedSegment,
   FFMPEG_PATH,
   FFPROBE_PATH,
-  FrameEncoder,
-  type FrameEncoderOptions,
   ACCEPTED_CONTAINERS,
   MediaError,
   type MediaErrorCode,
   type MediaInfo,
-  PLAYLIST_NAME,
-  type RawFrame,
-  type ReadFramesOptions,
-  type RemuxStream,
-  SEGMENT_NAME_PATTERN,
   evenSize,
   probeMedia,
-  readFrames,
-  remuxToMp4,
   scaledSize,
 } from './media.js';
+export {
+  DEFAULT_PRESET,
+  type EncodedSegment,
+  FrameEncoder,
+  type FrameEncoderOptions,
+  PLAYLIST_NAME,
+  SEGMENT_NAME_PATTERN,
+} from './media-encoder.js';
+export { type RawFrame, type ReadFramesOptions, readFrames } from './media-frames.js';
+export { type RemuxStream, remuxToMp4 } from './media-remux.js';
 export {
   DETECTION_HEIGHT,
   DETECTION_WIDTH,
@@ -82,7 +86,7 @@ export {
   type VariantSegment,
   embedVariants,
   framesPerSegment,
-} from './embedder.js';
+} from './embed-variants.js';
 export { type CropGeometry, IDENTITY_GEOMETRY } from './geometry.js';
 export { type SegmentObservation, softBitsFromObservations } from './segment-correlation.js';
 export {

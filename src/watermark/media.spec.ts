@@ -3,18 +3,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
-import {
-  encodeAudioTracks,
-  FFMPEG_ENV,
-  FFMPEG_PATH,
-  FrameEncoder,
-  MediaError,
-  probeMedia,
-  readFrames,
-  remuxToMp4,
-  scaledSize,
-  segmentAudioTrack,
-} from './media.js';
+import { FFMPEG_ENV, FFMPEG_PATH, MediaError, probeMedia, scaledSize } from './media.js';
+import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
+import { FrameEncoder } from './media-encoder.js';
+import { readFrames } from './media-frames.js';
+import { remuxToMp4 } from './media-remux.js';
 import { audioPackets, probeStreams, span, toneOnset, x264Options } from './media.testing.js';
 
 const WIDTH = 320;

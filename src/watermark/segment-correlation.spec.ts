@@ -5,7 +5,7 @@ import {
   type SegmentObservation,
   softBitsFromObservations,
 } from './segment-correlation.js';
-import { embedFrame } from './embed.js';
+import { embedFrame } from './embed-frame.js';
 import { type CropGeometry, IDENTITY_GEOMETRY, originalOnSuspect, PlaneWarp } from './geometry.js';
 import { watermarkPattern } from './pattern.js';
 import { seededPrng } from './prng.js';

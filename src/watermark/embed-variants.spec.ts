@@ -10,8 +10,10 @@ import {
   embedVariants,
   framesPerSegment,
   type VariantSegment,
-} from './embedder.js';
-import { FFMPEG_PATH, readFrames, remuxToMp4 } from './media.js';
+} from './embed-variants.js';
+import { FFMPEG_PATH } from './media.js';
+import { readFrames } from './media-frames.js';
+import { remuxToMp4 } from './media-remux.js';
 import { defaultEncoderSettings } from './ladder.js';
 import { audioPackets, probeStreams, span, toneOnset, x264Options } from './media.testing.js';
 import { watermarkPattern } from './pattern.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_STRENGTH, embedFrame, embedVariantPair } from './embed.js';
+import { DEFAULT_STRENGTH, embedFrame, embedVariantPair } from './embed-frame.js';
 import { perceptualMask } from './mask.js';
 import { watermarkPattern } from './pattern.js';
 import { seededPrng } from './prng.js';

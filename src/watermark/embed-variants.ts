@@ -1,18 +1,10 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DEFAULT_STRENGTH, embedVariantPair } from './embed.js';
-import {
-  encodeAudioTracks,
-  type EncodedSegment,
-  FrameEncoder,
-  MediaError,
-  type MediaInfo,
-  PLAYLIST_NAME,
-  probeMedia,
-  readFrames,
-  scaledSize,
-  segmentAudioTrack,
-} from './media.js';
+import { DEFAULT_STRENGTH, embedVariantPair } from './embed-frame.js';
+import { MediaError, type MediaInfo, probeMedia, scaledSize } from './media.js';
+import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
+import { type EncodedSegment, FrameEncoder, PLAYLIST_NAME } from './media-encoder.js';
+import { readFrames } from './media-frames.js';
 import { defaultEncoderSettings, type EncoderSettings } from './ladder.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';

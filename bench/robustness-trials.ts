@@ -1,0 +1,245 @@
+/** bench:robustness: one job (embedding, downloads) and its trials (extraction, accusation). */
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import {
+  accuse,
+  codewordBit,
+  embedVariants,
+  ExtractionError,
+  extractSoftBits,
+  generateCodeword,
+  PackedCodebook,
+  type Prng,
+  readReference,
+  remuxToMp4,
+  scoreCodewords,
+  tardosBiases,
+} from '../src/watermark/index.js';
+import { type Attack, ATTACKS, type Job, type Suspect, type Trial } from './robustness-attacks.js';
+import {
+  AUTOGRAPHS,
+  type Content,
+  CODEWORD_SECRET,
+  CUT_FRACTION,
+  DURATION,
+  FPS,
+  HEIGHT,
+  JOB_KEY,
+  type Media,
+  SEGMENT,
+} from './robustness-clips.js';
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true, value }),
+    (error: unknown) => ({ ok: false, error }),
+  );
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0].slice(0, 160) : String(error);
+}
+
+export function randomInt(prng: Prng, below: number): number {
+  return Math.floor(prng.nextFloat() * below);
+}
+
+async function remuxTo(path: string, segmentPaths: string[]): Promise<void> {
+  const remux = remuxToMp4(segmentPaths);
+  try {
+    await pipeline(remux.stream, createWriteStream(path));
+  } catch (error) {
+    remux.cancel();
+    throw error;
+  }
+}
+
+export async function prepareJob(
+  content: Content,
+  media: Media,
+  dir: string,
+  prng: Prng,
+): Promise<Job> {
+  const embedded = await embedVariants({
+    input: media.source,
+    outputDir: join(dir, 'variants'),
+    key: JOB_KEY,
+    segmentDuration: SEGMENT,
+    renditions: [{ height: HEIGHT }],
+  });
+  const reference = await readReference(embedded.referencePath);
+  const segments = embedded.renditions[0].segments;
+  const segmentCount = segments.length;
+  const biases = tardosBiases(JOB_KEY, segmentCount);
+  const codebook = new PackedCodebook(segmentCount, AUTOGRAPHS);
+  for (let i = 0; i < AUTOGRAPHS; i++) {
+    codebook.add(generateCodeword(CODEWORD_SECRET, `autograph-${i}`, biases));
+  }
+  const pirate = randomInt(prng, AUTOGRAPHS);
+  const first = randomInt(prng, AUTOGRAPHS);
+  const second = (first + 1 + randomInt(prng, AUTOGRAPHS - 1)) % AUTOGRAPHS;
+  const variantOf = (autograph: number, index: number): string =>
+    codewordBit(codebook.codeword(autograph), index) === 1 ? segments[index].a : segments[index].b;
+
+  const download = join(dir, 'download.mp4');
+  await remuxTo(
+    download,
+    segments.map((segment) => variantOf(pirate, segment.index)),
+  );
+  // Exactly half the segments from each colluder, which half drawn at random.
+  const order = segments.map((segment) => segment.index);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = randomInt(prng, i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const fromFirst = new Set(order.slice(0, Math.floor(order.length / 2)));
+  const collusion = join(dir, 'collusion.mp4');
+  await remuxTo(
+    collusion,
+    segments.map((segment) =>
+      variantOf(fromFirst.has(segment.index) ? first : second, segment.index),
+    ),
+  );
+
+  let lumaSum = 0;
+  for (const value of reference.segmentMeans) lumaSum += value;
+  return {
+    content,
+    dir,
+    source: media.source,
+    lookalike: media.lookalike,
+    embedded,
+    reference,
+    segmentCount,
+    biases,
+    codebook,
+    pirate,
+    colluders: [first, second],
+    download,
+    collusion,
+    cutStart: Math.round(prng.nextFloat() * (1 - CUT_FRACTION) * DURATION * 10) / 10,
+    meanLuma: lumaSum / reference.segmentMeans.length,
+  };
+}
+
+/** The autographs whose copies went into a suspect copy of this attack. */
+function guiltyOf(job: Job, attack: Attack): number[] {
+  if (attack.expect === 'pirate') return [job.pirate];
+  return attack.expect === 'colluders' ? [...job.colluders] : [];
+}
+
+/** A trial before any evidence: nobody accused, nothing observed. */
+function emptyTrial(job: Job, attack: Attack, note: string): Trial {
+  return {
+    content: job.content.name,
+    attack: attack.name,
+    expect: attack.expect,
+    note,
+    guilty: guiltyOf(job, attack),
+    accused: [],
+    identified: false,
+    topScore: null,
+    threshold: Infinity,
+    maxInnocent: null,
+    observed: 0,
+    seconds: 0,
+    biases: job.biases,
+    codebook: job.codebook,
+  };
+}
+
+/** Runs extraction and accusation on one suspect copy, as a backtrace would. */
+async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Trial> {
+  const trial = emptyTrial(job, attack, suspect.note);
+  const { guilty } = trial;
+  const start = process.hrtime.bigint();
+  try {
+    const result = await extractSoftBits({
+      suspect: suspect.path,
+      reference: job.reference,
+      key: JOB_KEY,
+    });
+    trial.seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    trial.observed = result.segmentsObserved;
+    trial.softBits = result.softBits;
+    const { alignment } = result;
+    const crop = alignment.geometry;
+    const cropNote =
+      crop.left || crop.right || crop.top || crop.bottom
+        ? `, crop l/r/t/b ${[crop.left, crop.right, crop.top, crop.bottom].map((c) => `${decimal(c * 100, 1)}%`).join('/')}`
+        : '';
+    trial.note += alignment.matched
+      ? `; aligned at ${decimal(alignment.offsetFrames / FPS, 1)} s, rate ${alignment.rate.toFixed(3)}${cropNote}, ${alignment.locks} lock(s), mark/noise ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)}`
+      : '; not aligned with the original';
+
+    const verdict = accuse({
+      softBits: result.softBits,
+      codebook: job.codebook,
+      biases: job.biases,
+    });
+    trial.threshold = verdict.threshold;
+    trial.accused = verdict.accused.map((accusation) => accusation.index);
+    if (verdict.observedWeight > 0) {
+      const scores = scoreCodewords(result.softBits, job.codebook, job.biases);
+      let top = -Infinity;
+      let maxInnocent = -Infinity;
+      scores.forEach((score, index) => {
+        top = Math.max(top, score);
+        if (!guilty.includes(index)) maxInnocent = Math.max(maxInnocent, score);
+      });
+      trial.topScore = top;
+      trial.maxInnocent = maxInnocent;
+    }
+  } catch (error) {
+    trial.seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    if (error instanceof ExtractionError) {
+      trial.observed = error.segmentsObserved ?? 0;
+      trial.error = `${error.code}: ${error.segmentsObserved ?? '?'} segments observed, ${error.segmentsNeeded ?? '?'} needed`;
+    } else {
+      trial.error = `extraction failed: ${message(error)}`;
+    }
+  }
+  const innocentAccused = trial.accused.filter((index) => !guilty.includes(index));
+  trial.identified =
+    attack.expect === 'pirate'
+      ? trial.accused.length === 1 && trial.accused[0] === job.pirate
+      : attack.expect === 'colluders'
+        ? trial.accused.length >= 1 && innocentAccused.length === 0
+        : trial.accused.length === 0;
+  return trial;
+}
+
+/** Attacks of one job, the next suspect copy encoded while the current one is extracted. */
+export async function runAttacks(job: Job, onTrial: (trial: Trial) => void): Promise<Trial[]> {
+  const trials: Trial[] = [];
+  const prepare = (index: number): Promise<Settled<Suspect>> => {
+    const attack = ATTACKS[index];
+    const extension = attack.name.includes('MKV') ? 'mkv' : 'mp4';
+    return settle(attack.make(job, join(job.dir, `attack-${index}.${extension}`)));
+  };
+  let next = prepare(0);
+  for (let index = 0; index < ATTACKS.length; index++) {
+    const attack = ATTACKS[index];
+    const suspect = await next;
+    if (index + 1 < ATTACKS.length) next = prepare(index + 1);
+    let trial: Trial;
+    if (suspect.ok) {
+      trial = await examine(job, attack, suspect.value);
+      if (suspect.value.temporary) await rm(suspect.value.path, { force: true });
+    } else {
+      trial = { ...emptyTrial(job, attack, ''), error: `attack failed: ${message(suspect.error)}` };
+    }
+    trials.push(trial);
+    onTrial(trial);
+  }
+  return trials;
+}
+
+/** toFixed without a negative zero ("-0.0"). */
+export function decimal(value: number, digits: number): string {
+  const text = value.toFixed(digits);
+  return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+}
