@@ -10,7 +10,10 @@ export default tseslint.config(
   eslintPluginPrettierRecommended,
   {
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['tools/ferretdb/build.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
   {

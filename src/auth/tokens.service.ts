@@ -5,6 +5,7 @@ import { Model, Types } from 'mongoose';
 import { Environment } from '../config/environment.js';
 import type { Stored } from '../common/paging.js';
 import type { Principal } from '../common/principal.js';
+import { Tickets } from '../common/tickets.js';
 import { UsersService } from '../users/users.service.js';
 import { OAuthError } from './oauth-error.js';
 import { Token, type TokenType } from './schemas/token.schema.js';
@@ -24,11 +25,16 @@ export interface TokenResponse {
 /** Issues, checks, refreshes and revokes opaque OAuth 2.0 tokens (RFC 6749, 6750, 7009). */
 @Injectable()
 export class TokensService {
+  /** One ticket per spent refresh token: the atomic "spent once" on every compatible server. */
+  private readonly spentRefreshTokens: Tickets;
+
   constructor(
     @InjectModel(Token.name) private readonly tokens: Model<Token>,
     private readonly users: UsersService,
     private readonly environment: Environment,
-  ) {}
+  ) {
+    this.spentRefreshTokens = new Tickets(tokens.db);
+  }
 
   async issue(
     userId: Types.ObjectId,
@@ -77,20 +83,12 @@ export class TokensService {
    * a replayed one fails even under a race.
    */
   async refresh(refreshToken: string, clientId: Types.ObjectId | null): Promise<TokenResponse> {
-    const spent = await this.tokens
-      .findOneAndUpdate(
-        {
-          token_hash: sha256(refreshToken),
-          type: 'refresh',
-          revoked_at: null,
-          expires_at: { $gt: new Date() },
-        },
-        { $set: { revoked_at: new Date() } },
-      )
-      .lean<Stored<Token>>()
-      .exec();
-    if (!spent)
+    const spent = await this.findLive(refreshToken, 'refresh');
+    const id = spent?._id.toString();
+    if (!spent || !(await this.spentRefreshTokens.take(`refresh:${id}`, `refresh:${id}`))) {
       throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.');
+    }
+    await this.tokens.updateOne({ _id: spent._id }, { $set: { revoked_at: new Date() } }).exec();
     if (clientId && !clientId.equals(spent.application ?? undefined)) {
       throw new OAuthError('invalid_grant', 'The refresh token was issued to another client.');
     }

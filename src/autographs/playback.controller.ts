@@ -52,7 +52,7 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const { paths, height, extraAudio } = this.playback.downloadFiles(session, rendition);
-    await this.playback.recordAccess(
+    this.playback.recordAccess(
       session,
       viewerOf(request),
       paths.map((_, i) => i),
@@ -129,7 +129,7 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const file = this.playback.segmentFile(session, rendition, segment);
-    await this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
+    this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
     response.set(noStore()).sendFile(file.path, { headers: { 'Content-Type': 'video/mp2t' } });
   }
 }

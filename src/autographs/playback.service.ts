@@ -1,7 +1,9 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { LRUCache } from 'lru-cache';
 import type { Model } from 'mongoose';
 import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
@@ -11,25 +13,27 @@ import {
   type StoredRendition,
 } from '../jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
-import { IpIntelligence } from '../network/ip-intelligence.js';
 import { codewordBit, variantForBit } from '../watermark/codes.js';
+import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
-import { AccessEvent } from './schemas/access-event.schema.js';
-import { Autograph } from './schemas/autograph.schema.js';
+import { Autograph, autographIdOfToken } from './schemas/autograph.schema.js';
+
+export type { Viewer } from './access-recorder.service.js';
+
+/** What playback needs of a finished job; it never changes after SUCCESS, so it is cached. */
+type PlayableJob = Stored<Job> & { result: NonNullable<Job['result']>; segmentCount: number };
 
 /** One viewer's playback: their autograph, the job's outputs and the codeword choosing variants. */
 export interface PlaybackSession {
   autograph: Stored<Autograph>;
-  job: Stored<Job> & { result: NonNullable<Job['result']> };
+  job: PlayableJob;
   codeword: Uint32Array;
 }
 
-/** Who fetched media, as the access stats record it. */
-export interface Viewer {
-  ip: string;
-  userAgent: string;
-  acceptLanguage: string;
-}
+/** Finished jobs kept in memory (each holds its segment list). */
+const JOB_CACHE_SIZE = 256;
+/** Codewords kept in memory (a few hundred bytes each for a feature film). */
+const CODEWORD_CACHE_SIZE = 100_000;
 
 const SEGMENT_NAME = /^segment_(\d{1,6})\.ts$/;
 /** The index of segment `name` among `count`, or 404 naming `where`. */
@@ -46,39 +50,57 @@ function segmentIndex(name: string, count: number, where: string): number {
   return index;
 }
 
+/**
+ * A viewer's playback. Per request it reads one autograph by `_id` (revocation takes effect at
+ * once); the finished job and the codeword come from bounded caches, and access is recorded in
+ * memory (AccessRecorder): no work grows with the number of events, autographs or segments.
+ */
 @Injectable()
 export class PlaybackService {
+  private readonly playableJobs = new LRUCache<string, PlayableJob>({ max: JOB_CACHE_SIZE });
+  private readonly codewords = new LRUCache<string, Uint32Array>({ max: CODEWORD_CACHE_SIZE });
+
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
     @InjectModel(Job.name) private readonly jobs: Model<Job>,
-    @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
     private readonly keys: WatermarkKeysService,
-    private readonly ipIntelligence: IpIntelligence,
+    private readonly recorder: AccessRecorder,
   ) {}
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
-    const autograph = await this.autographs
-      .findOne({ playback_token: token, revoked_at: null })
-      .lean<Stored<Autograph>>()
-      .exec();
-    if (!autograph) {
+    const id = autographIdOfToken(token);
+    const autograph = id && (await this.autographs.findById(id).lean<Stored<Autograph>>().exec());
+    if (!autograph || autograph.revoked_at || !sameToken(autograph.playback_token, token)) {
       throw new ApiError(
         HttpStatus.NOT_FOUND,
         'PLAYBACK_NOT_FOUND',
         'This playback link is unknown or has been revoked.',
       );
     }
-    const job = await this.jobs.findById(autograph.job).lean<Stored<Job>>().exec();
+    const job = await this.playableJob(autograph.job.toString());
+    const autographId = autograph._id.toString();
+    let codeword = this.codewords.get(autographId);
+    if (!codeword) {
+      codeword = this.keys.codeword(job._id.toString(), autographId, job.segmentCount);
+      this.codewords.set(autographId, codeword);
+    }
+    return { autograph, job, codeword };
+  }
+
+  private async playableJob(jobId: string): Promise<PlayableJob> {
+    const cached = this.playableJobs.get(jobId);
+    if (cached) return cached;
+    const job = await this.jobs.findById(jobId).lean<Stored<Job>>().exec();
     if (!job?.result || job.status !== 'SUCCESS') {
       throw ApiError.conflict(
         'JOB_NOT_READY',
         `The video is not ready yet (job status ${job?.status ?? 'unknown'}, ${job?.percentage_completed ?? 0}% done); try again later.`,
       );
     }
-    const segmentCount = segmentCountOf(job);
-    const codeword = this.keys.codeword(job._id.toString(), autograph._id.toString(), segmentCount);
-    return { autograph, job: { ...job, result: job.result }, codeword };
+    const playable = { ...job, result: job.result, segmentCount: segmentCountOf(job) };
+    this.playableJobs.set(jobId, playable);
+    return playable;
   }
 
   /** RFC 8216 master playlist of the job's renditions (and languages). */
@@ -133,25 +155,21 @@ export class PlaybackService {
     };
   }
 
-  async recordAccess(
+  /** Counts a request in the viewer's access summary (written within a second, see AccessRecorder). */
+  recordAccess(
     session: PlaybackSession,
     viewer: Viewer,
     segments: number[],
     height: number,
     download: boolean,
-  ): Promise<void> {
-    const { ip_country, ip_type } = this.ipIntelligence.lookup(viewer.ip);
-    await this.events.create({
+  ): void {
+    this.recorder.record({
       autograph: session.autograph._id,
-      ip_address: viewer.ip,
-      ip_country,
-      ip_type,
-      user_agent: viewer.userAgent,
-      accept_language: viewer.acceptLanguage,
+      viewer,
       segments,
+      segmentCount: session.job.segmentCount,
       height,
       download,
-      at: new Date(),
     });
   }
 
@@ -189,4 +207,9 @@ export class PlaybackService {
     const variant = variantForBit(codewordBit(session.codeword, index));
     return join(session.job.result.output_dir, variant === 'a' ? segment.a : segment.b);
   }
+}
+
+function sameToken(stored: string, given: string): boolean {
+  const [a, b] = [Buffer.from(stored), Buffer.from(given)];
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -84,7 +84,9 @@ export class JobsWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
     const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
     const outputDir = this.outputDirOf(pipeline.output.uri, job);
-    await rm(outputDir, { recursive: true, force: true }); // a re-claimed job starts over
+    // A re-claimed job starts over: a worker killed mid-run may have left files and records.
+    await rm(outputDir, { recursive: true, force: true });
+    await this.files.removeOutputsOf(job._id);
     // The last percent is the registration of the outputs.
     const progress = this.queue.progress(job._id, 0, 99);
     const [embedded] = await Promise.all([
