@@ -35,8 +35,8 @@ const CLAIM_CANDIDATES = 8;
 const ABANDONED_TICKET_MS = 10_000;
 
 /**
- * Queued work in a MongoDB collection, claimed by many workers safely: a claim is one conditional
- * update that sets an owner and a lease; heartbeats extend the lease; a worker that dies lets
+ * Queued work in a MongoDB collection, claimed by many workers safely: a claim is a
+ * compare-and-set that sets an owner and a lease; heartbeats extend the lease; a worker that dies lets
  * its lease expire and the work is claimed again. Every write after the claim is conditional
  * on still owning it, so work re-claimed by another worker is never finished twice.
  *
@@ -157,10 +157,11 @@ export class LeasedQueue<T extends WorkState> {
       .then(async () => {
         const owned = { status: 'PROCESSING', lease_owner: this.options.owner } as const;
         const current = await this.model
-          .findOne({ _id: id, ...owned }, { _id: 1, version: 1 })
-          .lean<Pick<Stored<T>, '_id' | 'version'>>()
+          .findById(id, { version: 1, status: 1, lease_owner: 1 })
+          .lean<Pick<Stored<T>, '_id' | 'version' | 'status' | 'lease_owner'>>()
           .exec();
-        return current !== null && this.advance(current, owned, update);
+        const ours = current?.status === owned.status && current.lease_owner === owned.lease_owner;
+        return ours && this.advance(current, owned, update);
       });
     this.ownWrites.set(key, write);
     try {

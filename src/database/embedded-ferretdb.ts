@@ -1,11 +1,23 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Built from tools/ferretdb by `npm ci` (tools/ferretdb/build.mjs); git-ignored. */
-export const FERRETDB_BINARY = fileURLToPath(
-  new URL('../../tools/ferretdb/bin/ferretdb', import.meta.url),
-);
+/**
+ * Built from tools/ferretdb by `npm ci` (tools/ferretdb/build.mjs); git-ignored. Found from the
+ * project root above this file (src/, dist/ or dist-bench/src/).
+ */
+export const FERRETDB_BINARY = join(projectRoot(), 'tools', 'ferretdb', 'bin', 'ferretdb');
+
+function projectRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(directory, 'tools', 'ferretdb', 'main.go'))) {
+    const parent = dirname(directory);
+    if (parent === directory) return process.cwd();
+    directory = parent;
+  }
+  return directory;
+}
 const READY_PREFIX = 'FERRETDB_URI=';
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
