@@ -32,6 +32,12 @@ export const ACCESS_FLUSH_INTERVAL_MS = 1000;
 const IDLE_SESSION_MS = 10 * 60_000;
 /** Sessions kept in memory at most; the least recently used clean ones go first. */
 const MAX_SESSIONS = 100_000;
+/**
+ * Upserts per bulk write command. FerretDB v1 keeps one open cursor per statement of an update
+ * command until the command ends, from a pool of 100 SQLite connections: a command of 100
+ * updates of existing documents never ends.
+ */
+const WRITE_BATCH = 50;
 
 interface Session {
   summary: AccessSummary & { _id: Types.ObjectId };
@@ -41,7 +47,7 @@ interface Session {
 /**
  * Records access as per-viewer summaries kept in memory and written in batches: a segment
  * request costs a few bit operations, and a burst of requests one write per session per
- * ACCESS_FLUSH_INTERVAL_MS. Each summary document is written by this process only, whole
+ * ACCESS_FLUSH_INTERVAL_MS (in bulk writes of WRITE_BATCH). Each summary document is written by this process only, whole
  * (`$set`), so concurrent servers never race on one. Pending writes are flushed on shutdown.
  */
 @Injectable()
@@ -130,7 +136,11 @@ export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
     });
     for (const session of pending) session.dirty = false;
     try {
-      await this.summaries.bulkWrite(operations, { ordered: false });
+      for (let start = 0; start < operations.length; start += WRITE_BATCH) {
+        await this.summaries.bulkWrite(operations.slice(start, start + WRITE_BATCH), {
+          ordered: false,
+        });
+      }
     } catch (error) {
       for (const session of pending) session.dirty = true;
       throw error;
