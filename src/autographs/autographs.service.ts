@@ -15,6 +15,7 @@ import { AccessRecorder } from './access-recorder.service.js';
 import { accessStats, type StoredSummary } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessSummary } from './schemas/access-summary.schema.js';
+import { PlaybackService } from './playback.service.js';
 import { Autograph, newPlaybackToken } from './schemas/autograph.schema.js';
 
 export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]): AutographDto {
@@ -42,6 +43,7 @@ export class AutographsService implements OnModuleInit {
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
     @InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>,
     private readonly recorder: AccessRecorder,
+    private readonly playback: PlaybackService,
     private readonly jobs: JobsService,
     private readonly expander: RefExpander,
   ) {}
@@ -135,6 +137,7 @@ export class AutographsService implements OnModuleInit {
       await this.autographs
         .updateOne({ _id: autograph._id }, { $set: { revoked_at: new Date() } })
         .exec();
+      this.playback.forget(autograph.playback_token);
     }
   }
 

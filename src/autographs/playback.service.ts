@@ -32,6 +32,12 @@ export interface PlaybackSession {
 
 /** Finished jobs kept in memory (each holds its segment list). */
 const JOB_CACHE_SIZE = 256;
+/**
+ * How long a looked-up autograph is reused: a viewer's burst of segment requests costs one read,
+ * and a revocation made on another server takes effect within this time (at once on this one).
+ */
+const AUTOGRAPH_TTL_MS = 1000;
+const AUTOGRAPH_CACHE_SIZE = 10_000;
 /** Codewords kept in memory (a few hundred bytes each for a feature film). */
 const CODEWORD_CACHE_SIZE = 100_000;
 
@@ -51,14 +57,18 @@ function segmentIndex(name: string, count: number, where: string): number {
 }
 
 /**
- * A viewer's playback. Per request it reads one autograph by `_id` (revocation takes effect at
- * once); the finished job and the codeword come from bounded caches, and access is recorded in
- * memory (AccessRecorder): no work grows with the number of events, autographs or segments.
+ * A viewer's playback. The autograph (read by `_id`, reused for AUTOGRAPH_TTL_MS), the finished
+ * job and the codeword come from bounded caches, and access is recorded in memory
+ * (AccessRecorder): no work grows with the number of events, autographs or segments.
  */
 @Injectable()
 export class PlaybackService {
   private readonly playableJobs = new LRUCache<string, PlayableJob>({ max: JOB_CACHE_SIZE });
   private readonly codewords = new LRUCache<string, Uint32Array>({ max: CODEWORD_CACHE_SIZE });
+  private readonly playing = new LRUCache<string, Stored<Autograph>>({
+    max: AUTOGRAPH_CACHE_SIZE,
+    ttl: AUTOGRAPH_TTL_MS,
+  });
 
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
@@ -69,6 +79,23 @@ export class PlaybackService {
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
+    const autograph = this.playing.get(token) ?? (await this.playable(token));
+    const job = await this.playableJob(autograph.job.toString());
+    const autographId = autograph._id.toString();
+    let codeword = this.codewords.get(autographId);
+    if (!codeword) {
+      codeword = this.keys.codeword(job._id.toString(), autographId, job.segmentCount);
+      this.codewords.set(autographId, codeword);
+    }
+    return { autograph, job, codeword };
+  }
+
+  /** Forgets a revoked autograph at once (other servers within AUTOGRAPH_TTL_MS). */
+  forget(playbackToken: string): void {
+    this.playing.delete(playbackToken);
+  }
+
+  private async playable(token: string): Promise<Stored<Autograph>> {
     const id = autographIdOfToken(token);
     const autograph = id && (await this.autographs.findById(id).lean<Stored<Autograph>>().exec());
     if (!autograph || autograph.revoked_at || !sameToken(autograph.playback_token, token)) {
@@ -78,14 +105,8 @@ export class PlaybackService {
         'This playback link is unknown or has been revoked.',
       );
     }
-    const job = await this.playableJob(autograph.job.toString());
-    const autographId = autograph._id.toString();
-    let codeword = this.codewords.get(autographId);
-    if (!codeword) {
-      codeword = this.keys.codeword(job._id.toString(), autographId, job.segmentCount);
-      this.codewords.set(autographId, codeword);
-    }
-    return { autograph, job, codeword };
+    this.playing.set(token, autograph);
+    return autograph;
   }
 
   private async playableJob(jobId: string): Promise<PlayableJob> {
