@@ -159,9 +159,11 @@ async function main(): Promise<void> {
         extracted_data?: { autograph_tag: string }[];
       } | null;
     const film = await newJob('film.mp4');
-    await waitFor('the film job', 300_000, async () =>
-      (await state('jobs', film))?.status === 'SUCCESS' ? true : null,
-    );
+    const filmJob = await waitFor('the film job', 1_200_000, async () => {
+      const status = (await state('jobs', film))?.status;
+      return status === 'SUCCESS' || status === 'FAILED' ? status : null;
+    });
+    if (filmJob !== 'SUCCESS') throw new Error('the film job failed');
     const autographs = (
       await call<{ autographs: { tag: string; playback: { download_url: string } }[] }>(
         'POST',
