@@ -18,14 +18,21 @@ const sources = ['main.go', 'go.mod', 'go.sum', 'build.mjs'].map((name) => join(
  * and every look-up, update and delete by `_id` scans the whole collection. The build compiles a
  * copy of the module with the expression the index has (that one constant changed), through a
  * go.mod of its own that replaces the module with the copy. Returns that go.mod.
+ * @param {string} go the go command
  */
 function patchedModFile(go) {
-  const module = JSON.parse(
-    execFileSync(go, ['mod', 'download', '-json', 'github.com/FerretDB/FerretDB'], { cwd: here }),
-  );
+  execFileSync(go, ['mod', 'download', 'github.com/FerretDB/FerretDB'], { cwd: here });
+  const moduleDir = execFileSync(
+    go,
+    ['list', '-m', '-f', '{{.Dir}}', 'github.com/FerretDB/FerretDB'],
+    {
+      cwd: here,
+      encoding: 'utf8',
+    },
+  ).trim();
   const copy = join(out, 'FerretDB');
   rmSync(copy, { recursive: true, force: true });
-  cpSync(module.Dir, copy, { recursive: true });
+  cpSync(moduleDir, copy, { recursive: true });
   execFileSync('chmod', ['-R', 'u+w', copy]);
   const metadata = join(copy, 'internal/backends/sqlite/metadata/metadata.go');
   const source = readFileSync(metadata, 'utf8');
