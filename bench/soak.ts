@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { openSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,9 +74,10 @@ async function main(): Promise<void> {
     WORKER_POLL_INTERVAL_MS: '200',
   });
   const start = async (i: number): Promise<Instance> => {
+    const log = openSync(join(root, `server-${i}.log`), 'a');
     const child = spawn(process.execPath, ['dist-bench/src/main.js'], {
       env: env(i),
-      stdio: 'ignore',
+      stdio: ['ignore', log, log],
     });
     const base = `http://127.0.0.1:${ports[i]}`;
     await waitFor(`server ${i}`, 60_000, () =>
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   };
   const instances = [await start(0), await start(1)];
   const rows: string[] = [];
+  let finished = false;
   try {
     const base = instances[0].base;
     const login = await fetch(`${base}/v1/oauth/token`, {
@@ -196,8 +199,14 @@ async function main(): Promise<void> {
       const pid = Number(owner.split(':')[1]);
       const victim = instances.findIndex((instance) => instance.process.pid === pid);
       if (victim < 0) throw new Error(`lease owner ${owner} is not one of the servers`);
-      const exited = once(instances[victim].process, 'exit');
-      instances[victim].process.kill('SIGKILL');
+      const victimProcess = instances[victim].process;
+      if (victimProcess.exitCode !== null || victimProcess.signalCode !== null) {
+        throw new Error(
+          `${instances[victim].name} exited on its own: see ${root}/server-${victim}.log`,
+        );
+      }
+      const exited = once(victimProcess, 'exit');
+      victimProcess.kill('SIGKILL');
       await exited;
       kills += 1;
       instances[victim] = await start(victim);
@@ -240,6 +249,7 @@ async function main(): Promise<void> {
     rows.push(
       `| ${ROUNDS} | ${kills} | ${items.length} | ${retried} | ${lost} | ${duplicated} | ${stuck} |`,
     );
+    finished = true;
     report('soak', [
       '# bench:soak — two servers on one FerretDB, kill -9 of the lease holder',
       '',
@@ -260,7 +270,7 @@ async function main(): Promise<void> {
     await connection.close();
     database.child.kill('SIGTERM');
     await once(database.child, 'exit');
-    await rm(root, { recursive: true, force: true });
+    if (finished) await rm(root, { recursive: true, force: true }); // else kept for its logs
   }
 }
 

@@ -114,7 +114,8 @@ export class LeasedQueue<T extends WorkState> {
       if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
       lastWrite = Date.now();
       const percentage = from + Math.floor(fraction * (to - from));
-      void this.heartbeat(id, { percentage_completed: percentage } as Partial<T>);
+      // A failed progress write is retried by the next one; it must not crash the process.
+      this.heartbeat(id, { percentage_completed: percentage } as Partial<T>).catch(() => false);
     };
   }
 
