@@ -26,6 +26,41 @@ export default tseslint.config(
     },
   },
   {
+    // The application reaches the engine only through the watermarking facade, and the facade
+    // only through the engine's index.ts (benches and specs may use engine internals).
+    files: ['src/**/*.ts'],
+    ignores: ['src/watermark/**', 'src/watermarking/**', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/watermark/*', '**/watermark'],
+              message: 'Reach the engine through src/watermarking (WatermarkEngine, WatermarkKeysService).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/watermarking/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/watermark/*', '!**/watermark/index.js'],
+              message: "Import the engine through its index.ts ('../watermark/index.js').",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', 'test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',

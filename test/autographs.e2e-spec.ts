@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
-import { WatermarkKeysService } from '../src/jobs/watermark-keys.service.js';
+import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import { codewordBit } from '../src/watermark/codes.js';
 import { parseMediaPlaylist } from '../src/watermark/hls.js';
 import { probeMedia, readFrames } from '../src/watermark/media.js';

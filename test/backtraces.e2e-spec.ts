@@ -13,7 +13,7 @@ import {
 import { makeClip } from './support/media.js';
 import { runSeedCurl, SEED, seedCurlCommands } from './support/seed.js';
 
-/** Every field of the seed's backtrace example, plus the job it belongs to. */
+/** Every field of the backtrace example in test/fixtures/backtraces-api.txt, plus the job it belongs to. */
 const SEED_FIELDS = [
   'input',
   'pipeline',
@@ -33,7 +33,7 @@ const SEED_FIELDS = [
   'job',
 ].sort();
 
-describe('Backtrace API (the seed contract)', () => {
+describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () => {
   let t: TestApp;
   let base: string;
   let token: string;
@@ -91,7 +91,7 @@ describe('Backtrace API (the seed contract)', () => {
   });
   afterAll(() => t.close());
 
-  describe("the seed's three curl examples, sent as printed (host, token and ids replaced)", () => {
+  describe("the Backtrace API document's three curl examples, sent as printed (host, token and ids replaced)", () => {
     const [postCommand, getCommand, listCommand] = seedCurlCommands();
     let createdId: string;
 

@@ -56,6 +56,31 @@ describe('pipelines, files, jobs, health', () => {
     expect(response.body.error.error_code).toBe('ROUTE_NOT_FOUND');
   });
 
+  it.each([
+    ['GET', 'bogus=1', "unknown query parameter 'bogus'"],
+    ['GET', 'expand=nothing', "query parameter 'expand' lists an unknown reference"],
+    ['POST', 'format=yaml', "query parameter 'format' must be json or xml"],
+    ['POST', 'human=maybe', "query parameter 'human' must be true or false"],
+  ])(
+    'refuses %s with ?%s on a route without a query of its own',
+    async (method, query, message) => {
+      const before = await count('pipelines');
+      const response =
+        method === 'GET'
+          ? await request(t.http).get(`/v1/pipelines/${pipeline.id}?${query}`).set(auth())
+          : await request(t.http)
+              .post(`/v1/pipelines?${query}`)
+              .set(auth())
+              .send({
+                pipeline: { name: 'never', input: pipeline.input, output: pipeline.output },
+              });
+      expect(response.status).toBe(400);
+      expect(response.body.error.error_code).toBe('INVALID_PARAMETER');
+      expect(response.body.error.error_msg).toContain(message);
+      expect(await count('pipelines')).toBe(before);
+    },
+  );
+
   describe('pipelines', () => {
     it('stores canonical directory URIs inside FILE_ROOTS', () => {
       expect(pipeline.input.uri).toBe(`file://${inputDir()}/`);

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SECRET_FILE_NAME } from '../src/jobs/autograph-secret.js';
+import { SECRET_FILE_NAME } from '../src/watermarking/autograph-secret.js';
 import { makeClip } from './support/media.js';
 import {
   buildServer,

@@ -4,7 +4,8 @@ import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
 import { ApplicationsService } from './applications.service.js';
-import { Authenticated } from './auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
+import { SharedQuery } from '../common/render.interceptor.js';
 import {
   ApplicationEnvelope,
   ApplicationListEnvelope,
@@ -23,10 +24,10 @@ export class ApplicationsController {
     summary: 'Create an OAuth client; its client_secret is shown in this answer only',
   })
   @ApiCreatedResponse({ type: ApplicationEnvelope })
+  @SharedQuery(OutputQuery)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateApplicationBody,
-    @Query() _query: OutputQuery,
   ): Promise<ApplicationEnvelope> {
     return { application: await this.applications.create(principal, body.application) };
   }
@@ -45,10 +46,10 @@ export class ApplicationsController {
   @Get(':id')
   @ApiOperation({ summary: 'Get an application' })
   @ApiOkResponse({ type: ApplicationEnvelope })
+  @SharedQuery(GetQuery)
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: GetQuery,
   ): Promise<ApplicationEnvelope> {
     return { application: await this.applications.get(principal, id) };
   }

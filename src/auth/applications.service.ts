@@ -1,11 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { timingSafeEqual } from 'node:crypto';
 import { Model, Types } from 'mongoose';
-import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import { type Page, type Stored } from '../common/paging.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import type { ApplicationDto, NewApplication } from './dto/application.dto.js';
@@ -25,20 +25,13 @@ export function toApplicationDto(application: Stored<Application>): ApplicationD
 }
 
 @Injectable()
-export class ApplicationsService implements OnModuleInit {
+export class ApplicationsService {
+  private readonly owned: OwnedRepository<Application, ApplicationDto>;
   constructor(
     @InjectModel(Application.name) private readonly applications: Model<Application>,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('application', async (ids) => {
-      const found = await this.applications
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Application>[]>()
-        .exec();
-      return new Map(found.map((app) => [app._id.toString(), toApplicationDto(app)]));
-    });
+    expander: RefExpander,
+  ) {
+    this.owned = new OwnedRepository(applications, 'application', expander, toApplicationDto);
   }
 
   /** Creates a client; the answer is the only place its secret ever appears. */
@@ -57,17 +50,11 @@ export class ApplicationsService implements OnModuleInit {
   }
 
   async get(principal: Principal, id: string): Promise<ApplicationDto> {
-    const application = await this.applications
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<Application>>()
-      .exec();
-    if (!application) throw ApiError.notFound('application', id);
-    return toApplicationDto(application);
+    return this.owned.get(principal, id);
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<ApplicationDto>> {
-    const page = await findPage(this.applications, ownedBy(principal), paging);
-    return { ...page, items: page.items.map(toApplicationDto) };
+    return this.owned.list(principal, paging);
   }
 
   /** The client with these credentials, or null. */

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, HttpStatus, Injectable } from 
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error.js';
-import { IS_PUBLIC } from './auth.decorators.js';
+import { IS_PUBLIC } from '../common/auth.decorators.js';
 
 /** Global: every route needs a valid bearer token unless marked `@Public()`. */
 @Injectable()

@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import basicAuth from 'basic-auth';
 import type { Request } from 'express';
-import { Public } from './auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import {
   OAuthErrorDto,
   RevokeRequest,

@@ -1,13 +1,25 @@
-import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
 import type { AccessSummary } from './schemas/access-summary.schema.js';
 
 /** A stored summary; its segment bitmap as read back from the database. */
 export type StoredSummary = Omit<AccessSummary, 'segments'> & { segments: Uint8Array };
 
+/** How one viewer obtained an autograph's copy (`access_stats` of the Backtrace API). */
+export interface AccessStat {
+  ip_address: string;
+  ip_country: string;
+  ip_type: string;
+  user_agent: string;
+  accept_language: string;
+  first_accessed_at: number;
+  percentage_obtained: string;
+  highest_resolution: string;
+  streaming_only: 'yes' | 'no';
+}
+
 /**
- * The seed's `access_stats` of one autograph: one entry per (ip_address, user_agent), merged
- * from that viewer's summaries, oldest first. `percentage_obtained` counts distinct segments
- * of any rendition.
+ * The Backtrace API's `access_stats` of one autograph: one entry per (ip_address, user_agent),
+ * merged from that viewer's summaries, oldest first. `percentage_obtained` counts distinct
+ * segments of any rendition.
  */
 export function accessStats(
   summaries: readonly StoredSummary[],

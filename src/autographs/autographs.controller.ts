@@ -8,7 +8,8 @@ import {
   ApiTags,
   getSchemaPath,
 } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
+import { SharedQuery } from '../common/render.interceptor.js';
 import { ApiError } from '../common/api-error.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
@@ -42,11 +43,11 @@ export class AutographsController {
       ],
     },
   })
+  @SharedQuery(OutputQuery)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) jobId: string,
     @Body() body: CreateAutographsBody,
-    @Query() _query: OutputQuery,
   ): Promise<AutographEnvelope | AutographBatchEnvelope> {
     if ((body.autograph === undefined) === (body.autographs === undefined)) {
       throw ApiError.badRequest(
@@ -77,10 +78,10 @@ export class AutographsController {
   @Get('autographs/:id')
   @ApiOperation({ summary: 'Get an autograph with its playback URLs and access stats' })
   @ApiOkResponse({ type: AutographEnvelope })
+  @SharedQuery(GetQuery)
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: GetQuery,
   ): Promise<AutographEnvelope> {
     return { autograph: await this.autographs.get(principal, id) };
   }
@@ -89,10 +90,10 @@ export class AutographsController {
   @HttpCode(204)
   @ApiOperation({ summary: "Revoke an autograph's playback URLs (the autograph stays traceable)" })
   @ApiNoContentResponse()
+  @SharedQuery(OutputQuery)
   async revoke(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: OutputQuery,
   ): Promise<void> {
     await this.autographs.revoke(principal, id);
   }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
+import { WatermarkingModule } from '../watermarking/watermarking.module.js';
 import { AccessRecorder } from './access-recorder.service.js';
 import { AutographsController } from './autographs.controller.js';
 import { AutographsService } from './autographs.service.js';
@@ -18,6 +19,7 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
     ]),
     JobsModule,
     NetworkModule,
+    WatermarkingModule,
   ],
   controllers: [AutographsController, PlaybackController],
   providers: [AutographsService, PlaybackService, AccessRecorder],

@@ -1,18 +1,18 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type Model, type mongo, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
 import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
-import type { AccessStat } from '../backtraces/schemas/backtrace.schema.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { AccessRecorder } from './access-recorder.service.js';
-import { accessStats, type StoredSummary } from './access-stats.js';
+import { type AccessStat, accessStats, type StoredSummary } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessSummary } from './schemas/access-summary.schema.js';
 import { PlaybackService } from './playback.service.js';
@@ -38,26 +38,19 @@ export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]
 }
 
 @Injectable()
-export class AutographsService implements OnModuleInit {
+export class AutographsService {
+  private readonly owned: OwnedRepository<Autograph, AutographDto>;
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
     @InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>,
     private readonly recorder: AccessRecorder,
     private readonly playback: PlaybackService,
     private readonly jobs: JobsService,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('autograph', async (ids) => {
-      const found = await this.autographs
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Autograph>[]>()
-        .exec();
-      return new Map(
-        found.map((autograph) => [autograph._id.toString(), toAutographDto(autograph, [])]),
-      );
-    });
+    expander: RefExpander,
+  ) {
+    this.owned = new OwnedRepository(autographs, 'autograph', expander, (autograph) =>
+      toAutographDto(autograph, []),
+    );
   }
 
   /** Creates one autograph or a batch (all or nothing: a taken tag refuses the whole batch). */
@@ -171,13 +164,7 @@ export class AutographsService implements OnModuleInit {
   }
 
   private async findOwned(principal: Principal, id: string): Promise<Stored<Autograph>> {
-    // By _id alone, the look-up every compatible server indexes (FerretDB scans otherwise).
-    const autograph = await this.autographs.findById(id).lean<Stored<Autograph>>().exec();
-    const owner = ownedBy(principal).user;
-    if (!autograph || (owner && !owner.equals(autograph.user))) {
-      throw ApiError.notFound('autograph', id);
-    }
-    return autograph;
+    return this.owned.findOwned(principal, id);
   }
 
   private async refuseTakenTags(jobId: Types.ObjectId, tags: string[]): Promise<void> {

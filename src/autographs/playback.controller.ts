@@ -2,9 +2,9 @@ import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { RawResponse } from '../common/render.interceptor.js';
-import { remuxToMp4 } from '../watermark/media.js';
+import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { PlaybackService, type Viewer } from './playback.service.js';
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -26,7 +26,10 @@ function viewerOf(request: Request): Viewer {
 @Public()
 @Controller('v1/play/:token')
 export class PlaybackController {
-  constructor(private readonly playback: PlaybackService) {}
+  constructor(
+    private readonly playback: PlaybackService,
+    private readonly engine: WatermarkEngine,
+  ) {}
 
   @Get('master.m3u8')
   @RawResponse()
@@ -59,7 +62,7 @@ export class PlaybackController {
       height,
       true,
     );
-    const remux = remuxToMp4(paths, extraAudio);
+    const remux = this.engine.remuxToMp4(paths, extraAudio);
     response.type('video/mp4').set({
       ...noStore(),
       'Content-Disposition': `attachment; filename="${session.autograph._id.toString()}-${height}p.mp4"`,

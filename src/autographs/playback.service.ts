@@ -1,19 +1,20 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { LRUCache } from 'lru-cache';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
-  Job,
+  type Job,
   segmentCountOf,
   type StoredAudioTrack,
   type StoredRendition,
 } from '../jobs/schemas/job.schema.js';
-import { WatermarkKeysService } from '../jobs/watermark-keys.service.js';
-import { codewordBit, variantForBit } from '../watermark/codes.js';
+import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
+import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
+import { JobsService } from '../jobs/jobs.service.js';
 import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { Autograph, autographIdOfToken } from './schemas/autograph.schema.js';
@@ -72,15 +73,16 @@ export class PlaybackService {
 
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
-    @InjectModel(Job.name) private readonly jobs: Model<Job>,
+    private readonly jobs: JobsService,
     private readonly keys: WatermarkKeysService,
+    private readonly engine: WatermarkEngine,
     private readonly recorder: AccessRecorder,
   ) {}
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
     const autograph = this.playing.get(token) ?? (await this.playable(token));
-    const job = await this.playableJob(autograph.job.toString());
+    const job = await this.playableJob(autograph.job);
     const autographId = autograph._id.toString();
     let codeword = this.codewords.get(autographId);
     if (!codeword) {
@@ -109,10 +111,10 @@ export class PlaybackService {
     return autograph;
   }
 
-  private async playableJob(jobId: string): Promise<PlayableJob> {
-    const cached = this.playableJobs.get(jobId);
+  private async playableJob(jobId: Types.ObjectId): Promise<PlayableJob> {
+    const cached = this.playableJobs.get(jobId.toString());
     if (cached) return cached;
-    const job = await this.jobs.findById(jobId).lean<Stored<Job>>().exec();
+    const job = await this.jobs.findById(jobId);
     if (!job?.result || job.status !== 'SUCCESS') {
       throw ApiError.conflict(
         'JOB_NOT_READY',
@@ -120,7 +122,7 @@ export class PlaybackService {
       );
     }
     const playable = { ...job, result: job.result, segmentCount: segmentCountOf(job) };
-    this.playableJobs.set(jobId, playable);
+    this.playableJobs.set(jobId.toString(), playable);
     return playable;
   }
 
@@ -225,7 +227,7 @@ export class PlaybackService {
 
   private variantPath(session: PlaybackSession, rendition: StoredRendition, index: number): string {
     const segment = rendition.segments[index];
-    const variant = variantForBit(codewordBit(session.codeword, index));
+    const variant = this.engine.variantOf(session.codeword, index);
     return join(session.job.result.output_dir, variant === 'a' ? segment.a : segment.b);
   }
 }

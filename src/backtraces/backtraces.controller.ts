@@ -6,7 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
+import { SharedQuery } from '../common/render.interceptor.js';
 import { GetQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
@@ -19,7 +20,7 @@ import {
   CreateBacktraceQuery,
 } from './dto/backtrace.dto.js';
 
-/** The seed's Backtrace API, at the path its examples use. */
+/** The Backtrace API (test/fixtures/backtraces-api.txt), at the path its examples use. */
 @ApiTags('backtraces')
 @Authenticated()
 @Controller('v1/titles/backtraces')
@@ -51,10 +52,10 @@ export class BacktracesController {
   @Get(':id')
   @ApiOperation({ summary: 'Get info on a specific Backtrace (also at /v1/backtraces/ID)' })
   @ApiOkResponse({ type: BacktraceEnvelope })
+  @SharedQuery(GetQuery)
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: GetQuery,
   ): Promise<BacktraceEnvelope> {
     return { backtrace: await this.backtraces.get(principal, id) };
   }

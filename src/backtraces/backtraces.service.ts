@@ -1,10 +1,10 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import { type Page, type Stored } from '../common/paging.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import { toWorkStateDto } from '../common/work-state.js';
@@ -44,25 +44,16 @@ export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
 }
 
 @Injectable()
-export class BacktracesService implements OnModuleInit {
+export class BacktracesService {
+  private readonly owned: OwnedRepository<Backtrace, BacktraceDto>;
   constructor(
     @InjectModel(Backtrace.name) private readonly backtraces: Model<Backtrace>,
     private readonly jobs: JobsService,
     private readonly pipelines: PipelinesService,
     private readonly storage: StorageService,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('backtrace', async (ids) => {
-      const found = await this.backtraces
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Backtrace>[]>()
-        .exec();
-      return new Map(
-        found.map((backtrace) => [backtrace._id.toString(), toBacktraceDto(backtrace)]),
-      );
-    });
+    expander: RefExpander,
+  ) {
+    this.owned = new OwnedRepository(backtraces, 'backtrace', expander, toBacktraceDto);
   }
 
   /** Queues a backtrace of a copy of the caller's job, read from the caller's pipeline. */
@@ -81,16 +72,10 @@ export class BacktracesService implements OnModuleInit {
   }
 
   async get(principal: Principal, id: string): Promise<BacktraceDto> {
-    const backtrace = await this.backtraces
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<Backtrace>>()
-      .exec();
-    if (!backtrace) throw ApiError.notFound('backtrace', id);
-    return toBacktraceDto(backtrace);
+    return this.owned.get(principal, id);
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<BacktraceDto>> {
-    const page = await findPage(this.backtraces, ownedBy(principal), paging);
-    return { ...page, items: page.items.map(toBacktraceDto) };
+    return this.owned.list(principal, paging);
   }
 }

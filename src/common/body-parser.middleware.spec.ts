@@ -10,7 +10,7 @@ describe('parseBody', () => {
     });
   });
 
-  it("reads the seed's single-quoted body sent with curl's default form content type", () => {
+  it("reads the Backtrace API document's single-quoted body sent with curl's default form content type", () => {
     const seedBody =
       "{ 'backtrace': { 'pipeline' :{ 'id': '552b87a814eab3a29d1b3d90' }, 'input' : { 'input_name' :'uploads/QOSifPpTys1wcnEli3aXo50nyj2JROdO/movie.mp4' } } }";
     expect(parseBody(seedBody, 'application/x-www-form-urlencoded')).toEqual({

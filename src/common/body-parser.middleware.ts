@@ -6,7 +6,7 @@ import { ApiError } from './api-error.js';
 
 /**
  * Parses request bodies for every route. JSON bodies may be relaxed JSON (single quotes,
- * trailing commas): the seed's own curl example sends `{'backtrace': {...}}` with curl's
+ * trailing commas): the Backtrace API document's own curl example (test/fixtures/backtraces-api.txt) sends `{'backtrace': {...}}` with curl's
  * default form content type, so a form body that looks like an object is read as JSON too.
  * Real form bodies (the OAuth token endpoint) are parsed as forms.
  */

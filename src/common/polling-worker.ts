@@ -1,17 +1,19 @@
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { LeasedQueue } from './leased-queue.js';
 import type { Stored } from './paging.js';
 import type { WorkState } from './work-state.js';
+import { describeFailure } from './work-failure.js';
 
 export interface PollingWorkerOptions<T extends WorkState> {
   name: string;
   queue: LeasedQueue<T>;
   concurrency: number;
   intervalMs: number;
-  /** Does the work and resolves with the fields its SUCCESS sets; `signal` aborts on shutdown. */
+  /**
+   * Does the work and resolves with the fields its SUCCESS sets; `signal` aborts on shutdown.
+   * A failure is recorded as `describeFailure` says (throw a WorkFailure to choose the code).
+   */
   work: (item: Stored<T>, signal: AbortSignal) => Promise<Partial<T>>;
-  /** The error_code and error_msg an item FAILED with records. */
-  describeFailure: (error: unknown) => [code: string, message: string];
   /** Undoes partial work before a failure is recorded or an interrupted item is handed back. */
   undo?: (item: Stored<T>) => Promise<void>;
 }
@@ -91,14 +93,14 @@ export class PollingWorker<T extends WorkState> {
   }
 
   private async settle(item: Stored<T>, signal: AbortSignal): Promise<void> {
-    const { queue, work, describeFailure, undo } = this.options;
+    const { queue, work, undo } = this.options;
     let update: Partial<T>;
     try {
       update = await work(item, signal);
     } catch (error) {
       if (signal.aborted) return;
       await undo?.(item);
-      const [code, message] = describeFailure(error);
+      const [code, message] = describeFailure(error, this.logger);
       await queue.fail(item._id, code, message);
       return;
     }
@@ -106,5 +108,31 @@ export class PollingWorker<T extends WorkState> {
     if (!(await queue.succeed(item._id, update))) {
       this.logger.warn(`${item._id.toString()} was taken over by another worker; run discarded`);
     }
+  }
+}
+
+/**
+ * A Nest provider around one PollingWorker: polling starts with the application (when
+ * `enabled`, i.e. WORKERS_ENABLED) and running items are handed back on shutdown.
+ */
+export abstract class ScheduledWorker<T extends WorkState>
+  implements OnApplicationBootstrap, OnApplicationShutdown
+{
+  protected constructor(
+    private readonly worker: PollingWorker<T>,
+    private readonly enabled: boolean,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.enabled) this.worker.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker.stop();
+  }
+
+  /** Claims and processes one item now (tests and benches); false when none was queued. */
+  async processNext(): Promise<boolean> {
+    return this.worker.processOne();
   }
 }

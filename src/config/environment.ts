@@ -1,4 +1,4 @@
-import { plainToInstance, Transform } from 'class-transformer';
+import { plainToInstance } from 'class-transformer';
 import {
   IsBoolean,
   IsEmail,
@@ -14,8 +14,15 @@ import {
   validateSync,
 } from 'class-validator';
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
+/** 'true' / 'false' as a boolean; anything else unchanged, for the validator to reject. */
+export function toBoolean(value: unknown): unknown {
+  return value === 'true' ? true : value === 'false' ? false : value;
+}
+
+/** A string of decimal digits as a number; anything else unchanged, for the validator to reject. */
+export function toInteger(value: unknown): unknown {
+  return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+}
 
 /**
  * Every environment variable the service reads, with its default. Validated once at
@@ -73,7 +80,6 @@ export class Environment {
   BODY_LIMIT_BYTES = 1024 * 1024;
 
   /** Whether X-Forwarded-For / X-Forwarded-Proto are believed (behind a reverse proxy). */
-  @Transform(toBoolean)
   @IsBoolean()
   TRUST_PROXY = false;
 
@@ -87,7 +93,6 @@ export class Environment {
   AUTOGRAPH_SECRET?: string;
 
   /** Whether this process runs the job (and extraction) workers; false = API only. */
-  @Transform(toBoolean)
   @IsBoolean()
   WORKERS_ENABLED = true;
 
@@ -111,36 +116,21 @@ export class Environment {
   WORKER_LEASE_SECONDS = 60;
 }
 
-const OPTIONAL_KEYS = [
-  'MONGODB_URI',
-  'PUBLIC_URL',
-  'ADMIN_EMAIL',
-  'ADMIN_PASSWORD',
-  'AUTOGRAPH_SECRET',
-];
-
-const INTEGER_KEYS = new Set([
-  'PORT',
-  'ACCESS_TOKEN_TTL_SECONDS',
-  'REFRESH_TOKEN_TTL_SECONDS',
-  'BODY_LIMIT_BYTES',
-  'JOB_CONCURRENCY',
-  'EXTRACTION_CONCURRENCY',
-  'WORKER_POLL_INTERVAL_MS',
-  'WORKER_LEASE_SECONDS',
-]);
-
 /** Validates process.env into a typed Environment, or throws naming every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const known = [...Object.keys(new Environment()), ...OPTIONAL_KEYS];
+  // Every field is an own property of an instance (optional ones too, as undefined), and a
+  // field's default says how to read its text: numeric settings are integers.
+  const defaults: Record<string, unknown> = { ...new Environment() };
   const input: Record<string, unknown> = {};
-  for (const key of known) {
+  for (const [key, fallback] of Object.entries(defaults)) {
     const value = raw[key];
     if (value === undefined || value === '') continue;
     input[key] =
-      INTEGER_KEYS.has(key) && typeof value === 'string' && /^-?\d+$/.test(value)
-        ? Number(value)
-        : value;
+      typeof fallback === 'number'
+        ? toInteger(value)
+        : typeof fallback === 'boolean'
+          ? toBoolean(value)
+          : value;
   }
   const environment = plainToInstance(Environment, input);
   const errors = validateSync(environment, { skipMissingProperties: false });

@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -8,11 +8,12 @@ import { pathToFileURL } from 'node:url';
 import type { Model, Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import { type Page, type Stored } from '../common/paging.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
-import { probeMedia } from '../watermark/media.js';
+import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import type { FileDto } from './dto/file.dto.js';
 import { File } from './schemas/file.schema.js';
 
@@ -37,20 +38,14 @@ async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
 }
 
 @Injectable()
-export class FilesService implements OnModuleInit {
+export class FilesService {
+  private readonly owned: OwnedRepository<File, FileDto>;
   constructor(
     @InjectModel(File.name) private readonly files: Model<File>,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('file', async (ids) => {
-      const found = await this.files
-        .find({ _id: { $in: ids } })
-        .lean<Stored<File>[]>()
-        .exec();
-      return new Map(found.map((file) => [file._id.toString(), toFileDto(file)]));
-    });
+    expander: RefExpander,
+    private readonly engine: WatermarkEngine,
+  ) {
+    this.owned = new OwnedRepository(files, 'file', expander, toFileDto);
   }
 
   /**
@@ -68,7 +63,7 @@ export class FilesService implements OnModuleInit {
     if (!info.isFile())
       throw ApiError.badRequest('INPUT_NOT_A_FILE', `'${name}' is not a regular file.`);
     if (info.size === 0) throw ApiError.badRequest('INPUT_EMPTY', `'${name}' is empty (0 bytes).`);
-    const media = await probeMedia(path).catch((error: Error) => {
+    const media = await this.engine.probe(path).catch((error: Error) => {
       throw ApiError.badRequest(
         'INPUT_NOT_VIDEO',
         // The client knows the file by its input_name, not by our absolute path.
@@ -132,16 +127,10 @@ export class FilesService implements OnModuleInit {
   }
 
   async get(principal: Principal, id: string): Promise<FileDto> {
-    const file = await this.files
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<File>>()
-      .exec();
-    if (!file) throw ApiError.notFound('file', id);
-    return toFileDto(file);
+    return this.owned.get(principal, id);
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<FileDto>> {
-    const page = await findPage(this.files, ownedBy(principal), paging);
-    return { ...page, items: page.items.map(toFileDto) };
+    return this.owned.list(principal, paging);
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
+import { SharedQuery } from '../common/render.interceptor.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
@@ -16,10 +17,10 @@ export class JobsController {
   @Post()
   @ApiOperation({ summary: 'Queue an embedding job for an original video' })
   @ApiCreatedResponse({ type: JobEnvelope })
+  @SharedQuery(OutputQuery)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateJobBody,
-    @Query() _query: OutputQuery,
   ): Promise<JobEnvelope> {
     return { job: await this.jobs.create(principal, body.job) };
   }
@@ -38,10 +39,10 @@ export class JobsController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a job' })
   @ApiOkResponse({ type: JobEnvelope })
+  @SharedQuery(GetQuery)
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: GetQuery,
   ): Promise<JobEnvelope> {
     return { job: await this.jobs.get(principal, id) };
   }

@@ -5,7 +5,8 @@ import { PipelinesModule } from '../pipelines/pipelines.module.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 import { JobsWorker } from './jobs.worker.js';
-import { WatermarkKeysService } from './watermark-keys.service.js';
+import { WatermarkingModule } from '../watermarking/watermarking.module.js';
+import { EmbeddingService } from './embedding.service.js';
 import { Job, JobSchema } from './schemas/job.schema.js';
 
 @Module({
@@ -13,9 +14,10 @@ import { Job, JobSchema } from './schemas/job.schema.js';
     MongooseModule.forFeature([{ name: Job.name, schema: JobSchema }]),
     PipelinesModule,
     FilesModule,
+    WatermarkingModule,
   ],
   controllers: [JobsController],
-  providers: [JobsService, JobsWorker, WatermarkKeysService],
-  exports: [JobsService, JobsWorker, WatermarkKeysService, MongooseModule],
+  providers: [JobsService, EmbeddingService, JobsWorker],
+  exports: [JobsService, JobsWorker],
 })
 export class JobsModule {}

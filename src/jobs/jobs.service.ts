@@ -1,10 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import { type Page, type Stored } from '../common/paging.js';
+import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import { toWorkStateDto } from '../common/work-state.js';
@@ -36,23 +37,16 @@ export function toJobDto(job: Stored<Job>): JobDto {
 }
 
 @Injectable()
-export class JobsService implements OnModuleInit {
+export class JobsService {
+  private readonly owned: OwnedRepository<Job, JobDto>;
   constructor(
     @InjectModel(Job.name) private readonly jobs: Model<Job>,
     private readonly pipelines: PipelinesService,
     private readonly storage: StorageService,
     private readonly files: FilesService,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('job', async (ids) => {
-      const found = await this.jobs
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Job>[]>()
-        .exec();
-      return new Map(found.map((job) => [job._id.toString(), toJobDto(job)]));
-    });
+    expander: RefExpander,
+  ) {
+    this.owned = new OwnedRepository(jobs, 'job', expander, toJobDto);
   }
 
   /**
@@ -91,16 +85,15 @@ export class JobsService implements OnModuleInit {
 
   /** The caller's job (any job for an admin), or 404. */
   async findOwned(principal: Principal, id: string): Promise<Stored<Job>> {
-    const job = await this.jobs
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<Job>>()
-      .exec();
-    if (!job) throw ApiError.notFound('job', id);
-    return job;
+    return this.owned.findOwned(principal, id);
+  }
+
+  /** A job by id whoever owns it (playback links act for nobody), or null. */
+  async findById(id: Types.ObjectId): Promise<Stored<Job> | null> {
+    return this.jobs.findById(id).lean<Stored<Job>>().exec();
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<JobDto>> {
-    const page = await findPage(this.jobs, ownedBy(principal), paging);
-    return { ...page, items: page.items.map(toJobDto) };
+    return this.owned.list(principal, paging);
   }
 }

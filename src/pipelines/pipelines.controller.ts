@@ -6,7 +6,8 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
+import { SharedQuery } from '../common/render.interceptor.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
@@ -28,10 +29,10 @@ export class PipelinesController {
   @Post()
   @ApiOperation({ summary: 'Create a pipeline (input and output file:// directories)' })
   @ApiCreatedResponse({ type: PipelineEnvelope })
+  @SharedQuery(OutputQuery)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreatePipelineBody,
-    @Query() _query: OutputQuery,
   ): Promise<PipelineEnvelope> {
     return { pipeline: await this.pipelines.create(principal, body.pipeline) };
   }
@@ -50,10 +51,10 @@ export class PipelinesController {
   @Get(':id')
   @ApiOperation({ summary: 'Get a pipeline' })
   @ApiOkResponse({ type: PipelineEnvelope })
+  @SharedQuery(GetQuery)
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: GetQuery,
   ): Promise<PipelineEnvelope> {
     return { pipeline: await this.pipelines.get(principal, id) };
   }
@@ -61,11 +62,11 @@ export class PipelinesController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change a pipeline' })
   @ApiOkResponse({ type: PipelineEnvelope })
+  @SharedQuery(OutputQuery)
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdatePipelineBody,
-    @Query() _query: OutputQuery,
   ): Promise<PipelineEnvelope> {
     return { pipeline: await this.pipelines.update(principal, id, body.pipeline) };
   }
@@ -74,10 +75,10 @@ export class PipelinesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a pipeline that no job or backtrace uses' })
   @ApiNoContentResponse()
+  @SharedQuery(OutputQuery)
   async delete(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: OutputQuery,
   ): Promise<void> {
     await this.pipelines.delete(principal, id);
   }

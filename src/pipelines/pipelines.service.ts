@@ -1,10 +1,11 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
+import { type Page, type Stored } from '../common/paging.js';
 import { ownedBy, type Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import type { NewPipeline, PipelineChanges, PipelineDto } from './dto/pipeline.dto.js';
@@ -28,22 +29,15 @@ export function toPipelineDto(pipeline: Stored<Pipeline>): PipelineDto {
 const REFERENCING_COLLECTIONS = ['jobs', 'backtraces'];
 
 @Injectable()
-export class PipelinesService implements OnModuleInit {
+export class PipelinesService {
+  private readonly owned: OwnedRepository<Pipeline, PipelineDto>;
   constructor(
     @InjectModel(Pipeline.name) private readonly pipelines: Model<Pipeline>,
     @InjectConnection() private readonly connection: Connection,
     private readonly storage: StorageService,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('pipeline', async (ids) => {
-      const found = await this.pipelines
-        .find({ _id: { $in: ids } })
-        .lean<Stored<Pipeline>[]>()
-        .exec();
-      return new Map(found.map((pipeline) => [pipeline._id.toString(), toPipelineDto(pipeline)]));
-    });
+    expander: RefExpander,
+  ) {
+    this.owned = new OwnedRepository(pipelines, 'pipeline', expander, toPipelineDto);
   }
 
   async create(principal: Principal, input: NewPipeline): Promise<PipelineDto> {
@@ -67,17 +61,11 @@ export class PipelinesService implements OnModuleInit {
 
   /** The caller's pipeline (any pipeline for an admin), or 404. */
   async findOwned(principal: Principal, id: string): Promise<Stored<Pipeline>> {
-    const pipeline = await this.pipelines
-      .findOne({ _id: id, ...ownedBy(principal) })
-      .lean<Stored<Pipeline>>()
-      .exec();
-    if (!pipeline) throw ApiError.notFound('pipeline', id);
-    return pipeline;
+    return this.owned.findOwned(principal, id);
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<PipelineDto>> {
-    const page = await findPage(this.pipelines, ownedBy(principal), paging);
-    return { ...page, items: page.items.map(toPipelineDto) };
+    return this.owned.list(principal, paging);
   }
 
   async update(principal: Principal, id: string, changes: PipelineChanges): Promise<PipelineDto> {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Authenticated } from '../auth/auth.decorators.js';
+import { Authenticated } from '../common/auth.decorators.js';
+import { SharedQuery } from '../common/render.interceptor.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
@@ -16,10 +17,10 @@ export class UsersController {
   @Post()
   @ApiOperation({ summary: 'Create a user (admin only)' })
   @ApiCreatedResponse({ type: UserEnvelope })
+  @SharedQuery(OutputQuery)
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateUserBody,
-    @Query() _query: OutputQuery,
   ): Promise<UserEnvelope> {
     return { user: await this.users.create(principal, body.user) };
   }
@@ -38,20 +39,18 @@ export class UsersController {
   @Get('me')
   @ApiOperation({ summary: 'The user the access token belongs to' })
   @ApiOkResponse({ type: UserEnvelope })
-  async me(
-    @CurrentPrincipal() principal: Principal,
-    @Query() _query: GetQuery,
-  ): Promise<UserEnvelope> {
+  @SharedQuery(GetQuery)
+  async me(@CurrentPrincipal() principal: Principal): Promise<UserEnvelope> {
     return { user: await this.users.get(principal, principal.userId.toString()) };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Get a user' })
   @ApiOkResponse({ type: UserEnvelope })
+  @SharedQuery(GetQuery)
   async get(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: GetQuery,
   ): Promise<UserEnvelope> {
     return { user: await this.users.get(principal, id) };
   }

@@ -1,12 +1,13 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { Model, Types } from 'mongoose';
 import { Environment } from '../config/environment.js';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
-import { findPage, type Page, type Stored } from '../common/paging.js';
+import { type Page, type Stored } from '../common/paging.js';
 import type { Principal } from '../common/principal.js';
+import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import type { NewUser, UserDto } from './dto/user.dto.js';
 import { hashPassword, verifyPassword } from './password.js';
@@ -24,23 +25,18 @@ export function toUserDto(user: Stored<User>): UserDto {
 }
 
 @Injectable()
-export class UsersService implements OnModuleInit, OnApplicationBootstrap {
+export class UsersService implements OnApplicationBootstrap {
+  private readonly owned: OwnedRepository<User, UserDto>;
   private readonly logger = new Logger(UsersService.name);
 
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly environment: Environment,
-    private readonly expander: RefExpander,
-  ) {}
-
-  onModuleInit(): void {
-    this.expander.register('user', async (ids) => {
-      const found = await this.users
-        .find({ _id: { $in: ids } })
-        .lean<Stored<User>[]>()
-        .exec();
-      return new Map(found.map((user) => [user._id.toString(), toUserDto(user)]));
-    });
+    expander: RefExpander,
+  ) {
+    this.owned = new OwnedRepository(users, 'user', expander, toUserDto, (principal) =>
+      principal.role === 'admin' ? {} : { _id: principal.userId },
+    );
   }
 
   /** First start on an empty database: create the admin, and say how to log in. */
@@ -90,17 +86,11 @@ export class UsersService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async get(principal: Principal, id: string): Promise<UserDto> {
-    // A user sees only themself; anyone else's id is, for them, no user at all.
-    const visible = principal.role === 'admin' || principal.userId.equals(id);
-    const user = visible ? await this.users.findById(id).lean<Stored<User>>().exec() : null;
-    if (!user) throw ApiError.notFound('user', id);
-    return toUserDto(user);
+    return this.owned.get(principal, id);
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<UserDto>> {
-    const filter = principal.role === 'admin' ? {} : { _id: principal.userId };
-    const page = await findPage(this.users, filter, paging);
-    return { ...page, items: page.items.map(toUserDto) };
+    return this.owned.list(principal, paging);
   }
 
   /** The user whose credentials these are, or null (same answer for unknown email and bad password). */

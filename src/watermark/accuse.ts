@@ -1,10 +1,13 @@
 import {
   accusationThresholdFor,
+  DEFAULT_BIAS_CUTOFF,
   DEFAULT_FALSE_ACCUSATION_PROBABILITY,
   observedWeight,
   type PackedCodebook,
   scoreCodewords,
+  scoreTerms,
 } from './codes.js';
+import { rootOfIncreasing } from './roots.js';
 
 export interface AccuseOptions {
   /** Soft bits of the copy (see extractSoftBits). */
@@ -58,4 +61,63 @@ export function accuse(options: AccuseOptions): AccuseResult {
   if (weight === 0 && codebook.size > 0) maxInnocentScore = 0;
   accused.sort((a, b) => b.score - a.score);
   return { accused, threshold, maxInnocentScore, observedWeight: weight };
+}
+
+const minimumCache = new Map<string, number>();
+
+/**
+ * The too-short rule: the fewest observed segments for which a clean copy of a single pirate
+ * (every soft bit ±1 and right) is expected to score above the accusation threshold. The score
+ * does not change when a segment's bits and bias are flipped together, so such a copy scores
+ * like one whose soft bits are all +1, whose pirate has every bit 1, and whose biases follow
+ * the bias density weighted by p (a bit is 1 with probability p): deterministic quantiles of
+ * that density, no key needed. At epsilon 1e-6 that is 31 segments; any noise, or a
+ * coalition, needs more.
+ */
+export function minimumObservedSegments(
+  epsilon: number = DEFAULT_FALSE_ACCUSATION_PROBABILITY,
+  cutoff: number = DEFAULT_BIAS_CUTOFF,
+): number {
+  const cacheKey = `${epsilon}:${cutoff}`;
+  const cached = minimumCache.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const enough = (segments: number): boolean => {
+    const biases = pirateBiasQuantiles(segments, cutoff);
+    const hardBits = new Float32Array(segments).fill(1);
+    const { high, mean, deviation } = scoreTerms(hardBits, biases);
+    let expected = 0;
+    for (const term of high) expected += term;
+    return (expected - mean) / deviation >= accusationThresholdFor(hardBits, biases, epsilon);
+  };
+  let high = 1;
+  while (!enough(high)) {
+    if (high > 1 << 20) throw new RangeError(`no segment count reaches epsilon ${epsilon}`);
+    high *= 2;
+  }
+  let low = high >> 1;
+  // Invariant: enough(high), !enough(low) (or low = 0).
+  while (high - low > 1) {
+    const middle = (low + high) >> 1;
+    if (enough(middle)) high = middle;
+    else low = middle;
+  }
+  minimumCache.set(cacheKey, high);
+  return high;
+}
+
+/**
+ * Evenly spaced quantiles of p f(p), f the Tardos arcsine bias density on [cutoff, 1 - cutoff].
+ * With p = sin² r and r uniform, the weight is sin² r, whose integral is (r - sin r cos r) / 2.
+ */
+function pirateBiasQuantiles(count: number, cutoff: number): Float64Array {
+  const rMin = Math.asin(Math.sqrt(cutoff));
+  const rMax = Math.PI / 2 - rMin;
+  const integral = (r: number): number => r - Math.sin(r) * Math.cos(r);
+  const total = integral(rMax) - integral(rMin);
+  const biases = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const target = integral(rMin) + (total * (i + 0.5)) / count;
+    biases[i] = Math.sin(rootOfIncreasing((r) => integral(r) - target, rMin, rMax)) ** 2;
+  }
+  return biases;
 }

@@ -12,12 +12,7 @@ import {
   type SearchSample,
   type TimeLock,
 } from './align.js';
-import {
-  accusationThresholdFor,
-  DEFAULT_BIAS_CUTOFF,
-  DEFAULT_FALSE_ACCUSATION_PROBABILITY,
-  scoreTerms,
-} from './codes.js';
+import { DEFAULT_FALSE_ACCUSATION_PROBABILITY } from './codes.js';
 import {
   type SegmentObservation,
   ReferenceEstimator,
@@ -35,8 +30,15 @@ import { probeMedia, readFrames } from './media.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import { rootOfIncreasing } from './roots.js';
+import { minimumObservedSegments } from './accuse.js';
 
-export { type Accusation, type AccuseOptions, type AccuseResult, accuse } from './accuse.js';
+export {
+  type Accusation,
+  type AccuseOptions,
+  type AccuseResult,
+  accuse,
+  minimumObservedSegments,
+} from './accuse.js';
 
 /**
  * Extraction: decode a suspect copy once, streaming, at the detection size (luma only, at the
@@ -172,65 +174,6 @@ function tooShort(observed: number, needed: number): ExtractionError {
   );
 }
 
-const minimumCache = new Map<string, number>();
-
-/**
- * The too-short rule: the fewest observed segments for which a clean copy of a single pirate
- * (every soft bit ±1 and right) is expected to score above the accusation threshold. The score
- * does not change when a segment's bits and bias are flipped together, so such a copy scores
- * like one whose soft bits are all +1, whose pirate has every bit 1, and whose biases follow
- * the bias density weighted by p (a bit is 1 with probability p): deterministic quantiles of
- * that density, no key needed. At epsilon 1e-6 that is 50 segments; any noise, or a
- * coalition, needs more.
- */
-export function minimumObservedSegments(
-  epsilon: number = DEFAULT_FALSE_ACCUSATION_PROBABILITY,
-  cutoff: number = DEFAULT_BIAS_CUTOFF,
-): number {
-  const cacheKey = `${epsilon}:${cutoff}`;
-  const cached = minimumCache.get(cacheKey);
-  if (cached !== undefined) return cached;
-  const enough = (segments: number): boolean => {
-    const biases = pirateBiasQuantiles(segments, cutoff);
-    const hardBits = new Float32Array(segments).fill(1);
-    const { high, mean, deviation } = scoreTerms(hardBits, biases);
-    let expected = 0;
-    for (const term of high) expected += term;
-    return (expected - mean) / deviation >= accusationThresholdFor(hardBits, biases, epsilon);
-  };
-  let high = 1;
-  while (!enough(high)) {
-    if (high > 1 << 20) throw new RangeError(`no segment count reaches epsilon ${epsilon}`);
-    high *= 2;
-  }
-  let low = high >> 1;
-  // Invariant: enough(high), !enough(low) (or low = 0).
-  while (high - low > 1) {
-    const middle = (low + high) >> 1;
-    if (enough(middle)) high = middle;
-    else low = middle;
-  }
-  minimumCache.set(cacheKey, high);
-  return high;
-}
-
-/**
- * Evenly spaced quantiles of p f(p), f the Tardos arcsine bias density on [cutoff, 1 - cutoff].
- * With p = sin² r and r uniform, the weight is sin² r, whose integral is (r - sin r cos r) / 2.
- */
-function pirateBiasQuantiles(count: number, cutoff: number): Float64Array {
-  const rMin = Math.asin(Math.sqrt(cutoff));
-  const rMax = Math.PI / 2 - rMin;
-  const integral = (r: number): number => r - Math.sin(r) * Math.cos(r);
-  const total = integral(rMax) - integral(rMin);
-  const biases = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const target = integral(rMin) + (total * (i + 0.5)) / count;
-    biases[i] = Math.sin(rootOfIncreasing((r) => integral(r) - target, rMin, rMax)) ** 2;
-  }
-  return biases;
-}
-
 /** Seconds of copy gathered before a global search (and dropped by half after a failed one). */
 const SEARCH_WINDOW_SECONDS = 10;
 const MAX_SEARCH_WINDOW_SECONDS = 60;
@@ -314,9 +257,10 @@ const GEOMETRY_ROUNDS = 3;
  *    coarse signatures (4x3, normalised) are correlated with every offset of the original for
  *    a few speed ratios (1, 24/25, 25/24): O(original frames x 48 x 12). The best 16 local
  *    maxima are refined with full 16x9 signatures over ±3 frames and a few crop hypotheses,
- *    then polished (offset, rate). A lock needs a mean correlation ≥ 0.6 and no rival ≥ 1 s
- *    away nearly as good (see MIN_LOCK_SCORE). A picture that matches well but at many times
- *    (a still or nearly static shot) is placed by the mark instead (`placeByMark`).
+ *    then polished (offset, rate). A lock needs a mean correlation ≥ MIN_LOCK_CORRELATION
+ *    (0.9) and no rival ≥ 1 s away nearly as good (see MIN_LOCK_SCORE). A picture that
+ *    matches well but at many times (a still or nearly static shot) is placed by the mark
+ *    instead (`placeByMark`).
  * 2. Geometry: on the first lock the crop is estimated by comparing the buffered segments'
  *    mean views with the original's (see `estimateGeometry`); it then holds for the whole copy.
  * 3. Tracking: the mapping is a line, original = offset + rate x copy frame. Each block of one

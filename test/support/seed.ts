@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** The seed's own placeholders, replaced by live values before a command runs. */
+/** The placeholders of test/fixtures/backtraces-api.txt, replaced by live values before a command runs. */
 export const SEED = {
   host: 'https://api.xvid.com',
   token: 'um9VmyJKTPGFqpkL_THjGE5rkXqfURDYqQ8MTBVidG3PtwkfABIdx6s_z9WlFl4_j',
@@ -14,7 +14,7 @@ export const SEED = {
   inputName: 'uploads/QOSifPpTys1wcnEli3aXo50nyj2JROdO/movie.mp4',
 };
 
-/** The curl commands of the seed document (a copy of shared/seed/backtraces-api.txt), as printed. */
+/** The curl commands of test/fixtures/backtraces-api.txt (the Backtrace API document), as printed. */
 export function seedCurlCommands(): string[] {
   const lines = readFileSync(
     new URL('../fixtures/backtraces-api.txt', import.meta.url),
@@ -30,7 +30,7 @@ export function seedCurlCommands(): string[] {
   return commands;
 }
 
-/** Runs a seed command through the shell with real curl, placeholders replaced. */
+/** Runs one of its curl commands through the shell with real curl, placeholders replaced. */
 export async function runSeedCurl(
   command: string,
   values: Partial<Record<keyof typeof SEED, string>>,

@@ -12,9 +12,21 @@ import {
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Link, Ref } from '../../common/refs.js';
-import { AccessStatDto } from '../../backtraces/dto/backtrace.dto.js';
 
 export const MAX_BATCH = 10_000;
+
+/** How one viewer obtained the copy (`access_stats` of the Backtrace API). */
+export class AccessStatDto {
+  @ApiProperty({ example: '5.9.119.0' }) ip_address!: string;
+  @ApiProperty({ example: 'Germany' }) ip_country!: string;
+  @ApiProperty({ example: 'DCH', description: 'IP2Location usage type, or N/A.' }) ip_type!: string;
+  @ApiProperty() user_agent!: string;
+  @ApiProperty({ example: 'N/A' }) accept_language!: string;
+  @ApiProperty({ description: 'Epoch milliseconds.' }) first_accessed_at!: number;
+  @ApiProperty({ example: '100%' }) percentage_obtained!: string;
+  @ApiProperty({ example: '720p' }) highest_resolution!: string;
+  @ApiProperty({ enum: ['yes', 'no'] }) streaming_only!: string;
+}
 
 export class NewAutograph {
   @ApiPropertyOptional({

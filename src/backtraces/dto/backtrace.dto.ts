@@ -1,3 +1,4 @@
+import { AccessStatDto } from '../../autographs/dto/autograph.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDefined, IsMongoId, ValidateNested } from 'class-validator';
@@ -39,18 +40,6 @@ export class CreateBacktraceQuery extends OutputQuery {
   job_id!: string;
 }
 
-export class AccessStatDto {
-  @ApiProperty({ example: '5.9.119.0' }) ip_address!: string;
-  @ApiProperty({ example: 'Germany' }) ip_country!: string;
-  @ApiProperty({ example: 'DCH', description: 'IP2Location usage type, or N/A.' }) ip_type!: string;
-  @ApiProperty() user_agent!: string;
-  @ApiProperty({ example: 'N/A' }) accept_language!: string;
-  @ApiProperty({ description: 'Epoch milliseconds.' }) first_accessed_at!: number;
-  @ApiProperty({ example: '100%' }) percentage_obtained!: string;
-  @ApiProperty({ example: '720p' }) highest_resolution!: string;
-  @ApiProperty({ enum: ['yes', 'no'] }) streaming_only!: string;
-}
-
 export class ExtractedDataDto {
   @ApiProperty({ example: 'test_tag' }) autograph_tag!: string;
   @ApiProperty({ type: [AccessStatDto] }) access_stats!: AccessStatDto[];
@@ -62,7 +51,7 @@ export class ExtractedDataDto {
   segments_observed!: number;
 }
 
-/** Field order follows the seed's example. */
+/** Field order follows the example of test/fixtures/backtraces-api.txt. */
 export class BacktraceDto extends WorkStateDto {
   @ApiProperty({ type: InputName }) input!: { input_name: string };
   @ApiProperty({ type: RefDto }) pipeline!: Ref | RefDto;

@@ -2,19 +2,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
 import { schemaOptions } from '../../common/schema-options.js';
 import { PipelineWork } from '../../common/work-state.js';
-
-/** How one viewer obtained an autograph's copy (the seed's `access_stats`). */
-export interface AccessStat {
-  ip_address: string;
-  ip_country: string;
-  ip_type: string;
-  user_agent: string;
-  accept_language: string;
-  first_accessed_at: number;
-  percentage_obtained: string;
-  highest_resolution: string;
-  streaming_only: 'yes' | 'no';
-}
+import type { AccessStat } from '../../autographs/access-stats.js';
 
 /** One accused autograph, with the evidence against it. */
 export interface ExtractedData {

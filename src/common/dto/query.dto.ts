@@ -1,15 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { toBoolean, toInteger } from '../../config/environment.js';
 import { REF_KINDS, type RefKind } from '../refs.js';
 
 export const MAX_PAGE_SIZE = 1000;
 
-const toBoolean = ({ value }: { value: unknown }): unknown =>
-  value === 'true' ? true : value === 'false' ? false : value;
-
-const toInteger = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+const asBoolean = ({ value }: { value: unknown }): unknown => toBoolean(value);
+const asInteger = ({ value }: { value: unknown }): unknown => toInteger(value);
 
 const BOOLEAN_MESSAGE = { message: '$property must be true or false' };
 
@@ -25,7 +23,7 @@ export class OutputQuery {
 
   @ApiPropertyOptional({ type: Boolean, description: 'Pretty-print the response.' })
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(asBoolean)
   @IsBoolean(BOOLEAN_MESSAGE)
   human?: boolean;
 
@@ -34,7 +32,7 @@ export class OutputQuery {
     description: 'Keep fields whose value is null (omitted otherwise).',
   })
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(asBoolean)
   @IsBoolean(BOOLEAN_MESSAGE)
   show_null?: boolean;
 }
@@ -58,7 +56,7 @@ export class GetQuery extends OutputQuery {
 
   @ApiPropertyOptional({ type: Boolean, description: 'Embed every reference, recursively.' })
   @IsOptional()
-  @Transform(toBoolean)
+  @Transform(asBoolean)
   @IsBoolean(BOOLEAN_MESSAGE)
   expand_all?: boolean;
 }
@@ -77,7 +75,7 @@ export interface Paging {
 export function ListQuery<Sort extends string>(sortable: readonly Sort[]) {
   class ListQueryClass extends GetQuery implements Paging {
     @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Offset of the first item.' })
-    @Transform(toInteger)
+    @Transform(asInteger)
     @IsInt({ message: '$property must be a non-negative integer' })
     @Min(0, { message: '$property must be a non-negative integer' })
     start = 0;
@@ -88,7 +86,7 @@ export function ListQuery<Sort extends string>(sortable: readonly Sort[]) {
       default: MAX_PAGE_SIZE,
       description: 'Page size.',
     })
-    @Transform(toInteger)
+    @Transform(asInteger)
     @IsInt({ message: `$property must be an integer from 1 to ${MAX_PAGE_SIZE}` })
     @Min(1, { message: `$property must be an integer from 1 to ${MAX_PAGE_SIZE}` })
     @Max(MAX_PAGE_SIZE, { message: `$property must be an integer from 1 to ${MAX_PAGE_SIZE}` })

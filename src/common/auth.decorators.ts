@@ -1,6 +1,6 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiBearerAuth, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorDto } from '../common/dto/ref.dto.js';
+import { ErrorDto } from './dto/ref.dto.js';
 
 export const IS_PUBLIC = 'autograph:public';
 

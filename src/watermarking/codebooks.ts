@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import { PackedCodebook } from '../watermark/codes.js';
+import { PackedCodebook } from '../watermark/index.js';
 
 /** A job's autographs in codebook order: row i of `codebook` is the codeword of `ids[i]`. */
 export interface JobCodebook {

@@ -3,7 +3,7 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { createHmac } from 'node:crypto';
 import { Environment } from '../config/environment.js';
-import { generateCodeword, tardosBiases } from '../watermark/codes.js';
+import { generateCodeword, tardosBiases } from '../watermark/index.js';
 import { persistedSecret } from './autograph-secret.js';
 
 const BIAS_CACHE_SIZE = 256;
