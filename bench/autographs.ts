@@ -5,7 +5,7 @@
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,6 +72,7 @@ async function main(): Promise<void> {
       'yuv420p',
       join(root, 'in.mp4'),
     ]);
+    await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
     const pipeline = await call(
       'POST',
       '/v1/pipelines',

@@ -10,7 +10,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,9 +19,11 @@ import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/app.setup.js';
 import { AccessRecorder } from '../src/autographs/access-recorder.service.js';
 import { AccessSummary } from '../src/autographs/schemas/access-summary.schema.js';
-import { Autograph, newPlaybackToken } from '../src/autographs/schemas/autograph.schema.js';
+import { sha256 } from '../src/auth/secrets.js';
+import { Autograph } from '../src/autographs/schemas/autograph.schema.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
+import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import { ffmpeg, peakRssMiB, report } from './support.js';
 
 const REQUESTS = 2000;
@@ -130,6 +132,7 @@ async function main(): Promise<void> {
       ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SECONDS}`],
       ...['-pix_fmt', 'yuv420p', join(root, 'in.mp4')],
     ]);
+    await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
     const pipeline = await call<{ pipeline: { id: string } }>(
       'POST',
       '/v1/pipelines',
@@ -178,6 +181,7 @@ async function main(): Promise<void> {
     const ids: Types.ObjectId[] = [];
     const addAutographs = async (count: number): Promise<void> => {
       const model = app.get<Model<Autograph>>(getModelToken(Autograph.name));
+      const keys = app.get(WatermarkKeysService);
       const user = (stored as unknown as { user: Types.ObjectId }).user;
       for (let start = tokens.length; start < count; start += 10_000) {
         const now = new Date();
@@ -189,7 +193,7 @@ async function main(): Promise<void> {
             user,
             application: null,
             tag: `viewer-${start + k}`,
-            playback_token: newPlaybackToken(_id),
+            playback_token_hash: sha256(keys.playbackToken(_id.toString())),
             revoked_at: null,
             created_at: now,
             updated_at: now,
@@ -197,7 +201,7 @@ async function main(): Promise<void> {
         });
         await model.insertMany(batch, { lean: true });
         for (const a of batch) {
-          tokens.push(a.playback_token);
+          tokens.push(keys.playbackToken(a._id.toString()));
           ids.push(a._id);
         }
       }

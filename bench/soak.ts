@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       return response.json() as Promise<T>;
     };
     await mkdir(join(root, 'in'), { recursive: true });
+    await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
     const motion = (seconds: number, path: string) =>
       ffmpeg([
         ...[

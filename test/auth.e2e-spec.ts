@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import request from 'supertest';
 import {
   ADMIN_EMAIL,
@@ -222,6 +224,8 @@ describe('OAuth 2.0, users and applications', () => {
         email: 'alice@example.test',
         name: 'Alice',
         role: 'user',
+        active: true,
+        storage_roots: [`file://${t.storageRoot}/${created.body.user.id}/`],
         created_at: expect.any(Number),
         updated_at: expect.any(Number),
       });
@@ -243,10 +247,11 @@ describe('OAuth 2.0, users and applications', () => {
       const before = await t.connection.collection('users').countDocuments();
       for (const body of [
         {},
-        { user: { email: 'not-an-email', password: 'long-enough' } },
+        { user: { email: 'not-an-email', password: 'long-enough-pw' } },
         { user: { email: 'x@example.test', password: 'short' } },
-        { user: { email: 'x@example.test', password: 'long-enough', role: 'admin' } },
-        { user: { email: { $gt: '' }, password: 'long-enough' } },
+        { user: { email: 'x@example.test', password: 'elevenchars' } },
+        { user: { email: 'x@example.test', password: 'long-enough-pw', role: 'admin' } },
+        { user: { email: { $gt: '' }, password: 'long-enough-pw' } },
       ]) {
         const response = await request(t.http)
           .post('/v1/users')
@@ -256,6 +261,11 @@ describe('OAuth 2.0, users and applications', () => {
         expect(response.body.error.error_code).toBe('INVALID_BODY');
       }
       expect(await t.connection.collection('users').countDocuments()).toBe(before);
+      const short = await request(t.http)
+        .post('/v1/users')
+        .auth(adminToken, { type: 'bearer' })
+        .send({ user: { email: 'x@example.test', password: 'elevenchars' } });
+      expect(short.body.error.error_msg).toBe('user.password must be at least 12 characters long');
     });
 
     it('keeps users apart: a user sees only themself and cannot create users', async () => {
@@ -325,6 +335,8 @@ describe('OAuth 2.0, users and applications', () => {
       expect(inBody.status).toBe(200);
 
       // Resources record the application whose token created them.
+      mkdirSync(join(t.storageRoot, 'in'), { recursive: true });
+      mkdirSync(join(t.storageRoot, 'out'), { recursive: true });
       const pipeline = await request(t.http)
         .post('/v1/pipelines')
         .auth(basic.body.access_token, { type: 'bearer' })

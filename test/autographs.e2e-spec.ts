@@ -57,7 +57,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
   const auth = () => ({ Authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
-    t = await startApp({ TRUST_PROXY: 'true' });
+    t = await startApp({ TRUST_PROXY: '1' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     workDir = await mkdtemp(join(tmpdir(), 'autograph-downloads-'));
     pipelineId = await createPipeline(t, token);
@@ -146,7 +146,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       job: { id: jobId },
       playback: {
         hls_url: expect.stringMatching(
-          /^http:\/\/127\.0\.0\.1:\d+\/v1\/play\/[0-9a-f]{24}[A-Za-z0-9_-]{32}\/master\.m3u8$/,
+          /^http:\/\/127\.0\.0\.1:\d+\/v1\/play\/[0-9a-f]{24}[A-Za-z0-9_-]{43}\/master\.m3u8$/,
         ),
         download_url: expect.stringMatching(/\/download\.mp4$/),
       },

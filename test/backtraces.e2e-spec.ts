@@ -1,6 +1,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import request from 'supertest';
 import {
   ADMIN_EMAIL,
@@ -46,19 +47,22 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
   const auth = (value = token) => ({ Authorization: `Bearer ${value}` });
   const countBacktraces = () => t.connection.collection('backtraces').countDocuments();
 
+  /** `dir` lies in the caller's storage root (the storage root itself for the admin). */
   async function makePipelineAndJob(bearer: string, dir: string): Promise<[string, string]> {
+    mkdirSync(join(dir, 'in'), { recursive: true });
+    mkdirSync(join(dir, 'out'), { recursive: true });
     const pipeline = await request(t.http)
       .post('/v1/pipelines')
       .set(auth(bearer))
       .send({
         pipeline: {
-          name: dir,
-          input: { uri: `file://${t.storageRoot}/${dir}/in` },
-          output: { uri: `file://${t.storageRoot}/${dir}/out` },
+          name: basename(dir),
+          input: { uri: `file://${dir}/in` },
+          output: { uri: `file://${dir}/out` },
         },
       });
     expect(pipeline.status).toBe(201);
-    await makeClip(join(t.storageRoot, dir, 'in', SEED.inputName), 1);
+    await makeClip(join(dir, 'in', SEED.inputName), 1);
     const job = await request(t.http)
       .post('/v1/jobs')
       .set(auth(bearer))
@@ -85,9 +89,12 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
     await t.app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${((t.app.getHttpServer() as import('node:http').Server).address() as AddressInfo).port}`;
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
-    [pipelineId, jobId] = await makePipelineAndJob(token, 'studio');
+    [pipelineId, jobId] = await makePipelineAndJob(token, join(t.storageRoot, 'studio'));
     other = await createUser(t.http, token, 'other@example.test');
-    [otherPipelineId, otherJobId] = await makePipelineAndJob(other.token, 'other');
+    [otherPipelineId, otherJobId] = await makePipelineAndJob(
+      other.token,
+      join(t.storageRoot, other.id, 'other'),
+    );
   });
   afterAll(() => t.close());
 

@@ -44,7 +44,7 @@ describe('backtraces find the leaker', () => {
       .backtrace;
 
   beforeAll(async () => {
-    t = await startApp({ TRUST_PROXY: 'true' });
+    t = await startApp({ TRUST_PROXY: '1' });
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
     pipelineId = await createPipeline(t, token);
     await makeClip(join(inputDir(), 'film.mp4'), SECONDS, '320x180', 'motion');
@@ -140,7 +140,7 @@ describe('backtraces find the leaker', () => {
       expect(await t.app.get(ExtractionWorker).processNext()).toBe(false); // still leased
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(await t.app.get(ExtractionWorker).processNext()).toBe(true); // lease expired: re-claimed
-      expect(await crashed.succeed(claimed!._id, { extracted_data: [] })).toBe(false); // the zombie cannot write
+      expect(await crashed.succeed(claimed!, { extracted_data: [] })).toBe(false); // the zombie cannot write
       const done = await result(id);
       expect(done.status).toBe('SUCCESS');
       expect(done.extracted_data.map((d: { autograph_tag: string }) => d.autograph_tag)).toEqual([

@@ -28,6 +28,9 @@ describe('pipelines, files, jobs, health', () => {
   beforeAll(async () => {
     t = await startApp();
     token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
+    for (const dir of ['in', 'out', 'o', 't/in', 't/out']) {
+      mkdirSync(join(t.storageRoot, dir), { recursive: true });
+    }
     const created = await request(t.http)
       .post('/v1/pipelines')
       .set(auth())
@@ -233,12 +236,18 @@ describe('pipelines, files, jobs, health', () => {
       writeFileSync(join(inputDir(), 'bad', 'notes.mp4'), 'this is text, not a video\n');
       writeFileSync(join(inputDir(), 'bad', 'empty.mp4'), '');
       symlinkSync('/etc/hostname', join(inputDir(), 'bad', 'link.mp4'));
+      // A playlist whose segment is a file outside the roots (here: the output of another job).
+      writeFileSync(
+        join(inputDir(), 'bad', 'playlist.m3u8'),
+        `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nfile://${inputDir()}/uploads/movie.mp4\n#EXT-X-ENDLIST\n`,
+      );
       const jobsBefore = await count('jobs');
       const filesBefore = await count('files');
       for (const [name, code] of [
         ['uploads/missing.mp4', 'INPUT_NOT_FOUND'],
         ['bad/notes.mp4', 'INPUT_NOT_VIDEO'],
         ['bad/empty.mp4', 'INPUT_EMPTY'],
+        ['bad/playlist.m3u8', 'INPUT_NOT_VIDEO'],
         ['bad', 'INPUT_NOT_A_FILE'],
         ['bad/link.mp4', 'INVALID_INPUT_NAME'],
         ['../out/x.mp4', 'INVALID_INPUT_NAME'],

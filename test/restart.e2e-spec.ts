@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +82,8 @@ describe('restarts keep the data (embedded FerretDB in DATA_DIR)', () => {
 
   beforeAll(async () => {
     buildServer();
+    // Pipeline folders must exist (see *Storage per owner*).
+    mkdirSync(join(storage, 'out'), { recursive: true });
     await makeClip(join(storage, 'in', 'film.mp4'), 40, '320x180', 'motion');
     server = await startServer(env);
     const login = await fetch(`${server.base}/v1/oauth/token`, {

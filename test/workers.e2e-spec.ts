@@ -55,12 +55,15 @@ describe('LeasedQueue on a real database', () => {
       lease_owner: 'w1',
       attempts: 1,
     });
-    expect((await w2.claim())?._id).toEqual(second);
+    const other = await w2.claim();
+    expect(other?._id).toEqual(second);
     expect(await w2.claim()).toBeNull();
-    expect(await w2.heartbeat(first, { percentage_completed: 50 })).toBe(false);
-    expect(await w1.heartbeat(first, { percentage_completed: 50 })).toBe(true);
-    expect(await w2.succeed(first)).toBe(false);
-    expect(await w1.succeed(first)).toBe(true);
+    // w2 naming w1's item with its own lease gets nowhere.
+    const forged = { _id: first, lease_id: other!.lease_id };
+    expect(await w2.heartbeat(forged, { percentage_completed: 50 })).toBe(false);
+    expect(await w1.heartbeat(claimed!, { percentage_completed: 50 })).toBe(true);
+    expect(await w2.succeed(forged)).toBe(false);
+    expect(await w1.succeed(claimed!)).toBe(true);
     const done = await jobs.findById(first).lean();
     expect(done).toMatchObject({ status: 'SUCCESS', percentage_completed: 100, lease_owner: null });
     expect(done?.finished_at).toBeInstanceOf(Date);
@@ -70,12 +73,13 @@ describe('LeasedQueue on a real database', () => {
     const [id] = await enqueue(1);
     const crashed = queue('crashed', 150);
     const rescuer = queue('rescuer', 150);
-    await crashed.claim();
+    const stale = await crashed.claim();
     expect(await rescuer.claim()).toBeNull();
     await sleep(250);
-    expect(await rescuer.claim()).toMatchObject({ _id: id, lease_owner: 'rescuer', attempts: 2 });
-    expect(await crashed.fail(id, 'X', 'late')).toBe(false);
-    expect(await rescuer.fail(id, 'INPUT_CORRUPT', 'broken')).toBe(true);
+    const rescued = await rescuer.claim();
+    expect(rescued).toMatchObject({ _id: id, lease_owner: 'rescuer', attempts: 2 });
+    expect(await crashed.fail(stale!, 'X', 'late')).toBe(false);
+    expect(await rescuer.fail(rescued!, 'INPUT_CORRUPT', 'broken')).toBe(true);
     expect(await jobs.findById(id).lean()).toMatchObject({
       status: 'FAILED',
       error_code: 'INPUT_CORRUPT',
@@ -86,8 +90,8 @@ describe('LeasedQueue on a real database', () => {
   it('hands released work back, and gives up after too many interrupted attempts', async () => {
     const [id] = await enqueue(1);
     const worker = queue('w', 50, 2);
-    await worker.claim();
-    expect(await worker.release(id)).toBe(true);
+    const claimed = await worker.claim();
+    expect(await worker.release(claimed!)).toBe(true);
     expect(await jobs.findById(id).lean()).toMatchObject({
       status: 'QUEUED',
       lease_owner: null,

@@ -1,5 +1,11 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
@@ -52,5 +58,32 @@ export class ApplicationsController {
     @Param('id', ParseObjectIdPipe) id: string,
   ): Promise<ApplicationEnvelope> {
     return { application: await this.applications.get(principal, id) };
+  }
+
+  @Post(':id/secret')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Rotate the client_secret: the new one is shown in this answer only; tokens issued to the application are revoked',
+  })
+  @ApiOkResponse({ type: ApplicationEnvelope })
+  async rotateSecret(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Query() _query: OutputQuery,
+  ): Promise<ApplicationEnvelope> {
+    return { application: await this.applications.rotateSecret(principal, id) };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an application and revoke every token issued to it' })
+  @ApiNoContentResponse()
+  async delete(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Query() _query: OutputQuery,
+  ): Promise<void> {
+    await this.applications.delete(principal, id);
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { timingSafeEqual } from 'node:crypto';
 import { Model, Types } from 'mongoose';
+import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
 import { type Page, type Stored } from '../common/paging.js';
 import type { Principal } from '../common/principal.js';
@@ -11,6 +12,7 @@ import { Ref } from '../common/refs.js';
 import type { ApplicationDto, NewApplication } from './dto/application.dto.js';
 import { Application } from './schemas/application.schema.js';
 import { newSecret, sha256 } from './secrets.js';
+import { TokensService } from './tokens.service.js';
 
 export function toApplicationDto(application: Stored<Application>): ApplicationDto {
   return {
@@ -30,6 +32,7 @@ export class ApplicationsService {
   constructor(
     @InjectModel(Application.name) private readonly applications: Model<Application>,
     expander: RefExpander,
+    private readonly tokens: TokensService,
   ) {
     this.owned = new OwnedRepository(applications, 'application', expander, toApplicationDto);
   }
@@ -51,6 +54,36 @@ export class ApplicationsService {
 
   async get(principal: Principal, id: string): Promise<ApplicationDto> {
     return this.owned.get(principal, id);
+  }
+
+  /** A new client secret (shown in this answer only); the old one and its tokens stop working. */
+  async rotateSecret(principal: Principal, id: string): Promise<ApplicationDto> {
+    const application = await this.owned.findOwned(principal, id);
+    const secret = newSecret();
+    const updated = await this.applications
+      .findByIdAndUpdate(
+        application._id,
+        { $set: { client_secret_hash: sha256(secret) } },
+        { returnDocument: 'after' },
+      )
+      .lean<Stored<Application>>()
+      .exec();
+    if (!updated) throw ApiError.notFound('application', id);
+    await this.tokens.revokeAll({ application: application._id });
+    return { ...toApplicationDto(updated), client_secret: secret };
+  }
+
+  /** Deletes a client and revokes every token issued to it. */
+  async delete(principal: Principal, id: string): Promise<void> {
+    const application = await this.owned.findOwned(principal, id);
+    if (application.is_default) {
+      throw ApiError.conflict(
+        'DEFAULT_APPLICATION',
+        'The default application of password logins cannot be deleted; rotate its secret instead.',
+      );
+    }
+    await this.applications.deleteOne({ _id: application._id }).exec();
+    await this.tokens.revokeAll({ application: application._id });
   }
 
   async list(principal: Principal, paging: Paging): Promise<Page<ApplicationDto>> {

@@ -11,6 +11,7 @@ import { OAuthController } from './oauth.controller.js';
 import { OAuthService } from './oauth.service.js';
 import { Application, ApplicationSchema } from './schemas/application.schema.js';
 import { Token, TokenSchema } from './schemas/token.schema.js';
+import { TokenThrottle } from './token-throttle.service.js';
 import { TokensService } from './tokens.service.js';
 
 @Module({
@@ -26,6 +27,7 @@ import { TokensService } from './tokens.service.js';
   providers: [
     ApplicationsService,
     TokensService,
+    TokenThrottle,
     OAuthService,
     BearerStrategy,
     { provide: APP_GUARD, useClass: BearerAuthGuard },

@@ -15,12 +15,16 @@ export class OAuthError extends ApiError {
   constructor(
     readonly oauthCode: OAuthErrorCode,
     message: string,
+    /** For errors the RFC leaves to HTTP (429): their own status, code and headers. */
+    override?: { status: HttpStatus; code: string; headers: Record<string, string> },
   ) {
     super(
-      oauthCode === 'invalid_client' ? HttpStatus.UNAUTHORIZED : HttpStatus.BAD_REQUEST,
-      oauthCode.toUpperCase(),
+      override?.status ??
+        (oauthCode === 'invalid_client' ? HttpStatus.UNAUTHORIZED : HttpStatus.BAD_REQUEST),
+      override?.code ?? oauthCode.toUpperCase(),
       message,
-      oauthCode === 'invalid_client' ? { 'WWW-Authenticate': 'Basic realm="autograph"' } : {},
+      override?.headers ??
+        (oauthCode === 'invalid_client' ? { 'WWW-Authenticate': 'Basic realm="autograph"' } : {}),
     );
   }
 }

@@ -12,7 +12,11 @@ export class OAuthRequestPipe<T extends object> implements PipeTransform<unknown
   constructor(private readonly type: ClassConstructor<T>) {}
 
   async transform(value: unknown): Promise<T> {
-    const body = typeof value === 'object' && value !== null ? value : {};
+    // A parameter sent as null is one not sent (JSON clients write absent values that way).
+    const body =
+      typeof value === 'object' && value !== null
+        ? Object.fromEntries(Object.entries(value).filter(([, parameter]) => parameter !== null))
+        : {};
     const request = plainToInstance(this.type, body, { excludeExtraneousValues: false });
     const errors = await validate(request, { whitelist: true });
     if (errors.length > 0) {

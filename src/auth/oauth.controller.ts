@@ -7,6 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import basicAuth from 'basic-auth';
@@ -23,6 +24,7 @@ import { OAuthRequestPipe } from './oauth-request.pipe.js';
 import { type ClientCredentials, OAuthService } from './oauth.service.js';
 import { TokensService } from './tokens.service.js';
 import { OAuthError } from './oauth-error.js';
+import { clientAddress } from '../common/client-address.js';
 
 @ApiTags('oauth')
 @Public()
@@ -47,11 +49,15 @@ export class OAuthController {
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiBadRequestResponse({ type: OAuthErrorDto })
   @ApiUnauthorizedResponse({ type: OAuthErrorDto, description: 'invalid_client' })
+  @ApiTooManyRequestsResponse({
+    type: OAuthErrorDto,
+    description: 'Too many failed attempts from this address or for this account (Retry-After).',
+  })
   async token(
     @Req() request: Request,
     @Body(new OAuthRequestPipe(TokenRequest)) body: Readonly<TokenRequest>, // Readonly: the global pipe must not refuse unknown parameters here
   ): Promise<TokenResponseDto> {
-    return this.oauth.token(body, basicCredentials(request));
+    return this.oauth.token(body, basicCredentials(request), clientAddress(request));
   }
 
   @Post('revoke')

@@ -6,6 +6,7 @@ import { ApplicationsService } from './applications.service.js';
 import type { TokenRequest } from './dto/token-request.dto.js';
 import { OAuthError } from './oauth-error.js';
 import type { Application } from './schemas/application.schema.js';
+import { TokenThrottle } from './token-throttle.service.js';
 import { API_SCOPE, type TokenResponse, TokensService } from './tokens.service.js';
 
 export interface ClientCredentials {
@@ -20,9 +21,34 @@ export class OAuthService {
     private readonly users: UsersService,
     private readonly applications: ApplicationsService,
     private readonly tokens: TokensService,
+    private readonly throttle: TokenThrottle,
   ) {}
 
+  /**
+   * Answers a token request from `address`, throttled: failed credentials count against the
+   * address and the account tried (TokenThrottle).
+   */
   async token(
+    request: Readonly<TokenRequest>,
+    basic: ClientCredentials | null,
+    address: string,
+  ): Promise<TokenResponse> {
+    const account = request.username ?? basic?.clientId ?? request.client_id ?? null;
+    await this.throttle.check(address, account);
+    try {
+      const response = await this.grant(request, basic);
+      await this.throttle.recordSuccess(account);
+      return response;
+    } catch (error) {
+      const wrongCredentials =
+        error instanceof OAuthError &&
+        (error.oauthCode === 'invalid_grant' || error.oauthCode === 'invalid_client');
+      if (wrongCredentials) await this.throttle.recordFailure(address, account);
+      throw error;
+    }
+  }
+
+  private async grant(
     request: Readonly<TokenRequest>,
     basic: ClientCredentials | null,
   ): Promise<TokenResponse> {
@@ -43,7 +69,10 @@ export class OAuthService {
             'client_credentials needs the client id and secret, with HTTP Basic or client_id/client_secret.',
           );
         }
-        return this.tokens.issue(client.user, client._id, false);
+        if (!(await this.users.isActive(client.user))) {
+          throw new OAuthError('invalid_client', 'The owner of this client has been deactivated.');
+        }
+        return this.tokens.issue(client.user, client._id, false, { clientAuthenticated: true });
       case 'refresh_token':
         if (!request.refresh_token)
           throw new OAuthError('invalid_request', 'refresh_token is required.');
@@ -73,7 +102,7 @@ export class OAuthService {
     }
     const applicationId: Types.ObjectId =
       client?._id ?? (await this.applications.defaultFor(user._id))._id;
-    return this.tokens.issue(user._id, applicationId, true);
+    return this.tokens.issue(user._id, applicationId, true, { clientAuthenticated: !!client });
   }
 
   /** The client named by HTTP Basic or by the body (never both), or null when none is named. */

@@ -36,12 +36,17 @@ export class TokensService {
     this.spentRefreshTokens = new Tickets(tokens.db);
   }
 
+  /**
+   * Issues an access token (and a refresh token) to a user through a client; `grant` carries a
+   * refresh-token family on, and says whether the client authenticated.
+   */
   async issue(
     userId: Types.ObjectId,
     applicationId: Types.ObjectId | null,
     withRefreshToken: boolean,
+    grant: { id?: string; clientAuthenticated: boolean },
   ): Promise<TokenResponse> {
-    const grantId = randomUUID();
+    const grantId = grant.id ?? randomUUID();
     const accessToken = newSecret();
     const refreshToken = withRefreshToken ? newSecret() : undefined;
     const now = Date.now();
@@ -53,6 +58,7 @@ export class TokensService {
       grant_id: grantId,
       scope: API_SCOPE,
       expires_at: new Date(now + ttlSeconds * 1000),
+      client_authenticated: grant.clientAuthenticated,
     });
     await this.tokens.insertMany([
       record(accessToken, 'access', this.environment.ACCESS_TOKEN_TTL_SECONDS),
@@ -74,7 +80,7 @@ export class TokensService {
     const token = await this.findLive(accessToken, 'access');
     if (!token) return null;
     const user = await this.users.findById(token.user);
-    if (!user) return null;
+    if (!user || !this.users.acceptsTokensIssuedAt(user, token.created_at)) return null;
     return { userId: user._id, role: user.role, applicationId: token.application };
   }
 
@@ -83,16 +89,52 @@ export class TokensService {
    * a replayed one fails even under a race.
    */
   async refresh(refreshToken: string, clientId: Types.ObjectId | null): Promise<TokenResponse> {
-    const spent = await this.findLive(refreshToken, 'refresh');
-    const id = spent?._id.toString();
-    if (!spent || !(await this.spentRefreshTokens.take(`refresh:${id}`, `refresh:${id}`))) {
-      throw new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.');
-    }
-    await this.tokens.updateOne({ _id: spent._id }, { $set: { revoked_at: new Date() } }).exec();
-    if (clientId && !clientId.equals(spent.application ?? undefined)) {
+    const invalid = () =>
+      new OAuthError('invalid_grant', 'The refresh token is invalid, expired or revoked.');
+    const token = await this.tokens
+      .findOne({ token_hash: sha256(refreshToken), type: 'refresh' })
+      .lean<Stored<Token>>()
+      .exec();
+    if (!token) throw invalid();
+    if (clientId && !clientId.equals(token.application ?? undefined)) {
       throw new OAuthError('invalid_grant', 'The refresh token was issued to another client.');
     }
-    return this.issue(spent.user, spent.application, true);
+    if (token.client_authenticated && !clientId) {
+      throw new OAuthError(
+        'invalid_client',
+        'This refresh token was issued to an application: authenticate as that client (HTTP Basic or client_id/client_secret).',
+      );
+    }
+    // Spent once: of two racing uses, the one taking the ticket wins (a conditional update is
+    // not atomic on every compatible server) and the other is a replay.
+    const live = !token.revoked_at && token.expires_at > new Date();
+    const id = token._id.toString();
+    if (!live || !(await this.spentRefreshTokens.take(`refresh:${id}`, `refresh:${id}`))) {
+      // A spent or revoked refresh token used again: it was stolen, or its thief already used
+      // it. Either way the whole family goes (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14).
+      await this.revokeGrant(token.grant_id);
+      throw invalid();
+    }
+    await this.tokens.updateOne({ _id: token._id }, { $set: { revoked_at: new Date() } }).exec();
+    const user = await this.users.findById(token.user);
+    if (!user || !this.users.acceptsTokensIssuedAt(user, token.created_at)) throw invalid();
+    return this.issue(token.user, token.application, true, {
+      id: token.grant_id,
+      clientAuthenticated: token.client_authenticated,
+    });
+  }
+
+  /** Revokes every live token of the filter (a user's, an application's). */
+  async revokeAll(filter: { user?: Types.ObjectId; application?: Types.ObjectId }): Promise<void> {
+    await this.tokens
+      .updateMany({ ...filter, revoked_at: null }, { $set: { revoked_at: new Date() } })
+      .exec();
+  }
+
+  private async revokeGrant(grantId: string): Promise<void> {
+    await this.tokens
+      .updateMany({ grant_id: grantId, revoked_at: null }, { $set: { revoked_at: new Date() } })
+      .exec();
   }
 
   /** RFC 7009: revoking an unknown token is not an error. A refresh token takes its grant along. */
@@ -102,9 +144,9 @@ export class TokensService {
       .lean<Stored<Token>>()
       .exec();
     if (!token) return;
-    const filter = token.type === 'refresh' ? { grant_id: token.grant_id } : { _id: token._id };
+    if (token.type === 'refresh') return this.revokeGrant(token.grant_id);
     await this.tokens
-      .updateMany({ ...filter, revoked_at: null }, { $set: { revoked_at: new Date() } })
+      .updateOne({ _id: token._id, revoked_at: null }, { $set: { revoked_at: new Date() } })
       .exec();
   }
 

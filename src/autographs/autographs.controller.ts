@@ -49,7 +49,8 @@ export class AutographsController {
     @Param('id', ParseObjectIdPipe) jobId: string,
     @Body() body: CreateAutographsBody,
   ): Promise<AutographEnvelope | AutographBatchEnvelope> {
-    if ((body.autograph === undefined) === (body.autographs === undefined)) {
+    // Exactly one of the two, and null is neither (an empty request must not answer 201).
+    if (!body.autograph === !body.autographs) {
       throw ApiError.badRequest(
         'INVALID_BODY',
         'Send either {"autograph": {"tag": ...}} or {"autographs": [{"tag": ...}, ...]}.',

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
+import { PipelinesModule } from '../pipelines/pipelines.module.js';
 import { WatermarkingModule } from '../watermarking/watermarking.module.js';
 import { AccessRecorder } from './access-recorder.service.js';
 import { AutographsController } from './autographs.controller.js';
@@ -19,6 +20,7 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
     ]),
     JobsModule,
     NetworkModule,
+    PipelinesModule,
     WatermarkingModule,
   ],
   controllers: [AutographsController, PlaybackController],

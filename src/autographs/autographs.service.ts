@@ -9,17 +9,23 @@ import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
+import { sha256 } from '../auth/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { AccessRecorder } from './access-recorder.service.js';
 import { type AccessStat, accessStats, type StoredSummary } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { AccessSummary } from './schemas/access-summary.schema.js';
 import { PlaybackService } from './playback.service.js';
-import { Autograph, newPlaybackToken } from './schemas/autograph.schema.js';
+import { Autograph } from './schemas/autograph.schema.js';
 
-export function toAutographDto(autograph: Stored<Autograph>, stats: AccessStat[]): AutographDto {
-  const play = `/v1/play/${autograph.playback_token}`;
+export function toAutographDto(
+  autograph: Stored<Autograph>,
+  stats: AccessStat[],
+  playbackToken: string,
+): AutographDto {
+  const play = `/v1/play/${playbackToken}`;
   return {
     id: autograph._id.toString(),
     tag: autograph.tag,
@@ -47,10 +53,15 @@ export class AutographsService {
     private readonly playback: PlaybackService,
     private readonly jobs: JobsService,
     expander: RefExpander,
+    private readonly keys: WatermarkKeysService,
   ) {
     this.owned = new OwnedRepository(autographs, 'autograph', expander, (autograph) =>
-      toAutographDto(autograph, []),
+      this.toDto(autograph),
     );
+  }
+
+  private toDto(autograph: Stored<Autograph>, stats: AccessStat[] = []): AutographDto {
+    return toAutographDto(autograph, stats, this.keys.playbackToken(autograph._id.toString()));
   }
 
   /** Creates one autograph or a batch (all or nothing: a taken tag refuses the whole batch). */
@@ -81,7 +92,7 @@ export class AutographsService {
         user: job.user,
         application: principal.applicationId,
         tag,
-        playback_token: newPlaybackToken(_id),
+        playback_token_hash: sha256(this.keys.playbackToken(_id.toString())),
       };
     });
     let created: Stored<Autograph>[];
@@ -90,13 +101,11 @@ export class AutographsService {
       created = (await this.autographs.insertMany(batch, { lean: true })) as Stored<Autograph>[];
     } catch (error) {
       // A concurrent request took one of the tags: undo what this one inserted.
-      await this.autographs.deleteMany({
-        playback_token: { $in: batch.map((b) => b.playback_token) },
-      });
+      await this.autographs.deleteMany({ _id: { $in: batch.map((b) => b._id) } });
       if ((error as { code?: number }).code === 11000) await this.refuseTakenTags(job._id, tags);
       throw error;
     }
-    return created.map((autograph) => toAutographDto(autograph, []));
+    return created.map((autograph) => this.toDto(autograph));
   }
 
   async listForJob(
@@ -112,7 +121,7 @@ export class AutographsService {
     );
     return {
       ...page,
-      items: page.items.map((a) => toAutographDto(a, stats.get(a._id.toString()) ?? [])),
+      items: page.items.map((a) => this.toDto(a, stats.get(a._id.toString()) ?? [])),
     };
   }
 
@@ -120,7 +129,7 @@ export class AutographsService {
     const autograph = await this.findOwned(principal, id);
     const job = await this.jobs.findOwned(principal, autograph.job.toString());
     const stats = await this.statsOf([autograph._id], segmentCountOf(job));
-    return toAutographDto(autograph, stats.get(id) ?? []);
+    return this.toDto(autograph, stats.get(id) ?? []);
   }
 
   /** Revokes the playback URLs; the autograph stays, so backtraces can still name it. */
@@ -130,7 +139,7 @@ export class AutographsService {
       await this.autographs
         .updateOne({ _id: autograph._id }, { $set: { revoked_at: new Date() } })
         .exec();
-      this.playback.forget(autograph.playback_token);
+      this.playback.forget(autograph._id);
     }
   }
 

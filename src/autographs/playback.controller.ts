@@ -1,8 +1,10 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
+import { ApiError } from '../common/api-error.js';
 import { Public } from '../common/auth.decorators.js';
+import { clientAddress } from '../common/client-address.js';
 import { RawResponse } from '../common/render.interceptor.js';
 import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { PlaybackService, type Viewer } from './playback.service.js';
@@ -11,8 +13,7 @@ const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 
 function viewerOf(request: Request): Viewer {
   return {
-    // Express applies TRUST_PROXY to req.ip; IPv4 clients of a dual-stack socket arrive mapped.
-    ip: (request.ip ?? request.socket.remoteAddress ?? 'N/A').replace(/^::ffff:(?=\d+\.)/, ''),
+    ip: clientAddress(request),
     userAgent: request.get('user-agent') ?? 'N/A',
     acceptLanguage: request.get('accept-language') ?? 'N/A',
   };
@@ -55,20 +56,21 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const { paths, height, extraAudio } = this.playback.downloadFiles(session, rendition);
-    this.playback.recordAccess(
-      session,
-      viewerOf(request),
-      paths.map((_, i) => i),
-      height,
-      true,
-    );
-    const remux = this.engine.remuxToMp4(paths, extraAudio);
+    await this.playback.checkReadable(session, [...paths, ...extraAudio]);
     response.type('video/mp4').set({
       ...noStore(),
       'Content-Disposition': `attachment; filename="${session.autograph._id.toString()}-${height}p.mp4"`,
     });
+    if (request.method === 'HEAD') {
+      response.end(); // headers only: nothing obtained, nothing recorded
+      return;
+    }
+    const remux = this.engine.remuxToMp4(paths, extraAudio);
     request.on('close', () => remux.cancel());
+    // Throws when the viewer hangs up or the remux fails: only a whole copy is recorded.
     await pipeline(remux.stream, response);
+    const all = paths.map((_, i) => i);
+    this.playback.recordAccess(session, viewerOf(request), all, height, true);
   }
 
   @Get('audio/:track/index.m3u8')
@@ -98,6 +100,7 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const path = this.playback.audioSegmentFile(session, track, segment);
+    await this.playback.checkReadable(session, [path]);
     response.set(noStore()).sendFile(path, { headers: { 'Content-Type': 'video/mp2t' } });
   }
 
@@ -132,9 +135,30 @@ export class PlaybackController {
   ): Promise<void> {
     const session = await this.playback.session(token);
     const file = this.playback.segmentFile(session, rendition, segment);
-    this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
-    response.set(noStore()).sendFile(file.path, { headers: { 'Content-Type': 'video/mp2t' } });
+    await this.playback.checkReadable(session, [file.path]);
+    if (await sentWhole(response.set(noStore()), file.path)) {
+      this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
+    }
   }
+}
+
+/**
+ * Sends a segment (Range requests allowed) and says whether the viewer obtained all of it: a
+ * complete 200 to a GET. HEAD, partial ranges, a hang-up or a missing file obtain nothing, so
+ * access records cannot be inflated by probing.
+ */
+function sentWhole(response: Response, path: string): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    response.sendFile(path, { headers: { 'Content-Type': 'video/mp2t' } }, (error?: Error) => {
+      if (error && !response.headersSent) {
+        reject(
+          new ApiError(HttpStatus.NOT_FOUND, 'MEDIA_UNAVAILABLE', 'This segment is unavailable.'),
+        );
+        return;
+      }
+      resolve(!error && response.req.method === 'GET' && response.statusCode === 200);
+    });
+  });
 }
 
 /** Personal media: never cached by shared caches; players on other origins may read it. */

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Model, Types } from 'mongoose';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../auth/secrets.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
@@ -15,6 +16,7 @@ import {
 import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { StorageService } from '../pipelines/storage.service.js';
 import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { Autograph, autographIdOfToken } from './schemas/autograph.schema.js';
@@ -77,11 +79,28 @@ export class PlaybackService {
     private readonly keys: WatermarkKeysService,
     private readonly engine: WatermarkEngine,
     private readonly recorder: AccessRecorder,
+    private readonly storage: StorageService,
   ) {}
+
+  /**
+   * 404 unless every file still lies inside the job owner's storage roots: a folder the job
+   * wrote may have been replaced by a symbolic link since.
+   */
+  async checkReadable(session: PlaybackSession, paths: string[]): Promise<void> {
+    for (const path of paths) {
+      if (!(await this.storage.isReadable(session.job.user, path))) {
+        throw new ApiError(
+          HttpStatus.NOT_FOUND,
+          'MEDIA_UNAVAILABLE',
+          'The media of this playback link is no longer available.',
+        );
+      }
+    }
+  }
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
-    const autograph = this.playing.get(token) ?? (await this.playable(token));
+    const autograph = await this.playable(token);
     const job = await this.playableJob(autograph.job);
     const autographId = autograph._id.toString();
     let codeword = this.codewords.get(autographId);
@@ -93,21 +112,28 @@ export class PlaybackService {
   }
 
   /** Forgets a revoked autograph at once (other servers within AUTOGRAPH_TTL_MS). */
-  forget(playbackToken: string): void {
-    this.playing.delete(playbackToken);
+  forget(autographId: Types.ObjectId): void {
+    this.playing.delete(autographId.toString());
   }
 
+  /**
+   * The live autograph a token names: found by the id it starts with (cached briefly), then
+   * the token's hash compared in constant time with the stored one.
+   */
   private async playable(token: string): Promise<Stored<Autograph>> {
     const id = autographIdOfToken(token);
-    const autograph = id && (await this.autographs.findById(id).lean<Stored<Autograph>>().exec());
-    if (!autograph || autograph.revoked_at || !sameToken(autograph.playback_token, token)) {
+    let autograph = id && this.playing.get(id.toString());
+    if (id && !autograph) {
+      autograph = await this.autographs.findById(id).lean<Stored<Autograph>>().exec();
+      if (autograph) this.playing.set(id.toString(), autograph);
+    }
+    if (!autograph || autograph.revoked_at || !sameHash(autograph.playback_token_hash, token)) {
       throw new ApiError(
         HttpStatus.NOT_FOUND,
         'PLAYBACK_NOT_FOUND',
         'This playback link is unknown or has been revoked.',
       );
     }
-    this.playing.set(token, autograph);
     return autograph;
   }
 
@@ -232,7 +258,7 @@ export class PlaybackService {
   }
 }
 
-function sameToken(stored: string, given: string): boolean {
-  const [a, b] = [Buffer.from(stored), Buffer.from(given)];
+function sameHash(storedHash: string, token: string): boolean {
+  const [a, b] = [Buffer.from(storedHash), Buffer.from(sha256(token))];
   return a.length === b.length && timingSafeEqual(a, b);
 }

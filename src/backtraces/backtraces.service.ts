@@ -60,7 +60,7 @@ export class BacktracesService {
   async create(principal: Principal, jobId: string, input: NewBacktrace): Promise<BacktraceDto> {
     const job = await this.jobs.findOwned(principal, jobId);
     const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
-    await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
+    await this.storage.resolveInput(pipeline, input.input.input_name);
     const backtrace = await this.backtraces.create({
       user: principal.userId,
       application: principal.applicationId,

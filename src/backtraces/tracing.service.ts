@@ -57,21 +57,28 @@ export class TracingService {
       );
     }
     const pipeline = await this.pipelines.findOwned(owner, backtrace.pipeline.toString());
-    const path = await this.storage.resolveInput(pipeline.input.uri, backtrace.input.input_name);
+    const path = await this.storage.resolveInput(pipeline, backtrace.input.input_name);
     const file = await this.files.registerVideo(owner, path, backtrace.input.input_name);
-    await this.queue.heartbeat(backtrace._id, { file: file._id, percentage_completed: 1 });
+    await this.queue.heartbeat(backtrace, { file: file._id, percentage_completed: 1 });
 
     const segmentCount = segmentCountOf(job);
+    const referencePath = join(job.result.output_dir, job.result.reference);
+    if (!(await this.storage.isReadable(job.user, referencePath))) {
+      throw new WorkFailure(
+        'REFERENCE_UNAVAILABLE',
+        `The detection reference of job ${job._id.toString()} is no longer inside its owner's storage roots.`,
+      );
+    }
     const [verdict] = await Promise.all([
       this.engine.trace({
         jobId: job._id.toString(),
-        referencePath: join(job.result.output_dir, job.result.reference),
+        referencePath,
         suspect: path,
         identities,
         segmentCount,
         signal,
         // Decoding is the work; scoring and writing the result are the last percent.
-        onProgress: this.queue.progress(backtrace._id, 1, 99),
+        onProgress: this.queue.progress(backtrace, 1, 99),
       }),
       this.files.recordSha256(file._id, path, signal),
     ]);

@@ -34,3 +34,29 @@ export class ApiError extends Error {
     return new ApiError(HttpStatus.FORBIDDEN, 'FORBIDDEN', message);
   }
 }
+
+/** 503 while the database cannot be reached: the client should retry, nothing is wrong with its request. */
+export function databaseUnavailable(): ApiError {
+  return new ApiError(
+    HttpStatus.SERVICE_UNAVAILABLE,
+    'DATABASE_UNAVAILABLE',
+    'The service is temporarily unavailable (its database does not answer); try again shortly.',
+    { 'Retry-After': '10' },
+  );
+}
+
+/** Errors of the MongoDB driver and mongoose that mean the database is unreachable. */
+const UNREACHABLE = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
+
+export function isDatabaseUnreachable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  // mongoose reports a query that waited in vain for a connection with a plain MongooseError.
+  return UNREACHABLE.has(error.name) || /buffering timed out/.test(error.message);
+}

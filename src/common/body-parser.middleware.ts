@@ -46,11 +46,15 @@ export function parseBody(raw: string, contentType = ''): unknown {
   if (type === 'application/x-www-form-urlencoded' && !/^[{[]/.test(trimmed)) {
     return parseForm(trimmed);
   }
+  return refuseDeepNesting(parseJson(trimmed));
+}
+
+function parseJson(text: string): unknown {
   try {
-    return JSON.parse(trimmed) as unknown;
+    return JSON.parse(text) as unknown;
   } catch {
     try {
-      return JSON5.parse<unknown>(trimmed);
+      return JSON5.parse<unknown>(text);
     } catch (error) {
       throw ApiError.badRequest(
         'MALFORMED_BODY',
@@ -58,6 +62,26 @@ export function parseBody(raw: string, contentType = ''): unknown {
       );
     }
   }
+}
+
+/** Deeper than any body of the API: validating such nesting would only exhaust the stack. */
+export const MAX_BODY_DEPTH = 32;
+
+/** The body, unless objects and arrays nest deeper than MAX_BODY_DEPTH (checked without recursion). */
+function refuseDeepNesting(body: unknown): unknown {
+  let level: unknown[] = [body];
+  for (let depth = 0; level.length > 0; depth++) {
+    if (depth > MAX_BODY_DEPTH) {
+      throw ApiError.badRequest(
+        'MALFORMED_BODY',
+        `The request body nests objects or arrays more than ${MAX_BODY_DEPTH} levels deep.`,
+      );
+    }
+    level = level.flatMap((node): unknown[] =>
+      node !== null && typeof node === 'object' ? Object.values(node) : [],
+    );
+  }
+  return body;
 }
 
 /** A form body as an object; a repeated parameter becomes an array (callers reject it). */

@@ -9,7 +9,7 @@ import {
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { Environment } from '../config/environment.js';
-import { ApiError } from './api-error.js';
+import { ApiError, databaseUnavailable, isDatabaseUnreachable } from './api-error.js';
 import { serialize } from './render.js';
 import { renderOptionsFor } from './request-options.js';
 
@@ -47,6 +47,12 @@ export class ApiExceptionFilter implements ExceptionFilter {
     if (exception instanceof ApiError) return exception;
     if (exception instanceof HttpException) return fromHttpException(exception, request);
     const incident = randomUUID();
+    if (isDatabaseUnreachable(exception)) {
+      this.logger.error(
+        `incident ${incident}: database unreachable on ${request.method} ${request.path}: ${(exception as Error).message}`,
+      );
+      return databaseUnavailable();
+    }
     this.logger.error(
       `incident ${incident} on ${request.method} ${request.path}`,
       exception instanceof Error ? exception.stack : String(exception),

@@ -15,6 +15,12 @@ export interface LeaseOptions {
   maxAttempts: number;
 }
 
+/** One claim of one item: every write of the run that made it is conditional on it. */
+export interface Lease {
+  _id: Types.ObjectId;
+  lease_id: string | null;
+}
+
 /** This process, as the owner of the work it claims. */
 export const WORKER_ID = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -38,11 +44,13 @@ const ABANDONED_TICKET_MS = 10_000;
  * Queued work in a MongoDB collection, claimed by many workers safely: a claim is a
  * compare-and-set that sets an owner and a lease; heartbeats extend the lease; a worker that dies lets
  * its lease expire and the work is claimed again. Every write after the claim is conditional
- * on still owning it, so work re-claimed by another worker is never finished twice.
+ * on its lease (owner and lease_id), so a run whose work was claimed again, by another worker
+ * or by this one, is never finished twice and writes nothing more.
  *
  * Every write moves the item from revision `version` to the next, and only the writer holding
  * that revision's ticket (see Tickets) may write it: a compare-and-set that stays atomic on
- * servers where a conditional update is not (FerretDB).
+ * servers where a conditional update is not (FerretDB). The ticket makes one claimant win; the
+ * lease_id fences every later write of an earlier run.
  */
 export class LeasedQueue<T extends WorkState> {
   private readonly tickets: Tickets;
@@ -74,6 +82,7 @@ export class LeasedQueue<T extends WorkState> {
         $set: {
           status: 'PROCESSING',
           lease_owner: this.options.owner,
+          lease_id: randomBytes(8).toString('hex'),
           lease_until: new Date(now.getTime() + this.options.leaseMs),
         },
         $inc: { attempts: 1 },
@@ -88,7 +97,7 @@ export class LeasedQueue<T extends WorkState> {
     const claimed = await this.model.findById(id).lean<Stored<T>>().exec();
     if (claimed && claimed.attempts > this.options.maxAttempts) {
       await this.fail(
-        claimed._id,
+        claimed,
         'TOO_MANY_ATTEMPTS',
         `Processing was interrupted ${claimed.attempts - 1} times (worker crash or restart); giving up.`,
       );
@@ -97,9 +106,9 @@ export class LeasedQueue<T extends WorkState> {
     return claimed;
   }
 
-  /** Extends the lease (and records progress); false when the work is no longer ours. */
-  async heartbeat(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {
-    return this.updateOwned(id, {
+  /** Extends the lease (and records progress); false when the work is no longer this run's. */
+  async heartbeat(lease: Lease, set: Partial<T> = {}): Promise<boolean> {
+    return this.updateOwned(lease, {
       $set: { ...set, lease_until: new Date(Date.now() + this.options.leaseMs) },
     });
   }
@@ -108,61 +117,74 @@ export class LeasedQueue<T extends WorkState> {
    * A progress callback for work in [0, 1] mapped to percentages `from`…`to`, written at most
    * once a second (each write also renews the lease).
    */
-  progress(id: Types.ObjectId, from: number, to: number): (fraction: number) => void {
+  progress(lease: Lease, from: number, to: number): (fraction: number) => void {
     let lastWrite = 0;
     return (fraction) => {
       if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
       lastWrite = Date.now();
       const percentage = from + Math.floor(fraction * (to - from));
       // A failed progress write is retried by the next one; it must not crash the process.
-      this.heartbeat(id, { percentage_completed: percentage } as Partial<T>).catch(() => false);
+      this.heartbeat(lease, { percentage_completed: percentage } as Partial<T>).catch(() => false);
     };
   }
 
-  async succeed(id: Types.ObjectId, set: Partial<T> = {}): Promise<boolean> {
-    return this.finish(id, { ...set, ...this.finished('SUCCESS'), percentage_completed: 100 });
+  async succeed(lease: Lease, set: Partial<T> = {}): Promise<boolean> {
+    return this.finish(lease, { ...set, ...this.finished('SUCCESS'), percentage_completed: 100 });
   }
 
-  async fail(id: Types.ObjectId, code: string, message: string): Promise<boolean> {
-    return this.finish(id, { ...this.finished('FAILED'), error_code: code, error_msg: message });
+  async fail(lease: Lease, code: string, message: string): Promise<boolean> {
+    return this.finish(lease, { ...this.finished('FAILED'), error_code: code, error_msg: message });
   }
 
   /** Hands unfinished work back (graceful shutdown): it is claimed again at once. */
-  async release(id: Types.ObjectId): Promise<boolean> {
-    return this.updateOwned(id, {
-      $set: { status: 'QUEUED', lease_owner: null, lease_until: null },
+  async release(lease: Lease): Promise<boolean> {
+    return this.updateOwned(lease, {
+      $set: { status: 'QUEUED', lease_owner: null, lease_id: null, lease_until: null },
       $inc: { attempts: -1 },
     });
   }
 
   private finished(status: 'SUCCESS' | 'FAILED'): Partial<WorkState> {
-    return { status, finished_at: new Date(), lease_owner: null, lease_until: null };
+    return {
+      status,
+      finished_at: new Date(),
+      lease_owner: null,
+      lease_id: null,
+      lease_until: null,
+    };
   }
 
   /** Records the outcome; the item's tickets are dropped, as no one races for it any more. */
-  private async finish(id: Types.ObjectId, set: Partial<WorkState>): Promise<boolean> {
-    const done = await this.updateOwned(id, { $set: set });
-    if (done) await this.tickets.forget(id.toString());
+  private async finish(lease: Lease, set: Partial<WorkState>): Promise<boolean> {
+    const done = await this.updateOwned(lease, { $set: set });
+    if (done) await this.tickets.forget(lease._id.toString());
     return done;
   }
 
   /**
-   * Writes `update` if we still own the item. This process's writes to one item run one after
-   * the other (a progress heartbeat still in flight must not make the outcome lose the race
-   * for the next revision), so only another worker's claim can beat them.
+   * Writes `update` if the item is still held by this lease. This process's writes to one item
+   * run one after the other (a progress heartbeat still in flight must not make the outcome lose
+   * the race for the next revision), so only another claim can beat them.
    */
-  private async updateOwned(id: Types.ObjectId, update: UpdateQuery<WorkState>): Promise<boolean> {
-    const key = id.toString();
+  private async updateOwned(lease: Lease, update: UpdateQuery<WorkState>): Promise<boolean> {
+    const key = lease._id.toString();
     const write = (this.ownWrites.get(key) ?? Promise.resolve(false))
       .catch(() => false)
       .then(async () => {
-        const owned = { status: 'PROCESSING', lease_owner: this.options.owner } as const;
+        const held = {
+          status: 'PROCESSING',
+          lease_owner: this.options.owner,
+          lease_id: lease.lease_id,
+        } as const;
         const current = await this.model
-          .findById(id, { version: 1, status: 1, lease_owner: 1 })
-          .lean<Pick<Stored<T>, '_id' | 'version' | 'status' | 'lease_owner'>>()
+          .findById(lease._id, { version: 1, status: 1, lease_owner: 1, lease_id: 1 })
+          .lean<Pick<Stored<T>, '_id' | 'version' | 'status' | 'lease_owner' | 'lease_id'>>()
           .exec();
-        const ours = current?.status === owned.status && current.lease_owner === owned.lease_owner;
-        return ours && this.advance(current, owned, update);
+        const ours =
+          current?.status === held.status &&
+          current.lease_owner === held.lease_owner &&
+          current.lease_id === held.lease_id;
+        return ours && this.advance(current, held, update);
       });
     this.ownWrites.set(key, write);
     try {

@@ -14,7 +14,11 @@ export interface PollingWorkerOptions<T extends WorkState> {
    * A failure is recorded as `describeFailure` says (throw a WorkFailure to choose the code).
    */
   work: (item: Stored<T>, signal: AbortSignal) => Promise<Partial<T>>;
-  /** Undoes partial work before a failure is recorded or an interrupted item is handed back. */
+  /**
+   * Undoes a run that will not succeed: failed, interrupted, or taken over by another run. It
+   * may run after the lease was lost, so it removes only what this run wrote (its own folder,
+   * its own records) and touches shared outputs only after checking the lease is still its own.
+   */
   undo?: (item: Stored<T>) => Promise<void>;
 }
 
@@ -88,7 +92,7 @@ export class PollingWorker<T extends WorkState> {
     }
     if (signal.aborted) {
       await undo?.(item).catch(() => undefined);
-      await queue.release(item._id).catch(() => undefined);
+      await queue.release(item).catch(() => undefined);
     }
   }
 
@@ -101,13 +105,18 @@ export class PollingWorker<T extends WorkState> {
       if (signal.aborted) return;
       await undo?.(item);
       const [code, message] = describeFailure(error, this.logger);
-      await queue.fail(item._id, code, message);
+      if (!(await queue.fail(item, code, message))) this.warnTakenOver(item);
       return;
     }
     if (signal.aborted) return;
-    if (!(await queue.succeed(item._id, update))) {
-      this.logger.warn(`${item._id.toString()} was taken over by another worker; run discarded`);
+    if (!(await queue.succeed(item, update))) {
+      this.warnTakenOver(item);
+      await undo?.(item);
     }
+  }
+
+  private warnTakenOver(item: Stored<T>): void {
+    this.logger.warn(`${item._id.toString()} was taken over by another run; this run discarded`);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Principal } from './principal.js';
 import { Ref, type RefKind } from './refs.js';
 import type { ExpandOptions } from './request-options.js';
 
@@ -34,12 +35,12 @@ export class RefExpander {
       const slots: Slot[] = [];
       for (const node of frontier) collectRefs(node, options.kinds, slots);
       if (slots.length === 0) return;
-      frontier = await this.fill(slots);
+      frontier = await this.fill(slots, options.viewer);
     }
   }
 
   /** Loads each kind in one batch, puts the objects in place, and returns them. */
-  private async fill(slots: Slot[]): Promise<unknown[]> {
+  private async fill(slots: Slot[], viewer: Principal | null): Promise<unknown[]> {
     const idsByKind = new Map<RefKind, Set<string>>();
     for (const { ref } of slots) {
       const ids = idsByKind.get(ref.kind) ?? new Set<string>();
@@ -56,12 +57,24 @@ export class RefExpander {
     const filled: unknown[] = [];
     for (const { holder, key, ref } of slots) {
       const object = loaded.get(ref.kind)?.get(ref.id);
-      if (!object) continue;
+      if (!object || !visibleTo(viewer, ref.kind, object)) continue;
       (holder as Record<string | number, unknown>)[key] = object;
       filled.push(object);
     }
     return filled;
   }
+}
+
+/**
+ * The visibility of a direct GET: an admin sees everything, a user their own resources (their
+ * `user` reference) and themself; anything else stays an unexpanded reference.
+ */
+function visibleTo(viewer: Principal | null, kind: RefKind, object: object): boolean {
+  if (!viewer) return false;
+  if (viewer.role === 'admin') return true;
+  const owner =
+    kind === 'user' ? (object as { id?: unknown }).id : (object as { user?: Ref }).user?.id;
+  return owner === viewer.userId.toString();
 }
 
 function collectRefs(node: unknown, kinds: ReadonlySet<RefKind>, slots: Slot[]): void {

@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import type { Principal } from './principal.js';
 import { REF_KINDS, type RefKind } from './refs.js';
 import type { RenderOptions } from './render.js';
 
@@ -32,6 +33,8 @@ export interface ExpandOptions {
   kinds: ReadonlySet<RefKind>;
   /** Embed references recursively (`expand_all=true`). */
   all: boolean;
+  /** Who asks: only what they could GET directly is embedded. */
+  viewer: Principal | null;
 }
 
 export function expandOptionsFor(request: Request): ExpandOptions {
@@ -41,5 +44,6 @@ export function expandOptionsFor(request: Request): ExpandOptions {
   return {
     all,
     kinds: new Set(all ? REF_KINDS : REF_KINDS.filter((kind) => names.includes(kind))),
+    viewer: (request as Request & { user?: Principal }).user ?? null,
   };
 }

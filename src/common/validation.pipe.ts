@@ -33,6 +33,7 @@ export class ApiValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    refuseReservedNames(value, metadata.type === 'query');
     try {
       return await super.transform(value, metadata);
     } catch (error) {
@@ -45,6 +46,24 @@ export class ApiValidationPipe extends ValidationPipe {
           (messages.length > 5 ? ` (and ${messages.length - 5} more)` : ''),
       );
     }
+  }
+}
+
+/** Names that would reach object internals rather than a field (prototype pollution). */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** 400 for a reserved name anywhere in a body or query (bodies are depth-limited when parsed). */
+function refuseReservedNames(value: unknown, isQuery: boolean, path = ''): void {
+  if (value === null || typeof value !== 'object') return;
+  for (const key of Object.keys(value)) {
+    const keyPath = path ? `${path}.${key}` : key;
+    if (RESERVED_NAMES.has(key)) {
+      throw ApiError.badRequest(
+        isQuery ? 'INVALID_PARAMETER' : 'INVALID_BODY',
+        isQuery ? `unknown query parameter '${keyPath}'` : `unknown field '${keyPath}'`,
+      );
+    }
+    refuseReservedNames((value as Record<string, unknown>)[key], isQuery, keyPath);
   }
 }
 

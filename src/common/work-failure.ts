@@ -6,14 +6,11 @@ export class WorkFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** What the client is not shown (ffmpeg's words name server paths): for the log. */
+    readonly detail?: string,
   ) {
     super(message);
   }
-}
-
-/** The first line of a message, cut to a readable length (ffmpeg's stderr tail can be long). */
-export function firstLine(message: string): string {
-  return message.split('\n')[0].slice(0, 300);
 }
 
 /**
@@ -22,6 +19,7 @@ export function firstLine(message: string): string {
  * logged in full and recorded as INTERNAL_ERROR without internals.
  */
 export function describeFailure(error: unknown, logger: Logger): [code: string, message: string] {
+  if (error instanceof WorkFailure && error.detail) logger.warn(`${error.code}: ${error.detail}`);
   if (error instanceof WorkFailure || error instanceof ApiError) return [error.code, error.message];
   logger.error(`failed: ${(error as Error).stack ?? String(error)}`);
   return ['INTERNAL_ERROR', 'The work failed on an internal error; it has been logged.'];

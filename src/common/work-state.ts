@@ -32,6 +32,10 @@ export abstract class WorkState {
   @Prop({ type: String, default: null })
   lease_owner!: string | null;
 
+  /** New with every claim: the fence that tells this run's writes from an earlier run's. */
+  @Prop({ type: String, default: null })
+  lease_id!: string | null;
+
   @Prop({ type: Date, default: null })
   lease_until!: Date | null;
 

@@ -14,10 +14,25 @@ describe('validateEnvironment', () => {
   });
 
   it('converts numbers and booleans', () => {
-    expect(validateEnvironment({ PORT: '8080', TRUST_PROXY: 'true' })).toMatchObject({
+    expect(validateEnvironment({ PORT: '8080', WORKERS_ENABLED: 'false' })).toMatchObject({
       PORT: 8080,
-      TRUST_PROXY: true,
+      WORKERS_ENABLED: false,
     });
+  });
+
+  it('reads TRUST_PROXY as Express does, as a hop count or the proxies, never as "trust all"', () => {
+    const trust = (value: string) => validateEnvironment({ TRUST_PROXY: value }).TRUST_PROXY;
+    expect(trust('false')).toBe(false);
+    expect(trust('1')).toBe(1);
+    expect(trust('10.0.0.1, 10.0.0.0/8,loopback,::1')).toEqual([
+      '10.0.0.1',
+      '10.0.0.0/8',
+      'loopback',
+      '::1',
+    ]);
+    for (const bad of ['true', 'yes', '10.0.0.300', 'loopback,nowhere']) {
+      expect(() => trust(bad)).toThrow(/TRUST_PROXY must be false, the number of proxies/);
+    }
   });
 
   it('names every bad variable', () => {

@@ -1,5 +1,6 @@
-import { plainToInstance } from 'class-transformer';
+import { plainToInstance, Transform } from 'class-transformer';
 import {
+  Equals,
   IsBoolean,
   IsEmail,
   IsIn,
@@ -11,8 +12,11 @@ import {
   Max,
   MinLength,
   Min,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
+import { parseTrustProxy } from './trust-proxy.js';
+import { MIN_PASSWORD_LENGTH } from '../users/password.js';
 
 /** 'true' / 'false' as a boolean; anything else unchanged, for the validator to reject. */
 export function toBoolean(value: unknown): unknown {
@@ -63,7 +67,9 @@ export class Environment {
 
   @IsOptional()
   @IsString()
-  @MinLength(8)
+  @MinLength(MIN_PASSWORD_LENGTH, {
+    message: `ADMIN_PASSWORD must be at least ${MIN_PASSWORD_LENGTH} characters`,
+  })
   ADMIN_PASSWORD?: string;
 
   @IsInt()
@@ -79,9 +85,19 @@ export class Environment {
   @Min(1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
-  /** Whether X-Forwarded-For / X-Forwarded-Proto are believed (behind a reverse proxy). */
-  @IsBoolean()
-  TRUST_PROXY = false;
+  /**
+   * The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: `false`, a
+   * hop count, or their addresses (see parseTrustProxy).
+   */
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? (parseTrustProxy(value) ?? value) : value,
+  )
+  @ValidateIf((_, value) => value !== false && typeof value !== 'number' && !Array.isArray(value))
+  @Equals(null, {
+    message:
+      'TRUST_PROXY must be false, the number of proxies in front (e.g. 1) or their addresses (e.g. 10.0.0.1,10.0.0.2 or loopback); true would believe any X-Forwarded-For',
+  })
+  TRUST_PROXY: false | number | string[] = false;
 
   /**
    * Secret behind every watermark key and codeword. Unset = generated on first start and

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -13,6 +13,7 @@ import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
+import { ACCEPTED_CONTAINERS } from '../watermarking/engine-failures.js';
 import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import type { FileDto } from './dto/file.dto.js';
 import { File } from './schemas/file.schema.js';
@@ -39,6 +40,7 @@ async function sha256Of(path: string, signal?: AbortSignal): Promise<string> {
 
 @Injectable()
 export class FilesService {
+  private readonly logger = new Logger(FilesService.name);
   private readonly owned: OwnedRepository<File, FileDto>;
   constructor(
     @InjectModel(File.name) private readonly files: Model<File>,
@@ -64,10 +66,11 @@ export class FilesService {
       throw ApiError.badRequest('INPUT_NOT_A_FILE', `'${name}' is not a regular file.`);
     if (info.size === 0) throw ApiError.badRequest('INPUT_EMPTY', `'${name}' is empty (0 bytes).`);
     const media = await this.engine.probe(path).catch((error: Error) => {
+      // ffprobe's own words (paths, addresses, options) are for the log; the client gets the gist.
+      this.logger.warn(`INPUT_NOT_VIDEO ${path}: ${error.message}`);
       throw ApiError.badRequest(
         'INPUT_NOT_VIDEO',
-        // The client knows the file by its input_name, not by our absolute path.
-        `'${name}' is not a readable video: ${error.message.split(path).join(name)}`,
+        `'${name}' is not a readable video: a video in ${ACCEPTED_CONTAINERS} is expected (no playlists, images or audio-only files).`,
       );
     });
     const file = await this.files.create({
@@ -98,7 +101,7 @@ export class FilesService {
    */
   async registerOutputs(
     owner: Pick<Principal, 'userId' | 'applicationId'>,
-    jobId: Types.ObjectId,
+    run: { job: Types.ObjectId; id: string | null },
     paths: string[],
   ): Promise<number[]> {
     const records: Partial<File>[] = [];
@@ -107,7 +110,8 @@ export class FilesService {
       records.push({
         user: owner.userId,
         application: owner.applicationId,
-        job: jobId,
+        job: run.job,
+        run: run.id,
         uri: pathToFileURL(path).href,
         size,
         sha256,
@@ -118,8 +122,13 @@ export class FilesService {
     return records.map((record) => record.size ?? 0);
   }
 
-  async removeOutputsOf(jobId: Types.ObjectId): Promise<void> {
-    await this.files.deleteMany({ job: jobId }).exec();
+  /** Removes the output records of a job: of one run, or of every run but `keep`. */
+  async removeOutputsOf(
+    jobId: Types.ObjectId,
+    runs: { only: string | null } | { keep: string | null },
+  ): Promise<void> {
+    const run = 'only' in runs ? runs.only : { $ne: runs.keep };
+    await this.files.deleteMany({ job: jobId, run }).exec();
   }
 
   async remove(id: Types.ObjectId): Promise<void> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { rm } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { Environment } from '../config/environment.js';
 import { LeasedQueue, leaseOptions } from '../common/leased-queue.js';
@@ -9,16 +9,16 @@ import type { Stored } from '../common/paging.js';
 import { ownerOf, type Principal } from '../common/principal.js';
 import { FilesService } from '../files/files.service.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
-import { StorageService } from '../pipelines/storage.service.js';
-import { directoryOfUri } from '../pipelines/storage-paths.js';
+import { type PipelineStorage, StorageService } from '../pipelines/storage.service.js';
 import { type EmbedResult, WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { Job, type JobResult } from './schemas/job.schema.js';
 
 /**
  * The embedding use case: produces the A/B variant segments of every rendition and the
  * detection reference into the pipeline's output directory, registers them as files and
- * summarises the run for playback and extraction. A failed run leaves nothing registered and
- * nothing half-written behind (`cleanUp`).
+ * summarises the run for playback and extraction. A run writes into a folder of its own and
+ * publishes it only while it holds the job's lease; a failed or superseded run leaves nothing
+ * registered and nothing half-written behind (`cleanUp`), and never touches another run's.
  */
 @Injectable()
 export class EmbeddingService {
@@ -36,21 +36,22 @@ export class EmbeddingService {
     this.queue = new LeasedQueue(jobs, leaseOptions(environment));
   }
 
-  /** Embeds the job's variants into the pipeline's output directory and registers them. */
+  /**
+   * Embeds the job's variants into a folder of this run's own, then, if the run still holds
+   * the lease, publishes it as the job's folder in one rename and registers its files.
+   */
   async embed(job: Stored<Job>, signal: AbortSignal): Promise<JobResult> {
     const owner = ownerOf(job);
     const pipeline = await this.pipelines.findOwned(owner, job.pipeline.toString());
-    const input = await this.storage.resolveInput(pipeline.input.uri, job.input.input_name);
-    const outputDir = this.outputDirOf(pipeline.output.uri, job);
-    // A re-claimed job starts over: a worker killed mid-run may have left files and records.
-    await rm(outputDir, { recursive: true, force: true });
-    await this.files.removeOutputsOf(job._id);
+    const input = await this.storage.resolveInput(pipeline, job.input.input_name);
+    const { runDir, outputDir } = await this.foldersOf(pipeline, job);
+    await mkdir(runDir, { recursive: true });
     // The last percent is the registration of the outputs.
-    const progress = this.queue.progress(job._id, 0, 99);
+    const progress = this.queue.progress(job, 0, 99);
     const [embedded] = await Promise.all([
       this.engine.embed(job._id.toString(), {
         input,
-        outputDir,
+        outputDir: runDir,
         segmentDuration: job.segment_duration,
         renditions: job.output_heights.map((height) => ({ height })),
         signal,
@@ -60,30 +61,42 @@ export class EmbeddingService {
       job.file && this.files.recordSha256(job.file, input, signal),
     ]);
     signal.throwIfAborted();
-    return this.register(job, owner, outputDir, embedded);
+    if (!(await this.queue.heartbeat(job))) throw new Error('lease lost: not publishing');
+    // Holding the lease: what an earlier, interrupted run left is stale.
+    await this.files.removeOutputsOf(job._id, { keep: job.lease_id });
+    await rm(outputDir, { recursive: true, force: true });
+    await rename(runDir, outputDir);
+    return this.register(job, owner, { runDir, outputDir }, embedded);
   }
 
-  /** Registers every output file and summarises the run for playback and extraction. */
+  /**
+   * Registers every output file (published from runDir to outputDir) and summarises the run
+   * for playback and extraction.
+   */
   private async register(
     job: Stored<Job>,
     owner: Principal,
-    outputDir: string,
+    { runDir, outputDir }: { runDir: string; outputDir: string },
     embedded: EmbedResult,
   ): Promise<JobResult> {
-    const paths = embedded.renditions.flatMap((rendition) => [
+    const relativePath = (written: string) => relative(runDir, written);
+    const published = (written: string) => join(outputDir, relativePath(written));
+    const written = embedded.renditions.flatMap((rendition) => [
       rendition.playlistA,
       rendition.playlistB,
       ...rendition.segments.flatMap((segment) => [segment.a, segment.b]),
     ]);
     for (const { alternate } of embedded.audioTracks) {
       if (alternate) {
-        paths.push(alternate.trackPath, alternate.playlist);
-        paths.push(...alternate.segments.map((segment) => segment.path));
+        written.push(alternate.trackPath, alternate.playlist);
+        written.push(...alternate.segments.map((segment) => segment.path));
       }
     }
-    paths.push(embedded.referencePath);
+    written.push(embedded.referencePath);
+    const paths = written.map(published);
     const sizes = new Map<string, number>();
-    (await this.files.registerOutputs(owner, job._id, paths)).forEach((size, index) =>
+    const run = { job: job._id, id: job.lease_id };
+    (await this.files.registerOutputs(owner, run, paths)).forEach((size, index) =>
       sizes.set(paths[index], size),
     );
     const renditions = [...embedded.renditions]
@@ -94,14 +107,16 @@ export class EmbeddingService {
         bandwidth: Math.ceil(
           Math.max(
             ...rendition.segments.map(
-              (s) => (8 * Math.max(sizes.get(s.a) ?? 0, sizes.get(s.b) ?? 0)) / s.duration_s,
+              (s) =>
+                (8 * Math.max(sizes.get(published(s.a)) ?? 0, sizes.get(published(s.b)) ?? 0)) /
+                s.duration_s,
             ),
           ),
         ),
         segments: rendition.segments.map((segment) => ({
           duration: segment.duration_s,
-          a: relative(outputDir, segment.a),
-          b: relative(outputDir, segment.b),
+          a: relativePath(segment.a),
+          b: relativePath(segment.b),
         })),
       }));
     return {
@@ -113,29 +128,45 @@ export class EmbeddingService {
         language,
         name: title ?? language,
         alternate: alternate && {
-          file: relative(outputDir, alternate.trackPath),
+          file: relativePath(alternate.trackPath),
           segments: alternate.segments.map((segment) => ({
             duration: segment.duration_s,
-            path: relative(outputDir, segment.path),
+            path: relativePath(segment.path),
           })),
         },
       })),
-      reference: relative(outputDir, embedded.referencePath),
+      reference: relativePath(embedded.referencePath),
     };
   }
 
-  private outputDirOf(outputUri: string, job: Stored<Job>): string {
-    return join(directoryOfUri(outputUri, 'pipeline output'), 'jobs', job._id.toString());
+  /**
+   * The job's folder in the pipeline's output directory (as it really is now, checked) and,
+   * beside it, the private folder this run writes into until it publishes.
+   */
+  private async foldersOf(
+    pipeline: PipelineStorage,
+    job: Stored<Job>,
+  ): Promise<{ runDir: string; outputDir: string }> {
+    const jobs = join(await this.storage.outputDirectory(pipeline), 'jobs');
+    const id = job._id.toString();
+    return { runDir: join(jobs, `.${id}.run-${job.lease_id}`), outputDir: join(jobs, id) };
   }
 
-  /** Removes what a failed or interrupted run wrote and registered. */
+  /**
+   * Undoes this run: its private folder and its own records always; the published folder only
+   * while the run still holds the lease (after that it may be another run's).
+   */
   async cleanUp(job: Stored<Job>): Promise<void> {
-    await this.files.removeOutputsOf(job._id);
+    await this.files.removeOutputsOf(job._id, { only: job.lease_id });
     const owner = ownerOf(job);
     const pipeline = await this.pipelines
       .findOwned(owner, job.pipeline.toString())
       .catch(() => null);
-    if (pipeline)
-      await rm(this.outputDirOf(pipeline.output.uri, job), { recursive: true, force: true });
+    // Only where the output directory really is inside the owner's roots now.
+    const folders = pipeline && (await this.foldersOf(pipeline, job).catch(() => null));
+    if (!folders) return;
+    await rm(folders.runDir, { recursive: true, force: true });
+    if (await this.queue.heartbeat(job))
+      await rm(folders.outputDir, { recursive: true, force: true });
   }
 }

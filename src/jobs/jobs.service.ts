@@ -55,7 +55,7 @@ export class JobsService {
    */
   async create(principal: Principal, input: NewJob): Promise<JobDto> {
     const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
-    const path = await this.storage.resolveInput(pipeline.input.uri, input.input.input_name);
+    const path = await this.storage.resolveInput(pipeline, input.input.input_name);
     const file = await this.files.registerVideo(principal, path, input.input.input_name);
     const sourceHeight = file.media?.height ?? 0;
     const heights = [...new Set(input.outputs?.map((output) => output.height) ?? [sourceHeight])];

@@ -42,8 +42,8 @@ export class PipelinesService {
 
   async create(principal: Principal, input: NewPipeline): Promise<PipelineDto> {
     const [inputUri, outputUri] = await Promise.all([
-      this.storage.checkDirectory(input.input.uri, 'pipeline.input.uri'),
-      this.storage.checkDirectory(input.output.uri, 'pipeline.output.uri'),
+      this.storage.checkDirectory(principal.userId, input.input.uri, 'pipeline.input.uri'),
+      this.storage.checkDirectory(principal.userId, input.output.uri, 'pipeline.output.uri'),
     ]);
     const pipeline = await this.pipelines.create({
       user: principal.userId,
@@ -69,16 +69,16 @@ export class PipelinesService {
   }
 
   async update(principal: Principal, id: string, changes: PipelineChanges): Promise<PipelineDto> {
-    await this.findOwned(principal, id);
+    const { user: owner } = await this.findOwned(principal, id);
     const set: Partial<Pipeline> = {};
     if (changes.name !== undefined) set.name = changes.name;
     if (changes.input)
       set.input = {
-        uri: await this.storage.checkDirectory(changes.input.uri, 'pipeline.input.uri'),
+        uri: await this.storage.checkDirectory(owner, changes.input.uri, 'pipeline.input.uri'),
       };
     if (changes.output) {
       set.output = {
-        uri: await this.storage.checkDirectory(changes.output.uri, 'pipeline.output.uri'),
+        uri: await this.storage.checkDirectory(owner, changes.output.uri, 'pipeline.output.uri'),
       };
     }
     const updated = await this.pipelines

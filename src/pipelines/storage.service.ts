@@ -1,65 +1,94 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { mkdir, realpath } from 'node:fs/promises';
+import { Injectable } from '@nestjs/common';
+import { realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Environment } from '../config/environment.js';
+import type { Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
+import { UsersService } from '../users/users.service.js';
 import { directoryOfUri, directoryUri, isInside, resolveInputName } from './storage-paths.js';
 
+/** What the storage checks need of a pipeline: its owner and its directories. */
+export interface PipelineStorage {
+  user: Types.ObjectId;
+  input: { uri: string };
+  output: { uri: string };
+}
+
 /**
- * Where media may be read from and written to: only below the FILE_ROOTS directories,
- * judged on real paths so that a symlink cannot lead outside.
+ * Where media may be read from and written to: only inside the storage roots of the
+ * pipeline's owner, judged on real paths at every use (a directory may become a symbolic
+ * link after it was checked), so that neither a symlink nor another tenant's folder is reached.
  */
 @Injectable()
-export class StorageService implements OnModuleInit {
-  private roots: string[] = [];
+export class StorageService {
+  constructor(private readonly users: UsersService) {}
 
-  constructor(private readonly environment: Environment) {}
+  /** Checks a directory URI a pipeline of `owner` is to use; returns its canonical form. */
+  async checkDirectory(owner: Types.ObjectId, uri: string, field: string): Promise<string> {
+    await this.directory(owner, uri, field);
+    return directoryUri(directoryOfUri(uri, field));
+  }
 
-  async onModuleInit(): Promise<void> {
-    const configured = this.environment.FILE_ROOTS.split(',')
-      .map((root) => root.trim())
-      .filter(Boolean)
-      .map((root) => resolve(root));
-    this.roots = await Promise.all(
-      configured.map(async (root) => {
-        await mkdir(root, { recursive: true });
-        return realpath(root);
-      }),
+  /** The real path of the pipeline's output directory, checked now. */
+  async outputDirectory(pipeline: PipelineStorage): Promise<string> {
+    return this.directory(pipeline.user, pipeline.output.uri, 'pipeline.output.uri');
+  }
+
+  /**
+   * The real path of `inputName` below the pipeline's input directory, checked now; never
+   * outside it. (It may not exist: the caller says so in its own words.)
+   */
+  async resolveInput(pipeline: PipelineStorage, inputName: string): Promise<string> {
+    const realBase = await this.directory(pipeline.user, pipeline.input.uri, 'pipeline.input.uri');
+    const path = resolveInputName(
+      directoryOfUri(pipeline.input.uri, 'pipeline.input.uri'),
+      inputName,
     );
-  }
-
-  get rootDirectories(): readonly string[] {
-    return this.roots;
-  }
-
-  /** Checks a pipeline's directory URI and returns its canonical form. */
-  async checkDirectory(uri: string, field: string): Promise<string> {
-    const path = directoryOfUri(uri, field);
-    const real = await realPathOfNearestExisting(path);
-    if (!this.roots.some((root) => isInside(root, path) && isInside(root, real))) {
-      throw ApiError.badRequest(
-        'URI_OUTSIDE_ROOTS',
-        `${field} must lie inside one of the storage roots (FILE_ROOTS): ${this.roots.map(directoryUri).join(', ')}.`,
-      );
-    }
-    return directoryUri(path);
-  }
-
-  /** The absolute path of `inputName` below the pipeline's input URI; never outside it. */
-  async resolveInput(inputUri: string, inputName: string): Promise<string> {
-    const baseDir = directoryOfUri(inputUri, 'pipeline input');
-    const path = resolveInputName(baseDir, inputName);
-    const [realBase, realPath] = await Promise.all([
-      realPathOfNearestExisting(baseDir),
-      realPathOfNearestExisting(path),
-    ]);
-    if (!isInside(realBase, realPath)) {
+    const realPath = await realPathOfNearestExisting(path);
+    if (!isInside(realBase, realPath) || realPath === realBase) {
       throw ApiError.badRequest(
         'INVALID_INPUT_NAME',
         `input_name '${inputName.slice(0, 200)}' leads outside the pipeline's input directory (through a symbolic link).`,
       );
     }
-    return path;
+    return realPath;
+  }
+
+  /** Whether the file at `path` lies, on the real file system, inside the owner's roots now. */
+  async isReadable(owner: Types.ObjectId, path: string): Promise<boolean> {
+    const [real, roots] = await Promise.all([
+      realpath(path).catch(() => null),
+      this.users.storageRootsOf(owner),
+    ]);
+    return real !== null && roots.some((root) => isInside(root, real));
+  }
+
+  /** An existing directory whose real path lies inside the owner's roots: its real path. */
+  private async directory(owner: Types.ObjectId, uri: string, field: string): Promise<string> {
+    const path = directoryOfUri(uri, field);
+    const [real, roots] = await Promise.all([
+      realPathOfNearestExisting(path),
+      this.users.storageRootsOf(owner),
+    ]);
+    if (!roots.some((root) => isInside(root, real))) {
+      throw ApiError.badRequest(
+        'URI_OUTSIDE_ROOTS',
+        `${field} must lie inside your storage roots (${roots.map(directoryUri).join(', ') || 'none'}; see storage_roots of GET /v1/users/me).`,
+      );
+    }
+    const info = await stat(real).catch(() => null);
+    if (!info) {
+      throw ApiError.badRequest(
+        'DIRECTORY_NOT_FOUND',
+        `${field} ${uri.slice(0, 200)} does not exist: create the directory first.`,
+      );
+    }
+    if (!info.isDirectory()) {
+      throw ApiError.badRequest(
+        'NOT_A_DIRECTORY',
+        `${field} ${uri.slice(0, 200)} is a file, not a directory.`,
+      );
+    }
+    return real;
   }
 }
 

@@ -1,11 +1,17 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authenticated } from '../common/auth.decorators.js';
 import { SharedQuery } from '../common/render.interceptor.js';
 import { GetQuery, OutputQuery } from '../common/dto/query.dto.js';
 import { CurrentPrincipal, type Principal } from '../common/principal.js';
 import { ParseObjectIdPipe } from '../common/validation.pipe.js';
-import { CreateUserBody, UserEnvelope, UserListEnvelope, UserListQuery } from './dto/user.dto.js';
+import {
+  CreateUserBody,
+  UpdateUserBody,
+  UserEnvelope,
+  UserListEnvelope,
+  UserListQuery,
+} from './dto/user.dto.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -41,7 +47,7 @@ export class UsersController {
   @ApiOkResponse({ type: UserEnvelope })
   @SharedQuery(GetQuery)
   async me(@CurrentPrincipal() principal: Principal): Promise<UserEnvelope> {
-    return { user: await this.users.get(principal, principal.userId.toString()) };
+    return { user: await this.users.me(principal) };
   }
 
   @Get(':id')
@@ -53,5 +59,17 @@ export class UsersController {
     @Param('id', ParseObjectIdPipe) id: string,
   ): Promise<UserEnvelope> {
     return { user: await this.users.get(principal, id) };
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a user (admin only): storage roots' })
+  @ApiOkResponse({ type: UserEnvelope })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() body: UpdateUserBody,
+    @Query() _query: OutputQuery,
+  ): Promise<UserEnvelope> {
+    return { user: await this.users.update(principal, id, body.user) };
   }
 }

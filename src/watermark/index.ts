@@ -34,6 +34,7 @@ export {
   FFPROBE_PATH,
   FrameEncoder,
   type FrameEncoderOptions,
+  ACCEPTED_CONTAINERS,
   MediaError,
   type MediaErrorCode,
   type MediaInfo,

@@ -132,6 +132,27 @@ describe('probeMedia', () => {
     }
   });
 
+  it('refuses playlists and file lists, which would open files named inside them', async () => {
+    // Segments elsewhere (outside any storage root), named by absolute path or file:// URL.
+    const segment = join(dir, 'elsewhere.ts');
+    ffmpeg('-f', 'lavfi', '-i', 'testsrc2=size=64x36:duration=1', '-c:v', 'libx264', segment);
+    const hls = `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nfile://${segment}\n#EXT-X-ENDLIST\n`;
+    const lists = {
+      'playlist.m3u8': hls,
+      'playlist-named-like-a-movie.mp4': hls,
+      'concat.txt': `ffconcat version 1.0\nfile '${segment}'\n`,
+    };
+    for (const [name, content] of Object.entries(lists)) {
+      const path = join(dir, name);
+      writeFileSync(path, content);
+      const probed: unknown = await probeMedia(path).catch((caught: unknown) => caught);
+      expect([name, (probed as MediaError).code]).toEqual([name, 'not_a_video']);
+      const read: unknown = await collect(path, { width: 64, height: 36 }).catch((e: unknown) => e);
+      expect([name, read]).toEqual([name, expect.any(MediaError)]);
+    }
+    expect((await probeMedia(segment)).width).toBe(64);
+  });
+
   it('reports whether there is an audio stream', async () => {
     expect((await probeMedia(clip)).audio_tracks).toEqual([]);
     expect(await probeMedia(toned)).toMatchObject({

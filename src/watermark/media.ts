@@ -64,6 +64,18 @@ export interface AudioTrackInfo {
 /** An ISO 639 code or BCP 47 tag as containers write them ("fra", "pt-BR"). */
 const LANGUAGE_TAG = /^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/;
 
+/**
+ * What ffmpeg may open when it reads a customer's file: the local file itself (no network,
+ * no other protocol), through container demuxers that hold their media inside. Playlists
+ * (HLS, DASH), concat lists, image sequences and the like would open further files named
+ * inside them, wherever they are, so they are not on the list.
+ */
+export const ACCEPTED_CONTAINERS = 'MP4/MOV, Matroska/WebM, MPEG-TS, NUT, AVI or FLV';
+const INPUT_GUARD = [
+  ...['-protocol_whitelist', 'file'],
+  ...['-format_whitelist', 'mov,matroska,mpegts,nut,avi,flv'],
+];
+
 /** Demuxers that read still images: a video stream there is a picture, not a video. */
 const IMAGE_FORMATS = /(^|,)(image2|[a-z0-9]+_pipe)(,|$)/;
 
@@ -92,8 +104,15 @@ async function probe(path: string): Promise<Probe> {
     'json',
     '-show_format',
     '-show_streams',
+    ...INPUT_GUARD,
     path,
   ]);
+  if (/not on whitelist/.test(run.stderr)) {
+    throw new MediaError(
+      'not_a_video',
+      `${path} is not a media file in an accepted container (${ACCEPTED_CONTAINERS}): playlists and lists of other files are refused`,
+    );
+  }
   if (run.code !== 0) throw new MediaError('not_a_video', `cannot read ${path}`, run.stderr);
 
   const probe = asRecord(parseJson(run.stdout));
@@ -156,7 +175,7 @@ async function videoDuration(path: string, probed: Probe): Promise<number> {
     // From 30 s before the end (any keyframe interval fits, little is read) to the end; an
     // interval without an end reads nothing.
     ...['-read_intervals', `${Math.max(0, probed.end_s - 30).toFixed(6)}%+1000000`],
-    ...['-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', path],
+    ...['-show_entries', 'packet=pts_time,duration_time', '-of', 'csv=p=0', ...INPUT_GUARD, path],
   ]);
   let end = 0;
   for (const line of run.stdout.split('\n')) {
@@ -245,7 +264,7 @@ export async function* readFrames(
   const child = spawn(
     FFMPEG_PATH,
     [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', path],
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', ...INPUT_GUARD, '-i', path],
       ...['-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(',')],
       // Every frame the fps filter makes, once: frame 0 is the first video frame even when
       // another stream (audio) starts earlier, where constant-rate sync would put copies of it
@@ -317,7 +336,7 @@ export async function encodeAudioTracks(
       ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
       // ffmpeg shifts the input by its start time (the earliest stream); this shifts it further
       // so the first video frame is at 0, as in readFrames.
-      ...['-itsoffset', (-probed.videoStart_s).toFixed(6), '-i', path],
+      ...['-itsoffset', (-probed.videoStart_s).toFixed(6), ...INPUT_GUARD, '-i', path],
       ...outputPaths.slice(0, count).flatMap((outputPath, track) => [
         ...['-map', `0:a:${track}`, '-vn', '-sn', '-dn'],
         // first_pts=0: silence in front of a later audio start, samples before the video's

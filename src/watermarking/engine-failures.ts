@@ -1,5 +1,7 @@
-import { firstLine, WorkFailure } from '../common/work-failure.js';
+import { WorkFailure } from '../common/work-failure.js';
 import { ExtractionError, MediaError, type MediaErrorCode } from '../watermark/index.js';
+
+export { ACCEPTED_CONTAINERS } from '../watermark/index.js';
 
 const MEDIA_FAILURES: Record<MediaErrorCode, [code: string, message: string]> = {
   not_found: ['INPUT_NOT_FOUND', 'The input file is missing from the pipeline input directory.'],
@@ -16,7 +18,7 @@ const MEDIA_FAILURES: Record<MediaErrorCode, [code: string, message: string]> = 
 export function asWorkFailure(error: unknown): unknown {
   if (error instanceof MediaError) {
     const [code, message] = MEDIA_FAILURES[error.code];
-    return new WorkFailure(code, `${message} (${firstLine(error.message)})`);
+    return new WorkFailure(code, message, error.message);
   }
   if (error instanceof ExtractionError) {
     return error.code === 'too_short'

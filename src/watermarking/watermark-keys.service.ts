@@ -10,7 +10,8 @@ const BIAS_CACHE_SIZE = 256;
 
 /**
  * The server secret (AUTOGRAPH_SECRET, or one generated once and kept in the database and in
- * DATA_DIR, see persistedSecret) and the keys derived from it. Nothing derived here is ever shown in API output.
+ * DATA_DIR, see persistedSecret) and the keys derived from it. Of what is derived here only
+ * playback tokens are ever shown in API output.
  */
 @Injectable()
 export class WatermarkKeysService implements OnModuleInit {
@@ -61,6 +62,16 @@ export class WatermarkKeysService implements OnModuleInit {
       autographId,
       this.biases(jobId, segmentCount),
     );
+  }
+
+  /**
+   * The capability in an autograph's playback URLs: the autograph's id (so a request finds it by
+   * `_id`, the one look-up every compatible server indexes) followed by 256 bits no one can
+   * guess without the secret. Recomputed when shown, so the database keeps only its hash.
+   */
+  playbackToken(autographId: string): string {
+    const mac = createHmac('sha256', this.derive('playback')).update(autographId);
+    return autographId + mac.digest('base64url');
   }
 
   private derive(label: string): Buffer {

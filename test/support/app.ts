@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -106,16 +106,25 @@ export async function createUser(
   };
 }
 
-/** A pipeline reading `<storageRoot>/in` and writing `<storageRoot>/out`; returns its id. */
-export async function createPipeline(t: TestApp, token: string): Promise<string> {
+/**
+ * A pipeline reading `<dir>/in` and writing `<dir>/out` (both created), by default below the
+ * storage root (an admin's roots are all of it); returns its id.
+ */
+export async function createPipeline(
+  t: TestApp,
+  token: string,
+  dir = t.storageRoot,
+): Promise<string> {
+  mkdirSync(join(dir, 'in'), { recursive: true });
+  mkdirSync(join(dir, 'out'), { recursive: true });
   const response = await request(t.http)
     .post('/v1/pipelines')
     .auth(token, { type: 'bearer' })
     .send({
       pipeline: {
         name: 'studio',
-        input: { uri: `file://${t.storageRoot}/in` },
-        output: { uri: `file://${t.storageRoot}/out` },
+        input: { uri: `file://${dir}/in` },
+        output: { uri: `file://${dir}/out` },
       },
     });
   if (response.status !== 201) throw new Error(`pipeline: ${response.status} ${response.text}`);

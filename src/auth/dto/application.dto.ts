@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsString, Length, ValidateNested } from 'class-validator';
+import { IsDefined, IsString, Length } from 'class-validator';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
+import { NestedObject } from '../../common/dto/nested-object.decorator.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 
@@ -15,8 +15,7 @@ export class NewApplication {
 export class CreateApplicationBody {
   @ApiProperty({ type: NewApplication })
   @IsDefined({ message: 'application is required: send {"application": {"name": ...}}' })
-  @ValidateNested()
-  @Type(() => NewApplication)
+  @NestedObject(() => NewApplication)
   application!: NewApplication;
 }
 

@@ -19,7 +19,10 @@ export class Token {
   @Prop({ type: Types.ObjectId, default: null })
   application!: Types.ObjectId | null;
 
-  /** Tokens issued together (an access token and its refresh token) share a grant. */
+  /**
+   * Tokens of one grant share it: those issued together and every pair refreshed from them
+   * (one refresh-token family, revoked as a whole when a spent refresh token is replayed).
+   */
   @Prop({ required: true, index: true })
   grant_id!: string;
 
@@ -31,6 +34,13 @@ export class Token {
 
   @Prop({ type: Date, default: null })
   revoked_at!: Date | null;
+
+  /**
+   * Whether the client authenticated when the token was issued: such a refresh token is bound
+   * to the client and needs its authentication again (RFC 6749 §6).
+   */
+  @Prop({ default: false })
+  client_authenticated!: boolean;
 }
 
 export const TokenSchema = SchemaFactory.createForClass(Token);

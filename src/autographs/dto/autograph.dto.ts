@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -7,9 +6,9 @@ import {
   IsOptional,
   IsString,
   Matches,
-  ValidateNested,
 } from 'class-validator';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
+import { NestedObject, NestedObjects } from '../../common/dto/nested-object.decorator.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Link, Ref } from '../../common/refs.js';
 
@@ -44,8 +43,7 @@ export class NewAutograph {
 export class CreateAutographsBody {
   @ApiPropertyOptional({ type: NewAutograph })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => NewAutograph)
+  @NestedObject(() => NewAutograph)
   autograph?: NewAutograph;
 
   @ApiPropertyOptional({ type: [NewAutograph], maxItems: MAX_BATCH })
@@ -53,8 +51,7 @@ export class CreateAutographsBody {
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_BATCH)
-  @ValidateNested({ each: true })
-  @Type(() => NewAutograph)
+  @NestedObjects(() => NewAutograph)
   autographs?: NewAutograph[];
 }
 

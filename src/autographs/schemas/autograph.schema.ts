@@ -1,6 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
-import { randomBytes } from 'node:crypto';
 import { schemaOptions } from '../../common/schema-options.js';
 
 /** One viewer's identity within a job: its codeword is derived from the server secret and the id. */
@@ -19,9 +18,13 @@ export class Autograph {
   @Prop({ required: true })
   tag!: string;
 
-  /** The capability in the viewer's playback URLs (players cannot send bearer tokens). */
+  /**
+   * SHA-256 of the capability in the viewer's playback URLs (players cannot send bearer
+   * tokens). The token itself is derived from the server secret and the id, never stored; a
+   * request finds the autograph by the id the token starts with, then compares this hash.
+   */
   @Prop({ required: true })
-  playback_token!: string;
+  playback_token_hash!: string;
 
   @Prop({ type: Date, default: null })
   revoked_at!: Date | null;
@@ -30,15 +33,11 @@ export class Autograph {
 export const AutographSchema = SchemaFactory.createForClass(Autograph);
 
 /**
- * A playback token: the autograph's id (so a request finds it by `_id`, the one look-up every
- * compatible server indexes) followed by 192 random bits (what makes it unguessable).
+ * The autograph id a playback token starts with (see WatermarkKeysService.playbackToken), or
+ * null when it is malformed.
  */
-export function newPlaybackToken(id: Types.ObjectId): string {
-  return id.toHexString() + randomBytes(24).toString('base64url');
+export function autographIdOfToken(token: string): Types.ObjectId | null {
+  return /^[0-9a-f]{24}[\w-]{43}$/.test(token) ? new Types.ObjectId(token.slice(0, 24)) : null;
 }
 
-/** The autograph id a playback token names, or null when it is malformed. */
-export function autographIdOfToken(token: string): Types.ObjectId | null {
-  return /^[0-9a-f]{24}[\w-]{32}$/.test(token) ? new Types.ObjectId(token.slice(0, 24)) : null;
-}
 AutographSchema.index({ job: 1, tag: 1 }, { unique: true });

@@ -1,9 +1,9 @@
 import { AccessStatDto } from '../../autographs/dto/autograph.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsMongoId, ValidateNested } from 'class-validator';
+import { IsDefined, IsMongoId } from 'class-validator';
 import { IdRef, InputName } from '../../common/dto/input.dto.js';
 import { COMMON_SORT_KEYS, ListQuery, OutputQuery } from '../../common/dto/query.dto.js';
+import { NestedObject } from '../../common/dto/nested-object.decorator.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 import { WorkStateDto } from '../../common/work-state.js';
@@ -11,14 +11,12 @@ import { WorkStateDto } from '../../common/work-state.js';
 export class NewBacktrace {
   @ApiProperty({ type: IdRef, description: 'The pipeline whose input directory holds the copy.' })
   @IsDefined({ message: 'backtrace.pipeline is required: {"pipeline": {"id": ...}}' })
-  @ValidateNested()
-  @Type(() => IdRef)
+  @NestedObject(() => IdRef)
   pipeline!: IdRef;
 
   @ApiProperty({ type: InputName })
   @IsDefined({ message: 'backtrace.input is required: {"input": {"input_name": ...}}' })
-  @ValidateNested()
-  @Type(() => InputName)
+  @NestedObject(() => InputName)
   input!: InputName;
 }
 
@@ -28,8 +26,7 @@ export class CreateBacktraceBody {
     message:
       'backtrace is required: send {"backtrace": {"pipeline": {"id": ...}, "input": {"input_name": ...}}}',
   })
-  @ValidateNested()
-  @Type(() => NewBacktrace)
+  @NestedObject(() => NewBacktrace)
   backtrace!: NewBacktrace;
 }
 

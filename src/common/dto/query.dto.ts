@@ -5,6 +5,8 @@ import { toBoolean, toInteger } from '../../config/environment.js';
 import { REF_KINDS, type RefKind } from '../refs.js';
 
 export const MAX_PAGE_SIZE = 1000;
+/** The database's limit for an offset (a 32-bit signed integer). */
+export const MAX_START = 2_147_483_647;
 
 const asBoolean = ({ value }: { value: unknown }): unknown => toBoolean(value);
 const asInteger = ({ value }: { value: unknown }): unknown => toInteger(value);
@@ -74,10 +76,16 @@ export interface Paging {
  */
 export function ListQuery<Sort extends string>(sortable: readonly Sort[]) {
   class ListQueryClass extends GetQuery implements Paging {
-    @ApiPropertyOptional({ minimum: 0, default: 0, description: 'Offset of the first item.' })
+    @ApiPropertyOptional({
+      minimum: 0,
+      maximum: MAX_START,
+      default: 0,
+      description: 'Offset of the first item.',
+    })
     @Transform(asInteger)
     @IsInt({ message: '$property must be a non-negative integer' })
     @Min(0, { message: '$property must be a non-negative integer' })
+    @Max(MAX_START, { message: `$property must be at most ${MAX_START}` })
     start = 0;
 
     @ApiPropertyOptional({

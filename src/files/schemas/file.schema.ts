@@ -33,6 +33,10 @@ export class File {
   @Prop({ type: Types.ObjectId, default: null, index: true })
   job!: Types.ObjectId | null;
 
+  /** The run (lease) of the job that registered it: a run discards only its own records. */
+  @Prop({ type: String, default: null })
+  run!: string | null;
+
   @Prop({
     type: { duration: Number, width: Number, height: Number, codec: String, frame_rate: Number },
     _id: false,

@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -9,10 +8,10 @@ import {
   IsOptional,
   Max,
   Min,
-  ValidateNested,
 } from 'class-validator';
 import { IdRef, InputName } from '../../common/dto/input.dto.js';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
+import { NestedObject, NestedObjects } from '../../common/dto/nested-object.decorator.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 import { WorkStateDto } from '../../common/work-state.js';
@@ -35,20 +34,17 @@ export class OutputRequest {
 export class NewJob {
   @ApiProperty({ type: IdRef })
   @IsDefined({ message: 'job.pipeline is required: {"pipeline": {"id": ...}}' })
-  @ValidateNested()
-  @Type(() => IdRef)
+  @NestedObject(() => IdRef)
   pipeline!: IdRef;
 
   @ApiProperty({ type: InputName })
   @IsDefined({ message: 'job.input is required: {"input": {"input_name": ...}}' })
-  @ValidateNested()
-  @Type(() => InputName)
+  @NestedObject(() => InputName)
   input!: InputName;
 
   @ApiPropertyOptional({ type: AutographOptions })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => AutographOptions)
+  @NestedObject(() => AutographOptions)
   autograph?: AutographOptions;
 
   @ApiPropertyOptional({
@@ -58,8 +54,7 @@ export class NewJob {
   @IsOptional()
   @ArrayMinSize(1)
   @ArrayMaxSize(6)
-  @ValidateNested({ each: true })
-  @Type(() => OutputRequest)
+  @NestedObjects(() => OutputRequest)
   outputs?: OutputRequest[];
 }
 
@@ -69,8 +64,7 @@ export class CreateJobBody {
     message:
       'job is required: send {"job": {"pipeline": {"id": ...}, "input": {"input_name": ...}}}',
   })
-  @ValidateNested()
-  @Type(() => NewJob)
+  @NestedObject(() => NewJob)
   job!: NewJob;
 }
 

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsDefined, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsString, Length, MaxLength } from 'class-validator';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
+import { NestedObject } from '../../common/dto/nested-object.decorator.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 
@@ -20,14 +20,12 @@ export class NewPipeline {
 
   @ApiProperty({ type: StorageLocation })
   @IsDefined()
-  @ValidateNested()
-  @Type(() => StorageLocation)
+  @NestedObject(() => StorageLocation)
   input!: StorageLocation;
 
   @ApiProperty({ type: StorageLocation })
   @IsDefined()
-  @ValidateNested()
-  @Type(() => StorageLocation)
+  @NestedObject(() => StorageLocation)
   output!: StorageLocation;
 }
 
@@ -39,16 +37,14 @@ export class CreatePipelineBody {
     message:
       'pipeline is required: send {"pipeline": {"name": ..., "input": {"uri": ...}, "output": {"uri": ...}}}',
   })
-  @ValidateNested()
-  @Type(() => NewPipeline)
+  @NestedObject(() => NewPipeline)
   pipeline!: NewPipeline;
 }
 
 export class UpdatePipelineBody {
   @ApiProperty({ type: PipelineChanges })
   @IsDefined({ message: 'pipeline is required: send {"pipeline": {...fields to change}}' })
-  @ValidateNested()
-  @Type(() => PipelineChanges)
+  @NestedObject(() => PipelineChanges)
   pipeline!: PipelineChanges;
 }
 

@@ -16,6 +16,18 @@ export class User {
 
   @Prop({ type: String, enum: ['admin', 'user'], default: 'user' })
   role!: Role;
+
+  /** Directories (real paths) an admin assigned; empty = the user's own `<root>/<user id>/`. */
+  @Prop({ type: [String], default: [] })
+  storage_roots!: string[];
+
+  /** Set when an admin deactivates the user: no login, no token works. */
+  @Prop({ type: Date, default: null })
+  disabled_at!: Date | null;
+
+  /** Tokens issued before this (a password change, a deactivation) no longer work. */
+  @Prop({ type: Date, default: null })
+  tokens_valid_after!: Date | null;
 }
 
 export type UserDocument = HydratedDocument<User>;
