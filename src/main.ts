@@ -6,7 +6,12 @@ import { configureApp } from './app.setup.js';
 import { Environment } from './config/environment.js';
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bodyParser: false });
+  // abortOnError false: a start-up failure (no database, a secret mismatch) reaches the catch
+  // below and is reported in one line instead of a stack trace.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    bodyParser: false,
+    abortOnError: false,
+  });
   configureApp(app);
   app.enableShutdownHooks();
   const { PORT } = app.get(Environment);

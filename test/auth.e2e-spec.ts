@@ -123,6 +123,22 @@ describe('OAuth 2.0, users and applications', () => {
       expect(replay.status).toBe(400);
       expect(replay.body.error).toBe('invalid_grant');
     });
+
+    it('exchanges a refresh token once even when 20 exchanges race', async () => {
+      const first = await request(t.http)
+        .post('/v1/oauth/token')
+        .type('form')
+        .send({ grant_type: 'password', username: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const racing = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          request(t.http)
+            .post('/v1/oauth/token')
+            .type('form')
+            .send({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token }),
+        ),
+      );
+      expect(racing.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(400)]);
+    });
   });
 
   describe('bearer authentication', () => {

@@ -147,7 +147,7 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
       job: { id: jobId },
       playback: {
         hls_url: expect.stringMatching(
-          /^http:\/\/127\.0\.0\.1:\d+\/v1\/play\/[A-Za-z0-9_-]{43}\/master\.m3u8$/,
+          /^http:\/\/127\.0\.0\.1:\d+\/v1\/play\/[0-9a-f]{24}[A-Za-z0-9_-]{43}\/master\.m3u8$/,
         ),
         download_url: expect.stringMatching(/\/download\.mp4$/),
       },

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { EmbeddedMongo } from '../src/database/embedded-mongo.js';
+import { EmbeddedFerretDb } from '../src/database/embedded-ferretdb.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -51,7 +51,7 @@ describe('no information leaks, 503 during a database outage', () => {
   });
 
   it('tells anonymous callers nothing about the database, and answers 503 while it is down', async () => {
-    await t.app.get(EmbeddedMongo).stop();
+    await t.app.get(EmbeddedFerretDb).stop();
     const health = await request(t.http).get('/health');
     expect(health.status).toBe(503);
     expect(health.body.error.error_code).toBe('DATABASE_UNAVAILABLE');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
@@ -90,5 +90,22 @@ describe('lease fencing', () => {
     const hls = new URL(autograph.body.autograph.playback.hls_url as string);
     const segment = hls.pathname.replace('master.m3u8', '90p/segment_00000.ts');
     expect((await request(t.http).get(segment)).status).toBe(200);
+  }, 120_000);
+
+  it('removes the private folder a killed run left behind when a later run publishes', async () => {
+    const pipelineId = await createPipeline(t, token);
+    await makeClip(join(t.storageRoot, 'in', 'short.mp4'), 2, '160x90');
+    const created = await request(t.http)
+      .post('/v1/jobs')
+      .auth(token, { type: 'bearer' })
+      .send({ job: { pipeline: { id: pipelineId }, input: { input_name: 'short.mp4' } } });
+    const jobId = created.body.job.id as string;
+    const jobsDir = join(t.storageRoot, 'out', 'jobs');
+    // What a run killed with kill -9 leaves: its private folder, half written.
+    mkdirSync(join(jobsDir, `.${jobId}.run-killed`), { recursive: true });
+    writeFileSync(join(jobsDir, `.${jobId}.run-killed`, 'segment_00000.ts'), 'half');
+
+    expect(await t.app.get(JobsWorker).processNext()).toBe(true);
+    expect(readdirSync(jobsDir).filter((name) => name.includes(jobId))).toEqual([jobId]);
   }, 120_000);
 });

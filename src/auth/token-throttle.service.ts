@@ -1,7 +1,5 @@
-import { HttpStatus, Injectable, type OnModuleInit } from '@nestjs/common';
-import { InjectConnection } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
-import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { OAuthError } from './oauth-error.js';
 
 /** Failed token requests allowed per client address, and per account, in WINDOW_SECONDS. */
@@ -9,31 +7,24 @@ export const FAILURES_PER_ADDRESS = 30;
 export const FAILURES_PER_ACCOUNT = 10;
 const WINDOW_SECONDS = 15 * 60;
 
+const limiter = (points: number, keyPrefix: string) =>
+  new RateLimiterMemory({ keyPrefix, points, duration: WINDOW_SECONDS });
+
 /**
  * Brute-force protection of the token endpoint (RFC 6819 §4.4.3.6, §5.1.4.2.3): failed
- * attempts are counted per client address and per account (the username or client_id tried),
- * in the database so that every instance sees the same counts. Past the limit the endpoint
- * answers 429 with Retry-After until the window has passed; a success clears the account's count.
+ * attempts are counted per client address and per account (the username or client_id tried).
+ * Past the limit the endpoint answers 429 with Retry-After until the window has passed; a
+ * success clears the account's count.
+ *
+ * The counts live in this process's memory: rate-limiter-flexible's database store counts with
+ * an upserting findOneAndUpdate `$inc`, which FerretDB v1 runs as a read followed by a write, so
+ * parallel failures would be lost there, exactly what an attacker would send. In memory every
+ * failure counts; with N instances the limits are N times as high.
  */
 @Injectable()
-export class TokenThrottle implements OnModuleInit {
-  private byAddress!: RateLimiterMongo;
-  private byAccount!: RateLimiterMongo;
-
-  constructor(@InjectConnection() private readonly connection: Connection) {}
-
-  onModuleInit(): void {
-    const limiter = (points: number, keyPrefix: string) =>
-      new RateLimiterMongo({
-        storeClient: this.connection.db,
-        tableName: 'token_failures',
-        keyPrefix,
-        points,
-        duration: WINDOW_SECONDS,
-      });
-    this.byAddress = limiter(FAILURES_PER_ADDRESS, 'address');
-    this.byAccount = limiter(FAILURES_PER_ACCOUNT, 'account');
-  }
+export class TokenThrottle {
+  private readonly byAddress = limiter(FAILURES_PER_ADDRESS, 'address');
+  private readonly byAccount = limiter(FAILURES_PER_ACCOUNT, 'account');
 
   /** 429 when the address or the account has used up its failures. */
   async check(address: string, account: string | null): Promise<void> {

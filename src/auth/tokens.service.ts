@@ -5,6 +5,7 @@ import { Model, Types } from 'mongoose';
 import { Environment } from '../config/environment.js';
 import type { Stored } from '../common/paging.js';
 import type { Principal } from '../common/principal.js';
+import { Tickets } from '../common/tickets.js';
 import { UsersService } from '../users/users.service.js';
 import { OAuthError } from './oauth-error.js';
 import { Token, type TokenType } from './schemas/token.schema.js';
@@ -24,11 +25,16 @@ export interface TokenResponse {
 /** Issues, checks, refreshes and revokes opaque OAuth 2.0 tokens (RFC 6749, 6750, 7009). */
 @Injectable()
 export class TokensService {
+  /** One ticket per spent refresh token: the atomic "spent once" on every compatible server. */
+  private readonly spentRefreshTokens: Tickets;
+
   constructor(
     @InjectModel(Token.name) private readonly tokens: Model<Token>,
     private readonly users: UsersService,
     private readonly environment: Environment,
-  ) {}
+  ) {
+    this.spentRefreshTokens = new Tickets(tokens.db);
+  }
 
   /**
    * Issues an access token (and a refresh token) to a user through a client; `grant` carries a
@@ -99,19 +105,17 @@ export class TokensService {
         'This refresh token was issued to an application: authenticate as that client (HTTP Basic or client_id/client_secret).',
       );
     }
-    // Spent atomically: of two racing uses, one wins and the other is a replay.
-    const spent = await this.tokens
-      .updateOne(
-        { _id: token._id, revoked_at: null, expires_at: { $gt: new Date() } },
-        { $set: { revoked_at: new Date() } },
-      )
-      .exec();
-    if (spent.modifiedCount !== 1) {
+    // Spent once: of two racing uses, the one taking the ticket wins (a conditional update is
+    // not atomic on every compatible server) and the other is a replay.
+    const live = !token.revoked_at && token.expires_at > new Date();
+    const id = token._id.toString();
+    if (!live || !(await this.spentRefreshTokens.take(`refresh:${id}`, `refresh:${id}`))) {
       // A spent or revoked refresh token used again: it was stolen, or its thief already used
       // it. Either way the whole family goes (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14).
       await this.revokeGrant(token.grant_id);
       throw invalid();
     }
+    await this.tokens.updateOne({ _id: token._id }, { $set: { revoked_at: new Date() } }).exec();
     const user = await this.users.findById(token.user);
     if (!user || !this.users.acceptsTokensIssuedAt(user, token.created_at)) throw invalid();
     return this.issue(token.user, token.application, true, {

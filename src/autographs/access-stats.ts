@@ -1,4 +1,7 @@
-import type { AccessEvent } from './schemas/access-event.schema.js';
+import type { AccessSummary } from './schemas/access-summary.schema.js';
+
+/** A stored summary; its segment bitmap as read back from the database. */
+export type StoredSummary = Omit<AccessSummary, 'segments'> & { segments: Uint8Array };
 
 /** How one viewer obtained an autograph's copy (`access_stats` of the Backtrace API). */
 export interface AccessStat {
@@ -14,49 +17,59 @@ export interface AccessStat {
 }
 
 /**
- * The Backtrace API's `access_stats` of one autograph: one entry per (ip_address, user_agent), oldest
- * first. `percentage_obtained` counts distinct segments of any rendition.
+ * The Backtrace API's `access_stats` of one autograph: one entry per (ip_address, user_agent),
+ * merged from that viewer's summaries, oldest first. `percentage_obtained` counts distinct
+ * segments of any rendition.
  */
 export function accessStats(
-  events: readonly Omit<AccessEvent, 'autograph'>[],
+  summaries: readonly StoredSummary[],
   segmentCount: number,
 ): AccessStat[] {
-  const groups = new Map<
+  const viewers = new Map<
     string,
-    {
-      first: AccessEvent['at'];
-      event: Omit<AccessEvent, 'autograph'>;
-      segments: Set<number>;
-      height: number;
-      download: boolean;
-    }
+    { first: StoredSummary; segments: Uint8Array; height: number; downloaded: boolean }
   >();
-  for (const event of events) {
-    const key = `${event.ip_address}\n${event.user_agent}`;
-    let group = groups.get(key);
-    if (!group) {
-      group = { first: event.at, event, segments: new Set(), height: 0, download: false };
-      groups.set(key, group);
+  for (const summary of summaries) {
+    const key = `${summary.ip_address}\n${summary.user_agent}`;
+    const viewer = viewers.get(key);
+    if (!viewer) {
+      viewers.set(key, {
+        first: summary,
+        segments: Uint8Array.from(summary.segments),
+        height: summary.highest_height,
+        downloaded: summary.downloaded,
+      });
+      continue;
     }
-    if (event.at < group.first) {
-      group.first = event.at;
-      group.event = event;
+    if (summary.first_accessed_at < viewer.first.first_accessed_at) viewer.first = summary;
+    if (summary.segments.length > viewer.segments.length) {
+      const wider = new Uint8Array(summary.segments.length);
+      wider.set(viewer.segments);
+      viewer.segments = wider;
     }
-    for (const segment of event.segments) group.segments.add(segment);
-    group.height = Math.max(group.height, event.height);
-    group.download ||= event.download;
+    summary.segments.forEach((byte, i) => (viewer.segments[i] |= byte));
+    viewer.height = Math.max(viewer.height, summary.highest_height);
+    viewer.downloaded ||= summary.downloaded;
   }
-  return [...groups.values()]
-    .sort((a, b) => a.first.getTime() - b.first.getTime())
-    .map(({ first, event, segments, height, download }) => ({
-      ip_address: event.ip_address,
-      ip_country: event.ip_country,
-      ip_type: event.ip_type,
-      user_agent: event.user_agent,
-      accept_language: event.accept_language,
-      first_accessed_at: first.getTime(),
-      percentage_obtained: `${segmentCount > 0 ? Math.min(100, Math.floor((100 * segments.size) / segmentCount)) : 0}%`,
+  return [...viewers.values()]
+    .sort((a, b) => a.first.first_accessed_at.getTime() - b.first.first_accessed_at.getTime())
+    .map(({ first, segments, height, downloaded }) => ({
+      ip_address: first.ip_address,
+      ip_country: first.ip_country,
+      ip_type: first.ip_type,
+      user_agent: first.user_agent,
+      accept_language: first.accept_language,
+      first_accessed_at: first.first_accessed_at.getTime(),
+      percentage_obtained: `${segmentCount > 0 ? Math.min(100, Math.floor((100 * bitCount(segments)) / segmentCount)) : 0}%`,
       highest_resolution: `${height}p`,
-      streaming_only: download ? 'no' : 'yes',
+      streaming_only: downloaded ? 'no' : 'yes',
     }));
+}
+
+function bitCount(bytes: Uint8Array): number {
+  let count = 0;
+  for (let byte of bytes) {
+    for (; byte; byte &= byte - 1) count += 1;
+  }
+  return count;
 }

@@ -4,18 +4,19 @@ import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';
 import { WatermarkingModule } from '../watermarking/watermarking.module.js';
+import { AccessRecorder } from './access-recorder.service.js';
 import { AutographsController } from './autographs.controller.js';
 import { AutographsService } from './autographs.service.js';
 import { PlaybackController } from './playback.controller.js';
 import { PlaybackService } from './playback.service.js';
-import { AccessEvent, AccessEventSchema } from './schemas/access-event.schema.js';
+import { AccessSummary, AccessSummarySchema } from './schemas/access-summary.schema.js';
 import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
 
 @Module({
   imports: [
     MongooseModule.forFeature([
       { name: Autograph.name, schema: AutographSchema },
-      { name: AccessEvent.name, schema: AccessEventSchema },
+      { name: AccessSummary.name, schema: AccessSummarySchema },
     ]),
     JobsModule,
     NetworkModule,
@@ -23,7 +24,7 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
     WatermarkingModule,
   ],
   controllers: [AutographsController, PlaybackController],
-  providers: [AutographsService, PlaybackService],
+  providers: [AutographsService, PlaybackService, AccessRecorder],
   exports: [AutographsService],
 })
 export class AutographsModule {}

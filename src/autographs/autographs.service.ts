@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { type Model, Types } from 'mongoose';
+import { type Model, type mongo, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
@@ -13,9 +13,11 @@ import { sha256 } from '../auth/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
-import { type AccessStat, accessStats } from './access-stats.js';
+import { AccessRecorder } from './access-recorder.service.js';
+import { type AccessStat, accessStats, type StoredSummary } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
-import { AccessEvent } from './schemas/access-event.schema.js';
+import { AccessSummary } from './schemas/access-summary.schema.js';
+import { PlaybackService } from './playback.service.js';
 import { Autograph } from './schemas/autograph.schema.js';
 
 export function toAutographDto(
@@ -46,7 +48,9 @@ export class AutographsService {
   private readonly owned: OwnedRepository<Autograph, AutographDto>;
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
-    @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
+    @InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>,
+    private readonly recorder: AccessRecorder,
+    private readonly playback: PlaybackService,
     private readonly jobs: JobsService,
     expander: RefExpander,
     private readonly keys: WatermarkKeysService,
@@ -135,6 +139,7 @@ export class AutographsService {
       await this.autographs
         .updateOne({ _id: autograph._id }, { $set: { revoked_at: new Date() } })
         .exec();
+      this.playback.forget(autograph._id);
     }
   }
 
@@ -147,18 +152,22 @@ export class AutographsService {
       .exec();
   }
 
-  /** Access stats per autograph id, aggregated from the append-only access events. */
+  /**
+   * Access stats per autograph id, merged from the access summaries (this process's pending
+   * ones written first, so a viewer's request shows at once here, within a second elsewhere).
+   */
   async statsOf(ids: Types.ObjectId[], segmentCount: number): Promise<Map<string, AccessStat[]>> {
-    const events = await this.events
-      .find({ autograph: { $in: ids } }, { _id: 0 })
-      .lean<AccessEvent[]>()
+    await this.recorder.flush();
+    const found = await this.summaries
+      .find(ids.length === 1 ? { autograph: ids[0] } : { autograph: { $in: ids } }, { _id: 0 })
+      .lean<(Omit<StoredSummary, 'segments'> & { segments: mongo.Binary })[]>()
       .exec();
-    const byAutograph = new Map<string, AccessEvent[]>();
-    for (const event of events) {
-      const key = event.autograph.toString();
-      const list = byAutograph.get(key);
-      if (list) list.push(event);
-      else byAutograph.set(key, [event]);
+    const byAutograph = new Map<string, StoredSummary[]>();
+    for (const { segments, ...summary } of found) {
+      const key = summary.autograph.toString();
+      const list = byAutograph.get(key) ?? [];
+      list.push({ ...summary, segments: segments.buffer });
+      byAutograph.set(key, list);
     }
     return new Map([...byAutograph].map(([key, list]) => [key, accessStats(list, segmentCount)]));
   }

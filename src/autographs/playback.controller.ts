@@ -70,7 +70,7 @@ export class PlaybackController {
     // Throws when the viewer hangs up or the remux fails: only a whole copy is recorded.
     await pipeline(remux.stream, response);
     const all = paths.map((_, i) => i);
-    await this.playback.recordAccess(session, viewerOf(request), all, height, true);
+    this.playback.recordAccess(session, viewerOf(request), all, height, true);
   }
 
   @Get('audio/:track/index.m3u8')
@@ -137,13 +137,7 @@ export class PlaybackController {
     const file = this.playback.segmentFile(session, rendition, segment);
     await this.playback.checkReadable(session, [file.path]);
     if (await sentWhole(response.set(noStore()), file.path)) {
-      await this.playback.recordAccess(
-        session,
-        viewerOf(request),
-        [file.index],
-        file.height,
-        false,
-      );
+      this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
     }
   }
 }

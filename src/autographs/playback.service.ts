@@ -1,12 +1,14 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import { LRUCache } from 'lru-cache';
+import type { Model, Types } from 'mongoose';
 import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
 import { sha256 } from '../auth/secrets.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
-  Job,
+  type Job,
   segmentCountOf,
   type StoredAudioTrack,
   type StoredRendition,
@@ -14,25 +16,33 @@ import {
 import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { IpIntelligence } from '../network/ip-intelligence.js';
 import { StorageService } from '../pipelines/storage.service.js';
+import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
-import { AccessEvent } from './schemas/access-event.schema.js';
-import { Autograph } from './schemas/autograph.schema.js';
+import { Autograph, autographIdOfToken } from './schemas/autograph.schema.js';
+
+export type { Viewer } from './access-recorder.service.js';
+
+/** What playback needs of a finished job; it never changes after SUCCESS, so it is cached. */
+type PlayableJob = Stored<Job> & { result: NonNullable<Job['result']>; segmentCount: number };
 
 /** One viewer's playback: their autograph, the job's outputs and the codeword choosing variants. */
 export interface PlaybackSession {
   autograph: Stored<Autograph>;
-  job: Stored<Job> & { result: NonNullable<Job['result']> };
+  job: PlayableJob;
   codeword: Uint32Array;
 }
 
-/** Who fetched media, as the access stats record it. */
-export interface Viewer {
-  ip: string;
-  userAgent: string;
-  acceptLanguage: string;
-}
+/** Finished jobs kept in memory (each holds its segment list). */
+const JOB_CACHE_SIZE = 256;
+/**
+ * How long a looked-up autograph is reused: a viewer's burst of segment requests costs one read,
+ * and a revocation made on another server takes effect within this time (at once on this one).
+ */
+const AUTOGRAPH_TTL_MS = 1000;
+const AUTOGRAPH_CACHE_SIZE = 10_000;
+/** Codewords kept in memory (a few hundred bytes each for a feature film). */
+const CODEWORD_CACHE_SIZE = 100_000;
 
 const SEGMENT_NAME = /^segment_(\d{1,6})\.ts$/;
 /** The index of segment `name` among `count`, or 404 naming `where`. */
@@ -49,15 +59,26 @@ function segmentIndex(name: string, count: number, where: string): number {
   return index;
 }
 
+/**
+ * A viewer's playback. The autograph (read by `_id`, reused for AUTOGRAPH_TTL_MS), the finished
+ * job and the codeword come from bounded caches, and access is recorded in memory
+ * (AccessRecorder): no work grows with the number of events, autographs or segments.
+ */
 @Injectable()
 export class PlaybackService {
+  private readonly playableJobs = new LRUCache<string, PlayableJob>({ max: JOB_CACHE_SIZE });
+  private readonly codewords = new LRUCache<string, Uint32Array>({ max: CODEWORD_CACHE_SIZE });
+  private readonly playing = new LRUCache<string, Stored<Autograph>>({
+    max: AUTOGRAPH_CACHE_SIZE,
+    ttl: AUTOGRAPH_TTL_MS,
+  });
+
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
-    @InjectModel(AccessEvent.name) private readonly events: Model<AccessEvent>,
     private readonly jobs: JobsService,
     private readonly keys: WatermarkKeysService,
     private readonly engine: WatermarkEngine,
-    private readonly ipIntelligence: IpIntelligence,
+    private readonly recorder: AccessRecorder,
     private readonly storage: StorageService,
   ) {}
 
@@ -79,27 +100,56 @@ export class PlaybackService {
 
   /** Unknown or revoked token → 404; a job not ready → 409. */
   async session(token: string): Promise<PlaybackSession> {
-    const autograph = await this.autographs
-      .findOne({ playback_token_hash: sha256(token), revoked_at: null })
-      .lean<Stored<Autograph>>()
-      .exec();
-    if (!autograph) {
+    const autograph = await this.playable(token);
+    const job = await this.playableJob(autograph.job);
+    const autographId = autograph._id.toString();
+    let codeword = this.codewords.get(autographId);
+    if (!codeword) {
+      codeword = this.keys.codeword(job._id.toString(), autographId, job.segmentCount);
+      this.codewords.set(autographId, codeword);
+    }
+    return { autograph, job, codeword };
+  }
+
+  /** Forgets a revoked autograph at once (other servers within AUTOGRAPH_TTL_MS). */
+  forget(autographId: Types.ObjectId): void {
+    this.playing.delete(autographId.toString());
+  }
+
+  /**
+   * The live autograph a token names: found by the id it starts with (cached briefly), then
+   * the token's hash compared in constant time with the stored one.
+   */
+  private async playable(token: string): Promise<Stored<Autograph>> {
+    const id = autographIdOfToken(token);
+    let autograph = id && this.playing.get(id.toString());
+    if (id && !autograph) {
+      autograph = await this.autographs.findById(id).lean<Stored<Autograph>>().exec();
+      if (autograph) this.playing.set(id.toString(), autograph);
+    }
+    if (!autograph || autograph.revoked_at || !sameHash(autograph.playback_token_hash, token)) {
       throw new ApiError(
         HttpStatus.NOT_FOUND,
         'PLAYBACK_NOT_FOUND',
         'This playback link is unknown or has been revoked.',
       );
     }
-    const job = await this.jobs.findById(autograph.job);
+    return autograph;
+  }
+
+  private async playableJob(jobId: Types.ObjectId): Promise<PlayableJob> {
+    const cached = this.playableJobs.get(jobId.toString());
+    if (cached) return cached;
+    const job = await this.jobs.findById(jobId);
     if (!job?.result || job.status !== 'SUCCESS') {
       throw ApiError.conflict(
         'JOB_NOT_READY',
         `The video is not ready yet (job status ${job?.status ?? 'unknown'}, ${job?.percentage_completed ?? 0}% done); try again later.`,
       );
     }
-    const segmentCount = segmentCountOf(job);
-    const codeword = this.keys.codeword(job._id.toString(), autograph._id.toString(), segmentCount);
-    return { autograph, job: { ...job, result: job.result }, codeword };
+    const playable = { ...job, result: job.result, segmentCount: segmentCountOf(job) };
+    this.playableJobs.set(jobId.toString(), playable);
+    return playable;
   }
 
   /** RFC 8216 master playlist of the job's renditions (and languages). */
@@ -154,25 +204,21 @@ export class PlaybackService {
     };
   }
 
-  async recordAccess(
+  /** Counts a request in the viewer's access summary (written within a second, see AccessRecorder). */
+  recordAccess(
     session: PlaybackSession,
     viewer: Viewer,
     segments: number[],
     height: number,
     download: boolean,
-  ): Promise<void> {
-    const { ip_country, ip_type } = this.ipIntelligence.lookup(viewer.ip);
-    await this.events.create({
+  ): void {
+    this.recorder.record({
       autograph: session.autograph._id,
-      ip_address: viewer.ip,
-      ip_country,
-      ip_type,
-      user_agent: viewer.userAgent,
-      accept_language: viewer.acceptLanguage,
+      viewer,
       segments,
+      segmentCount: session.job.segmentCount,
       height,
       download,
-      at: new Date(),
     });
   }
 
@@ -210,4 +256,9 @@ export class PlaybackService {
     const variant = this.engine.variantOf(session.codeword, index);
     return join(session.job.result.output_dir, variant === 'a' ? segment.a : segment.b);
   }
+}
+
+function sameHash(storedHash: string, token: string): boolean {
+  const [a, b] = [Buffer.from(storedHash), Buffer.from(sha256(token))];
+  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -41,12 +41,16 @@ export class Environment {
   @Max(65535)
   PORT = 3000;
 
-  /** A MongoDB connection string; unset = an embedded in-memory server. */
+  /** A MongoDB connection string; unset = the embedded FerretDB, its data in DATA_DIR. */
   @IsOptional()
   @Matches(/^mongodb(\+srv)?:\/\//, {
     message: 'MONGODB_URI must start with mongodb:// or mongodb+srv://',
   })
   MONGODB_URI?: string;
+
+  /** The embedded database's files and the generated autograph secret. */
+  @IsString()
+  DATA_DIR = './data/db';
 
   /** Absolute base URL used in hrefs; unset = derived from each request. */
   @IsOptional()
@@ -97,7 +101,7 @@ export class Environment {
 
   /**
    * Secret behind every watermark key and codeword. Unset = generated on first start and
-   * kept in the database, so every instance shares it.
+   * kept in the database (so every instance shares it) and in DATA_DIR.
    */
   @IsOptional()
   @IsString()

@@ -1,20 +1,20 @@
 import { Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { Environment } from '../config/environment.js';
-import { EmbeddedMongo } from './embedded-mongo.js';
+import { EmbeddedFerretDb } from './embedded-ferretdb.js';
 
 const logger = new Logger('Database');
 
 /**
- * The MongoDB connection: MONGODB_URI when set, else an embedded in-memory server that this
- * process starts and stops.
+ * The MongoDB connection: MONGODB_URI when set, else the embedded FerretDB (SQLite in DATA_DIR)
+ * that this process starts and stops.
  */
 @Module({
-  providers: [EmbeddedMongo],
-  exports: [EmbeddedMongo],
+  providers: [EmbeddedFerretDb],
+  exports: [EmbeddedFerretDb],
 })
-class EmbeddedMongoModule implements OnApplicationShutdown {
-  constructor(private readonly embedded: EmbeddedMongo) {}
+class EmbeddedFerretDbModule implements OnApplicationShutdown {
+  constructor(private readonly embedded: EmbeddedFerretDb) {}
 
   async onApplicationShutdown(): Promise<void> {
     await this.embedded.stop();
@@ -24,15 +24,14 @@ class EmbeddedMongoModule implements OnApplicationShutdown {
 @Module({
   imports: [
     MongooseModule.forRootAsync({
-      imports: [EmbeddedMongoModule],
-      inject: [Environment, EmbeddedMongo],
-      useFactory: async (environment: Environment, embedded: EmbeddedMongo) => {
+      imports: [EmbeddedFerretDbModule],
+      inject: [Environment, EmbeddedFerretDb],
+      useFactory: async (environment: Environment, embedded: EmbeddedFerretDb) => {
         let uri = environment.MONGODB_URI;
         if (!uri) {
-          uri = await embedded.start();
-          logger.warn(
-            `MONGODB_URI is not set: using an embedded MongoDB-compatible server at ${uri}. ` +
-              'It keeps data in memory only: everything is lost when the process stops.',
+          uri = await embedded.start(environment.DATA_DIR);
+          logger.log(
+            `MONGODB_URI is not set: using the embedded FerretDB at ${uri}, data in ${environment.DATA_DIR}.`,
           );
         }
         return { uri, autoCreate: false, serverSelectionTimeoutMS: 10_000 };

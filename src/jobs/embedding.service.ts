@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { mkdir, rename, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, relative } from 'node:path';
 import { Environment } from '../config/environment.js';
 import { LeasedQueue, leaseOptions } from '../common/leased-queue.js';
 import type { Stored } from '../common/paging.js';
@@ -73,6 +73,7 @@ export class EmbeddingService {
     // Holding the lease: what an earlier, interrupted run left is stale.
     await this.files.removeOutputsOf(job._id, { keep: job.lease_id });
     await rm(outputDir, { recursive: true, force: true });
+    await this.removeOtherRuns(job, runDir);
     await rename(runDir, outputDir);
     return this.register(job, owner, { runDir, outputDir }, embedded);
   }
@@ -150,6 +151,19 @@ export class EmbeddingService {
     const jobs = join(await this.storage.outputDirectory(pipeline), 'jobs');
     const id = job._id.toString();
     return { runDir: join(jobs, `.${id}.run-${job.lease_id}`), outputDir: join(jobs, id) };
+  }
+
+  /**
+   * Removes the private folders of the job's earlier runs (a worker killed with kill -9 never
+   * cleans up after itself); a superseded run still writing into its folder then fails.
+   */
+  private async removeOtherRuns(job: Stored<Job>, runDir: string): Promise<void> {
+    const prefix = `.${job._id.toString()}.run-`;
+    const siblings = await readdir(dirname(runDir));
+    const others = siblings.filter((name) => name.startsWith(prefix) && name !== basename(runDir));
+    for (const name of others) {
+      await rm(join(dirname(runDir), name), { recursive: true, force: true });
+    }
   }
 
   /**

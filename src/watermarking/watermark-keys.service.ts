@@ -1,16 +1,17 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Environment } from '../config/environment.js';
 import { generateCodeword, tardosBiases } from '../watermark/index.js';
+import { persistedSecret } from './autograph-secret.js';
 
-const SETTING_ID = 'autograph_secret';
 const BIAS_CACHE_SIZE = 256;
 
 /**
- * The server secret (AUTOGRAPH_SECRET, or one generated once and kept in the database so all
- * instances agree) and the keys derived from it. Nothing derived here is ever shown in API output.
+ * The server secret (AUTOGRAPH_SECRET, or one generated once and kept in the database and in
+ * DATA_DIR, see persistedSecret) and the keys derived from it. Of what is derived here only
+ * playback tokens are ever shown in API output.
  */
 @Injectable()
 export class WatermarkKeysService implements OnModuleInit {
@@ -28,15 +29,13 @@ export class WatermarkKeysService implements OnModuleInit {
       this.secret = Buffer.from(this.environment.AUTOGRAPH_SECRET, 'utf8');
       return;
     }
-    const settings = this.connection.collection<{ _id: string; value: string }>('settings');
-    const stored = await settings.findOneAndUpdate(
-      { _id: SETTING_ID },
-      { $setOnInsert: { value: randomBytes(32).toString('base64') } },
-      { upsert: true, returnDocument: 'after' },
+    this.secret = await persistedSecret(
+      this.connection.collection<{ _id: string; value: string }>('settings'),
+      this.environment.DATA_DIR,
     );
-    if (!stored) throw new Error('could not read or create the autograph secret');
-    this.secret = Buffer.from(stored.value, 'base64');
-    this.logger.log('Using the autograph secret kept in the database (AUTOGRAPH_SECRET is unset).');
+    this.logger.log(
+      `Using the autograph secret kept in the database and in ${this.environment.DATA_DIR} (AUTOGRAPH_SECRET is unset).`,
+    );
   }
 
   /** The key of one job's watermark patterns and Tardos biases. */
@@ -66,11 +65,13 @@ export class WatermarkKeysService implements OnModuleInit {
   }
 
   /**
-   * The capability in an autograph's playback URLs: 256 bits no one can guess without the
-   * secret, recomputed when shown, so the database keeps only its hash.
+   * The capability in an autograph's playback URLs: the autograph's id (so a request finds it by
+   * `_id`, the one look-up every compatible server indexes) followed by 256 bits no one can
+   * guess without the secret. Recomputed when shown, so the database keeps only its hash.
    */
   playbackToken(autographId: string): string {
-    return createHmac('sha256', this.derive('playback')).update(autographId).digest('base64url');
+    const mac = createHmac('sha256', this.derive('playback')).update(autographId);
+    return autographId + mac.digest('base64url');
   }
 
   private derive(label: string): Buffer {

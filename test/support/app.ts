@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { createWriteStream, mkdirSync, mkdtempSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -21,13 +21,15 @@ export interface TestApp {
   http: App;
   /** A storage root of its own (FILE_ROOTS) for this app. */
   storageRoot: string;
+  /** Its DATA_DIR: the embedded database's files and the generated secret. */
+  dataDir: string;
   connection: Connection;
   close(): Promise<void>;
 }
 
 /**
  * The database for one app: with MONGODB_URI set (a real server), a database of its own on
- * it; otherwise none, so the app starts its embedded server exactly as in production.
+ * it; otherwise none, so the app starts its embedded FerretDB exactly as in production.
  */
 function databaseUri(): string | undefined {
   // Remembered before the first app overwrites MONGODB_URI for itself.
@@ -42,11 +44,13 @@ function databaseUri(): string | undefined {
 /** The real application module on a real HTTP server and database: nothing is mocked. */
 export async function startApp(env: Record<string, string> = {}): Promise<TestApp> {
   const storageRoot = mkdtempSync(join(tmpdir(), 'autograph-e2e-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'autograph-e2e-data-'));
   const mongodbUri = databaseUri();
   if (mongodbUri) process.env.MONGODB_URI = mongodbUri;
   else delete process.env.MONGODB_URI;
   Object.assign(process.env, {
     FILE_ROOTS: storageRoot,
+    DATA_DIR: dataDir,
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
     NODE_ENV: 'test',
@@ -65,10 +69,12 @@ export async function startApp(env: Record<string, string> = {}): Promise<TestAp
     app,
     http: app.getHttpServer(),
     storageRoot,
+    dataDir,
     connection,
     close: async () => {
       await connection.dropDatabase().catch(() => undefined);
       await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
