@@ -15,7 +15,14 @@ import { FFMPEG_PATH } from './media.js';
 import { readFrames } from './media-frames.js';
 import { remuxToMp4 } from './media-remux.js';
 import { defaultEncoderSettings } from './ladder.js';
-import { audioPackets, probeStreams, span, toneOnset, x264Options } from './media.testing.js';
+import {
+  audioPackets,
+  correlation,
+  probeStreams,
+  span,
+  toneOnset,
+  x264Options,
+} from './media.testing.js';
 import { watermarkPattern } from './pattern.js';
 import { DETECTION_HEIGHT, DETECTION_WIDTH, detectionView, readReference } from './reference.js';
 
@@ -39,24 +46,6 @@ async function decodeLuma(path: string): Promise<Uint8Array[]> {
   const frames: Uint8Array[] = [];
   for await (const frame of readFrames(path, { grayOnly: true })) frames.push(frame.data);
   return frames;
-}
-
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let sa = 0;
-  let sb = 0;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  const n = a.length;
-  for (let i = 0; i < n; i++) {
-    sa += a[i];
-    sb += b[i];
-    sab += a[i] * b[i];
-    saa += a[i] * a[i];
-    sbb += b[i] * b[i];
-  }
-  const covariance = sab / n - (sa / n) * (sb / n);
-  return covariance / Math.sqrt((saa / n - (sa / n) ** 2) * (sbb / n - (sb / n) ** 2));
 }
 
 function psnr(a: Uint8Array[], b: Uint8Array[]): number {

@@ -71,3 +71,22 @@ export function x264Options(path: string): string {
   if (!options) throw new Error(`no x264 options in ${path}`);
   return ` ${options} `;
 }
+
+/** Pearson correlation of two equally long sample arrays (the specs' measure of a mark). */
+export function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let sa = 0;
+  let sb = 0;
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
+    sa += a[i];
+    sb += b[i];
+    sab += a[i] * b[i];
+    saa += a[i] * a[i];
+    sbb += b[i] * b[i];
+  }
+  const covariance = sab / n - (sa / n) * (sb / n);
+  return covariance / Math.sqrt((saa / n - (sa / n) ** 2) * (sbb / n - (sb / n) ** 2));
+}

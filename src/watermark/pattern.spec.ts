@@ -1,23 +1,6 @@
+import { correlation } from './media.testing.js';
 import { watermarkPattern } from './pattern.js';
 import { downscalePlane } from './resample.js';
-
-function correlation(a: Float32Array, b: Float32Array): number {
-  let sa = 0;
-  let sb = 0;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  const n = a.length;
-  for (let i = 0; i < n; i++) {
-    sa += a[i];
-    sb += b[i];
-    sab += a[i] * b[i];
-    saa += a[i] * a[i];
-    sbb += b[i] * b[i];
-  }
-  const covariance = sab / n - (sa / n) * (sb / n);
-  return covariance / Math.sqrt((saa / n - (sa / n) ** 2) * (sbb / n - (sb / n) ** 2));
-}
 
 describe('watermarkPattern', () => {
   it('is zero-mean with unit RMS at any size', () => {
