@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { chromium } from 'playwright-core';
 import request from 'supertest';
 import { Backtrace } from '../src/backtraces/schemas/backtrace.schema.js';
 import { LeasedQueue } from '../src/common/leased-queue.js';
@@ -12,6 +14,7 @@ import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
   createPipeline,
+  createUser,
   embedJob,
   downloadTo,
   passwordToken,
@@ -20,6 +23,8 @@ import {
 } from './support/app.js';
 import { makeClip, runFfmpeg } from './support/media.js';
 
+/** Debian's Chromium (`.ci/run` installs it), for the evidence document. */
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** 120 one-second segments: comfortably above the 31 a clean single copy needs at ε = 1e-6. */
 const SECONDS = 120;
 
@@ -60,13 +65,16 @@ describe('backtraces find the leaker', () => {
     const autographs = await request(t.http)
       .post(`/v1/jobs/${jobId}/autographs`)
       .set(auth())
-      .send({ autographs: Array.from({ length: 100 }, (_, i) => ({ tag: `viewer-${i}` })) });
+      // Tags with markup: the evidence document must show them as text.
+      .send({ autographs: Array.from({ length: 100 }, (_, i) => ({ tag: `viewer-${i} <i>&'` })) });
     expect(autographs.body.total).toBe(100);
   }, 1_800_000);
   afterAll(() => t.close());
 
   describe('a leaked, re-encoded copy', () => {
     let leakerTag: string;
+    /** Two backtraces of the same leak, for the evidence tests. */
+    const traced: string[] = [];
 
     beforeAll(async () => {
       const list = await request(t.http).get(`/v1/jobs/${jobId}/autographs?limit=100`).set(auth());
@@ -95,6 +103,7 @@ describe('backtraces find the leaker', () => {
 
     it('names the autograph with the access stats recorded when it was downloaded', async () => {
       const id = await backtrace('uploads/leak.mp4');
+      traced.push(id);
       expect((await result(id)).status).toBe('QUEUED');
       expect(await t.app.get(ExtractionWorker).processNext()).toBe(true);
       const done = await result(id);
@@ -125,6 +134,18 @@ describe('backtraces find the leaker', () => {
       });
       expect(accused.score).toBeGreaterThan(accused.threshold);
       expect(accused.segments_observed).toBeGreaterThanOrEqual(SECONDS - 2);
+      // What the verdict rests on: 100 autographs share the bound of 1e-6 for the backtrace.
+      expect(done.verdict).toMatchObject({
+        autographs_scored: 100,
+        false_accusation_probability: 1e-6,
+        per_autograph_probability: 1e-8,
+        threshold: accused.threshold,
+        segments_observed: accused.segments_observed,
+        segment_count: SECONDS,
+      });
+      expect(done.verdict.max_innocent_score).toBeLessThan(accused.threshold);
+      expect(accused.innocent_probability).toBeLessThanOrEqual(1e-8);
+      expect(accused.any_innocent_probability / accused.innocent_probability).toBeCloseTo(100, 1);
       // The suspect copy is registered, hashed and referenced.
       const file = (await request(t.http).get(`/v1/files/${done.file.id}`).set(auth())).body.file;
       const leak = await readFile(join(inputDir(), 'uploads', 'leak.mp4'));
@@ -137,6 +158,7 @@ describe('backtraces find the leaker', () => {
 
     it('finishes exactly once when a worker dies mid-extraction (lease expiry)', async () => {
       const id = await backtrace('uploads/leak.mp4');
+      traced.push(id);
       const backtraces = t.app.get<Model<Backtrace>>(getModelToken(Backtrace.name));
       const crashed = new LeasedQueue(backtraces, {
         owner: 'crashed-worker',
@@ -156,6 +178,122 @@ describe('backtraces find the leaker', () => {
       ]);
       expect(await t.app.get(ExtractionWorker).processNext()).toBe(false);
     }, 300_000);
+
+    describe('the evidence document', () => {
+      const evidenceOf = async (id: string) =>
+        (
+          await request(t.http)
+            .get(`/v1/backtraces/${id}/evidence?format=json`)
+            .set(auth())
+            .expect(200)
+        ).body.evidence;
+
+      it('states the facts as JSON, the same for the same copy traced twice', async () => {
+        const [first, second] = await Promise.all(traced.map(evidenceOf));
+        const leak = await readFile(join(inputDir(), 'uploads', 'leak.mp4'));
+        const film = await readFile(join(inputDir(), 'film.mp4'));
+        expect(first).toMatchObject({
+          suspect_copy: {
+            name: 'uploads/leak.mp4',
+            size: leak.length,
+            sha256: createHash('sha256').update(leak).digest('hex'),
+            height: 360,
+          },
+          original: {
+            job_id: jobId,
+            name: 'film.mp4',
+            sha256: createHash('sha256').update(film).digest('hex'),
+            segment_count: SECONDS,
+          },
+          reference_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+          software: { version: '0.1.0', commit: expect.stringMatching(/^[0-9a-f]{40}$/) },
+          alignment: { matched: true, rate: expect.closeTo(1, 2), segment_count: SECONDS },
+          bound: { autographs_scored: 100, per_autograph_probability: 1e-8 },
+          accused: [{ autograph_tag: leakerTag }],
+        });
+        expect(first.alignment.offset_seconds).toBeCloseTo(0, 1);
+        expect(first.soft_bits).toHaveLength(SECONDS);
+        expect(first.accused[0].codeword_symbols).toHaveLength(SECONDS);
+        // The soft bits agree with the leaker's codeword far more often than chance.
+        const agreeing = first.soft_bits.filter(
+          (bit: number, i: number) => bit * first.accused[0].codeword_symbols[i] > 0,
+        ).length;
+        expect(agreeing).toBeGreaterThan(SECONDS * 0.75);
+        expect(first.score_histogram.counts.reduce((a: number, b: number) => a + b, 0)).toBe(100);
+        const timeless = (evidence: Record<string, unknown>) => ({
+          ...evidence,
+          backtrace_id: null,
+          traced_at: null,
+          generated_at: null,
+        });
+        expect(timeless(second)).toEqual(timeless(first));
+      });
+
+      it('is shown to its owner and admins only, once the backtrace has succeeded', async () => {
+        const other = await createUser(t.http, token, 'evidence-outsider@example.test');
+        for (const path of [
+          `/v1/backtraces/${traced[0]}/evidence`,
+          `/v1/titles/backtraces/${traced[0]}/evidence?format=json`,
+        ]) {
+          const response = await request(t.http).get(path).auth(other.token, { type: 'bearer' });
+          expect(response.status).toBe(404);
+        }
+        // Queued, then failed (the input is missing): no evidence either way.
+        const failing = await backtrace('gone.mp4');
+        for (let run = 0; run < 2; run++) {
+          const early = await request(t.http).get(`/v1/backtraces/${failing}/evidence`).set(auth());
+          expect(early.status).toBe(409);
+          expect(early.body.error.error_code).toBe('BACKTRACE_NOT_FINISHED');
+          await t.app.get(ExtractionWorker).processNext();
+        }
+      }, 300_000);
+
+      it('renders as a self-contained page in headless Chromium, tags shown as text', async () => {
+        if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}`);
+        const response = await request(t.http)
+          .get(`/v1/titles/backtraces/${traced[0]}/evidence`)
+          .set(auth());
+        expect(response.status).toBe(200);
+        expect(response.headers['content-type']).toBe('text/html; charset=utf-8');
+        const facts = await evidenceOf(traced[0]);
+        const browser = await chromium.launch({
+          executablePath: CHROMIUM_PATH,
+          args: ['--no-sandbox', '--disable-gpu', '--no-first-run'],
+        });
+        try {
+          const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+          const requests: string[] = [];
+          page.on('request', (sent) => requests.push(sent.url()));
+          await page.setContent(response.text, { waitUntil: 'load' });
+          const text = await page.locator('body').innerText();
+          for (const fact of [
+            leakerTag,
+            facts.suspect_copy.sha256,
+            facts.original.sha256,
+            facts.reference_sha256,
+            facts.software.commit,
+            `${facts.suspect_copy.size.toLocaleString('en-US')} bytes`,
+            `${facts.alignment.segments_observed} of ${SECONDS}`,
+            String(facts.accused[0].score),
+            facts.accused[0].any_innocent_probability.toExponential(2),
+            'at most 1.00e-6',
+            '5.9.119.0',
+            'Germany',
+          ]) {
+            expect(text).toContain(fact);
+          }
+          // The markup in the tag stayed text; the two charts are there.
+          expect(await page.locator('section.accused i').count()).toBe(0);
+          expect(await page.locator('svg').count()).toBe(2);
+          expect(requests.filter((url) => !url.startsWith('about:'))).toEqual([]);
+          if (process.env.EVIDENCE_SCREENSHOT) {
+            await page.screenshot({ path: process.env.EVIDENCE_SCREENSHOT, fullPage: true });
+          }
+        } finally {
+          await browser.close();
+        }
+      }, 120_000);
+    });
   });
 
   it('accuses nobody in an unmarked encode of the original', async () => {
@@ -170,7 +308,9 @@ describe('backtraces find the leaker', () => {
     ]);
     const id = await backtrace('unmarked.mp4');
     await t.app.get(ExtractionWorker).processNext();
-    expect(await result(id)).toMatchObject({ status: 'SUCCESS', extracted_data: [] });
+    const done = await result(id);
+    expect(done).toMatchObject({ status: 'SUCCESS', extracted_data: [] });
+    expect(done.verdict.max_innocent_score).toBeLessThan(done.verdict.threshold);
   }, 300_000);
 
   it('fails a truncated copy as too short, saying how many segments it has and needs', async () => {

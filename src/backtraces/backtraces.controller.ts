@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiExcludeController,
   ApiOkResponse,
   ApiOperation,
+  ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import { Authenticated } from '../common/auth.decorators.js';
@@ -19,13 +20,19 @@ import {
   CreateBacktraceBody,
   CreateBacktraceQuery,
 } from './dto/backtrace.dto.js';
+import { EvidenceEnvelope, EvidenceQuery } from './dto/evidence.dto.js';
+import { renderEvidenceHtml } from './evidence/evidence-document.js';
+import { EvidenceService } from './evidence/evidence.service.js';
 
 /** The Backtrace API (test/fixtures/backtraces-api.txt), at the path its examples use. */
 @ApiTags('backtraces')
 @Authenticated()
 @Controller('v1/titles/backtraces')
 export class BacktracesController {
-  constructor(private readonly backtraces: BacktracesService) {}
+  constructor(
+    private readonly backtraces: BacktracesService,
+    private readonly evidence: EvidenceService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a new Backtrace (also at /v1/backtraces)' })
@@ -58,6 +65,27 @@ export class BacktracesController {
     @Param('id', ParseObjectIdPipe) id: string,
   ): Promise<BacktraceEnvelope> {
     return { backtrace: await this.backtraces.get(principal, id) };
+  }
+
+  @Get(':id/evidence')
+  @ApiOperation({
+    summary: 'The evidence document of a finished Backtrace (also at /v1/backtraces/ID/evidence)',
+    description:
+      'A self-contained, printable HTML document stating what the verdict rests on; with format=json or format=xml the same facts as data. Owner or admin only.',
+  })
+  @ApiProduces('text/html', 'application/json', 'application/xml')
+  @ApiOkResponse({ type: EvidenceEnvelope })
+  async getEvidence(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Query() query: EvidenceQuery,
+  ): Promise<EvidenceEnvelope | StreamableFile> {
+    const evidence = await this.evidence.evidenceOf(principal, id);
+    if (query.format) return { evidence };
+    return new StreamableFile(Buffer.from(renderEvidenceHtml(evidence)), {
+      type: 'text/html; charset=utf-8',
+      disposition: `inline; filename="evidence-${id}.html"`,
+    });
   }
 }
 

@@ -9,6 +9,7 @@ import { BacktracesAliasController, BacktracesController } from './backtraces.co
 import { BacktracesService } from './backtraces.service.js';
 import { Backtrace, BacktraceSchema } from './schemas/backtrace.schema.js';
 import { TracingService } from './tracing.service.js';
+import { EvidenceService } from './evidence/evidence.service.js';
 
 @Module({
   imports: [
@@ -20,7 +21,7 @@ import { TracingService } from './tracing.service.js';
     WatermarkingModule,
   ],
   controllers: [BacktracesController, BacktracesAliasController],
-  providers: [BacktracesService, TracingService],
+  providers: [BacktracesService, TracingService, EvidenceService],
   exports: [TracingService],
 })
 export class BacktracesModule {}

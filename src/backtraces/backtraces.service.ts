@@ -27,9 +27,12 @@ export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
       score: entry.score,
       threshold: entry.threshold,
       segments_observed: entry.segments_observed,
+      innocent_probability: entry.innocent_probability,
+      any_innocent_probability: entry.any_innocent_probability,
     })),
     application: Ref.of('application', backtrace.application),
     job: new Ref('job', backtrace.job.toString()),
+    verdict: backtrace.verdict ? { ...backtrace.verdict } : null,
     status,
     percentage_completed,
     error_msg,
@@ -69,6 +72,11 @@ export class BacktracesService {
       input: { input_name: input.input.input_name },
     });
     return toBacktraceDto(backtrace.toObject<Stored<Backtrace>>());
+  }
+
+  /** The backtrace if the caller may see it (its owner or an admin), or 404. */
+  async findOwned(principal: Principal, id: string): Promise<Stored<Backtrace>> {
+    return this.owned.findOwned(principal, id);
   }
 
   async get(principal: Principal, id: string): Promise<BacktraceDto> {

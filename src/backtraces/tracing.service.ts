@@ -14,18 +14,21 @@ import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
 import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { join } from 'node:path';
-import { Backtrace, type ExtractedData } from './schemas/backtrace.schema.js';
+import { buildInfo } from '../common/build-info.js';
+import { Backtrace } from './schemas/backtrace.schema.js';
 
 /**
  * The backtrace use case: registers the suspect copy, has the engine decode and align it
  * with the job's original, read one soft bit per segment and score every autograph of the
- * job, and names those above the threshold that keeps an innocent's false-accusation
- * probability below 1e-6 with their access stats. Nothing above it → `extracted_data: []`.
+ * job, and names those above the threshold that keeps the probability of accusing any
+ * innocent autograph of the job below FALSE_ACCUSATION_PROBABILITY, with their access stats
+ * and what the verdict rests on. Nothing above it → `extracted_data: []`.
  */
 @Injectable()
 export class TracingService {
   /** Queued backtraces, claimed with a lease by the extraction worker. */
   readonly queue: LeasedQueue<Backtrace>;
+  private readonly falseAccusationProbability: number;
 
   constructor(
     @InjectModel(Backtrace.name) backtraces: Model<Backtrace>,
@@ -38,9 +41,10 @@ export class TracingService {
     private readonly engine: WatermarkEngine,
   ) {
     this.queue = new LeasedQueue(backtraces, leaseOptions(environment));
+    this.falseAccusationProbability = environment.FALSE_ACCUSATION_PROBABILITY;
   }
 
-  async trace(backtrace: Stored<Backtrace>, signal: AbortSignal): Promise<ExtractedData[]> {
+  async trace(backtrace: Stored<Backtrace>, signal: AbortSignal): Promise<Partial<Backtrace>> {
     const owner = ownerOf(backtrace);
     const job = await this.jobs.findOwned(owner, backtrace.job.toString());
     if (job.status !== 'SUCCESS' || !job.result) {
@@ -69,29 +73,86 @@ export class TracingService {
         `The detection reference of job ${job._id.toString()} is no longer inside its owner's storage roots.`,
       );
     }
-    const [verdict] = await Promise.all([
+    const [verdict, referenceSha256] = await Promise.all([
       this.engine.trace({
         jobId: job._id.toString(),
         referencePath,
         suspect: path,
         identities,
         segmentCount,
+        falseAccusationProbability: this.falseAccusationProbability,
         signal,
         // Decoding is the work; scoring and writing the result are the last percent.
         onProgress: this.queue.progress(backtrace, 1, 99),
       }),
+      this.files.sha256Of(referencePath, signal),
       this.files.recordSha256(file._id, path, signal),
     ]);
     const stats = await this.autographs.statsOf(
       verdict.accused.map(({ id }) => id),
       segmentCount,
     );
-    return verdict.accused.map(({ id, tag, score }) => ({
-      autograph_tag: tag,
-      access_stats: stats.get(id.toString()) ?? [],
-      score: Number(score.toFixed(3)),
-      threshold: Number(verdict.threshold.toFixed(3)),
-      segments_observed: verdict.segmentsObserved,
-    }));
+    const threshold = finiteOrNull(verdict.threshold);
+    return {
+      extracted_data: verdict.accused.map(({ id, tag, score, ...bound }) => ({
+        autograph: id,
+        autograph_tag: tag,
+        access_stats: stats.get(id.toString()) ?? [],
+        score: round(score, 3),
+        threshold: round(verdict.threshold, 3),
+        segments_observed: verdict.segmentsObserved,
+        innocent_probability: significant(bound.innocentProbability),
+        any_innocent_probability: significant(bound.anyInnocentProbability),
+      })),
+      verdict: {
+        autographs_scored: verdict.autographsScored,
+        false_accusation_probability: verdict.falseAccusationProbability,
+        per_autograph_probability: significant(verdict.perInnocentProbability),
+        threshold: threshold === null ? null : round(threshold, 3),
+        segments_observed: verdict.segmentsObserved,
+        segment_count: segmentCount,
+        max_innocent_score:
+          verdict.autographsScored > 0 && Number.isFinite(verdict.maxInnocentScore)
+            ? round(verdict.maxInnocentScore, 3)
+            : null,
+      },
+      evidence: {
+        soft_bits: Array.from(verdict.softBits, (bit) => round(bit, 4)),
+        alignment: {
+          matched: verdict.alignment.matched,
+          offset_seconds: round(verdict.alignment.offsetFrames / verdict.frameRate, 3),
+          rate: round(verdict.alignment.rate, 5),
+          crop: mapValues(verdict.alignment.geometry, (share) => round(share, 4)),
+          confidence: round(verdict.alignment.confidence, 4),
+          locks: verdict.alignment.locks,
+          frames_aligned: verdict.alignment.framesAligned,
+        },
+        histogram: { ...verdict.histogram, start: round(verdict.histogram.start, 3) },
+        reference_sha256: referenceSha256,
+        software: buildInfo(),
+      },
+    };
   }
+}
+
+function round(value: number, decimals: number): number {
+  return Number(value.toFixed(decimals));
+}
+
+/** Probabilities span hundreds of orders of magnitude: 4 significant digits. */
+function significant(value: number): number {
+  return Number(value.toPrecision(4));
+}
+
+function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+function mapValues<K extends string>(
+  record: Record<K, number>,
+  map: (value: number) => number,
+): Record<K, number> {
+  return Object.fromEntries(
+    Object.entries<number>(record).map(([key, value]) => [key, map(value)]),
+  ) as Record<K, number>;
 }

@@ -20,6 +20,17 @@ describe('validateEnvironment', () => {
     });
   });
 
+  it('takes a false-accusation bound up to 1e-3, default 1e-6', () => {
+    const bound = (value?: string) =>
+      validateEnvironment({ FALSE_ACCUSATION_PROBABILITY: value }).FALSE_ACCUSATION_PROBABILITY;
+    expect(bound()).toBe(1e-6);
+    expect(bound('1e-9')).toBe(1e-9);
+    expect(bound('0.0005')).toBe(0.0005);
+    expect(() => bound('0.01')).toThrow(/FALSE_ACCUSATION_PROBABILITY must be at most 1e-3/);
+    expect(() => bound('0')).toThrow(/FALSE_ACCUSATION_PROBABILITY must be above 0/);
+    expect(() => bound('tiny')).toThrow(/FALSE_ACCUSATION_PROBABILITY must be a number/);
+  });
+
   it('reads TRUST_PROXY as Express does, as a hop count or the proxies, never as "trust all"', () => {
     const trust = (value: string) => validateEnvironment({ TRUST_PROXY: value }).TRUST_PROXY;
     expect(trust('false')).toBe(false);

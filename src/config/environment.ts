@@ -5,6 +5,7 @@ import {
   IsEmail,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   IsUrl,
@@ -26,6 +27,13 @@ export function toBoolean(value: unknown): unknown {
 /** A string of decimal digits as a number; anything else unchanged, for the validator to reject. */
 export function toInteger(value: unknown): unknown {
   return typeof value === 'string' && /^-?\d{1,15}$/.test(value) ? Number(value) : value;
+}
+
+/** A decimal or scientific number (1e-6, 0.0001) as a number; anything else unchanged. */
+export function toDecimal(value: unknown): unknown {
+  return typeof value === 'string' && /^\d*\.?\d+(e-?\d{1,3})?$/i.test(value)
+    ? Number(value)
+    : value;
 }
 
 /**
@@ -107,6 +115,16 @@ export class Environment {
   @IsString()
   @MinLength(32, { message: 'AUTOGRAPH_SECRET must be at least 32 characters' })
   AUTOGRAPH_SECRET?: string;
+
+  /**
+   * Bound on the probability that a backtrace accuses any innocent autograph of its job,
+   * whatever their number (each is held to this divided by the job's autographs).
+   */
+  @Transform(({ value }: { value: unknown }) => toDecimal(value))
+  @IsNumber({}, { message: 'FALSE_ACCUSATION_PROBABILITY must be a number such as 1e-6' })
+  @Min(Number.MIN_VALUE, { message: 'FALSE_ACCUSATION_PROBABILITY must be above 0' })
+  @Max(1e-3, { message: 'FALSE_ACCUSATION_PROBABILITY must be at most 1e-3' })
+  FALSE_ACCUSATION_PROBABILITY = 1e-6;
 
   /** Whether this process runs the job (and extraction) workers; false = API only. */
   @IsBoolean()

@@ -17,9 +17,7 @@ export class ExtractionWorker extends ScheduledWorker<Backtrace> {
         concurrency: environment.EXTRACTION_CONCURRENCY,
         intervalMs: environment.WORKER_POLL_INTERVAL_MS,
         queue: tracing.queue,
-        work: async (backtrace, signal) => ({
-          extracted_data: await tracing.trace(backtrace, signal),
-        }),
+        work: (backtrace, signal) => tracing.trace(backtrace, signal),
       }),
       environment.WORKERS_ENABLED,
     );

@@ -95,6 +95,11 @@ export class FilesService {
     await this.files.updateOne({ _id: fileId }, { sha256 }).exec();
   }
 
+  /** The SHA-256 of a file that is not registered (e.g. a job's detection reference). */
+  sha256Of(path: string, signal?: AbortSignal): Promise<string> {
+    return sha256Of(path, signal);
+  }
+
   /**
    * Records the files a job wrote (size and SHA-256), in one batch. Returns their sizes, in
    * the order given.

@@ -311,6 +311,50 @@ export function accusationThresholdFor(
 }
 
 /**
+ * The per-innocent level that bounds a whole backtrace: with `autographs` codewords scored, the
+ * probability that any innocent one reaches the threshold is at most their number times the
+ * per-innocent level (union bound), so that level is `falseAccusationProbability / autographs`.
+ */
+export function perInnocentProbability(
+  falseAccusationProbability: number,
+  autographs: number,
+): number {
+  checkEpsilon(falseAccusationProbability);
+  return falseAccusationProbability / Math.max(1, autographs);
+}
+
+/**
+ * The probability that an innocent reaches normalised `score` against these terms, bounded the
+ * way `accusationThresholdFor` bounds it: min over λ > 0 of exp(K(λ) - λ s). The two agree:
+ * at the threshold of epsilon this returns epsilon. At or above the highest score an innocent
+ * can reach (every segment on its higher term, as a clean pirate's copy scores its own
+ * codeword) it is the exact probability of that score, 0 above it.
+ */
+export function innocentTailBound(terms: ScoreTerms, score: number): number {
+  const { high, low, bias, mean, deviation } = terms;
+  if (!(deviation > 0)) return 1;
+  const raw = mean + score * deviation;
+  if (!(raw > mean)) return 1;
+  let top = 0;
+  let logTop = 0;
+  for (let k = 0; k < bias.length; k++) {
+    if (high[k] === low[k]) {
+      top += high[k];
+      continue;
+    }
+    top += Math.max(high[k], low[k]);
+    logTop += Math.log(high[k] > low[k] ? bias[k] : 1 - bias[k]);
+  }
+  // Sums of the same terms in another order differ by rounding only.
+  const rounding = 1e-9 * (Math.abs(top) + deviation);
+  if (raw > top + rounding) return 0;
+  if (raw >= top - rounding) return Math.exp(logTop);
+  const lambda = rootOfIncreasing((l) => tiltedInnocentLaw(terms, l).slope - raw, 0, 1 / deviation);
+  const { cumulant } = tiltedInnocentLaw(terms, lambda);
+  return Math.min(1, Math.exp(cumulant - lambda * raw));
+}
+
+/**
  * An innocent's raw score under the exponential tilt λ: its log moment generating function
  * K(λ), the tilted mean K'(λ), and per segment the tilted probability of the high term
  * (for importance sampling of the tail). λ = 0 is the innocent's own law.

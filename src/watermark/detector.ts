@@ -19,6 +19,8 @@ export {
   type Accusation,
   type AccuseOptions,
   type AccuseResult,
+  HISTOGRAM_BIN_WIDTH,
+  type ScoreHistogram,
   accuse,
   minimumObservedSegments,
 } from './accuse.js';
@@ -68,7 +70,7 @@ export interface ExtractOptions {
   reference: DetectionReference;
   /** The job key the variants were embedded with. */
   key: KeyMaterial;
-  /** False-accusation probability the caller will use: sets the too-short rule. */
+  /** False-accusation probability per innocent the caller will use (perInnocentProbability): sets the too-short rule. */
   epsilon?: number;
   /** Called with the fraction of the copy decoded, in [0, 1]. */
   onProgress?: (fraction: number) => void;

@@ -2,16 +2,20 @@ import { Injectable } from '@nestjs/common';
 import type { Types } from 'mongoose';
 import {
   accuse,
+  type AlignmentSummary,
   codewordBit,
   type EmbedOptions,
   type EmbedResult,
   embedVariants,
   extractSoftBits,
   type MediaInfo,
+  perInnocentProbability,
   probeMedia,
   readReference,
   remuxToMp4,
   type RemuxStream,
+  type ScoreHistogram,
+  symbolForBit,
   variantForBit,
 } from '../watermark/index.js';
 import { CodebookCache } from './codebooks.js';
@@ -27,12 +31,25 @@ export interface TraceAccusation {
   id: Types.ObjectId;
   tag: string;
   score: number;
+  /** Bound on the probability that one innocent, and that any innocent of the job, scores this. */
+  innocentProbability: number;
+  anyInnocentProbability: number;
 }
 
 export interface TraceResult {
   accused: TraceAccusation[];
   threshold: number;
   segmentsObserved: number;
+  autographsScored: number;
+  falseAccusationProbability: number;
+  perInnocentProbability: number;
+  maxInnocentScore: number;
+  /** What the evidence document shows: the copy's soft bits, alignment and every score. */
+  softBits: Float32Array;
+  alignment: AlignmentSummary;
+  /** The original's frame rate, the unit of the alignment's offset. */
+  frameRate: number;
+  histogram: ScoreHistogram;
 }
 
 export interface TraceRequest {
@@ -44,6 +61,8 @@ export interface TraceRequest {
   /** The job's autographs, in id order (the codebook only ever grows at the end). */
   identities: { _id: Types.ObjectId; tag: string }[];
   segmentCount: number;
+  /** Bound on accusing any innocent of the job in this backtrace (ε of the union bound). */
+  falseAccusationProbability: number;
   onProgress: (fraction: number) => void;
   signal: AbortSignal;
 }
@@ -66,13 +85,14 @@ export class WatermarkEngine {
 
   /** Reads the copy's soft bits and scores every autograph of the job against them. */
   async trace(request: TraceRequest): Promise<TraceResult> {
-    const { jobId, segmentCount } = request;
+    const { jobId, segmentCount, falseAccusationProbability } = request;
     const reference = await engineWork(readReference(request.referencePath));
     const extraction = await engineWork(
       extractSoftBits({
         suspect: request.suspect,
         reference,
         key: this.keys.jobKey(jobId),
+        epsilon: perInnocentProbability(falseAccusationProbability, request.identities.length),
         signal: request.signal,
         onProgress: request.onProgress,
       }),
@@ -87,15 +107,24 @@ export class WatermarkEngine {
       softBits: extraction.softBits,
       codebook,
       biases: this.keys.biases(jobId, segmentCount),
+      falseAccusationProbability,
     });
     return {
-      accused: verdict.accused.map(({ index, score }) => ({
+      accused: verdict.accused.map(({ index, ...accusation }) => ({
         id: ids[index],
         tag: tags[index],
-        score,
+        ...accusation,
       })),
       threshold: verdict.threshold,
       segmentsObserved: extraction.segmentsObserved,
+      autographsScored: verdict.autographsScored,
+      falseAccusationProbability,
+      perInnocentProbability: verdict.perInnocentProbability,
+      maxInnocentScore: verdict.maxInnocentScore,
+      softBits: extraction.softBits,
+      alignment: extraction.alignment,
+      frameRate: reference.frameRate,
+      histogram: verdict.histogram,
     };
   }
 
@@ -107,6 +136,12 @@ export class WatermarkEngine {
   /** Segments (and extra audio tracks) joined into one streamed MP4, never re-encoded. */
   remuxToMp4(...args: Parameters<typeof remuxToMp4>): ReturnType<typeof remuxToMp4> {
     return remuxToMp4(...args);
+  }
+
+  /** An autograph's watermark symbol per segment (+1 = variant A, -1 = variant B). */
+  codewordSymbols(jobId: string, autographId: string, segmentCount: number): number[] {
+    const codeword = this.keys.codeword(jobId, autographId, segmentCount);
+    return Array.from({ length: segmentCount }, (_, i) => symbolForBit(codewordBit(codeword, i)));
   }
 
   /** Which variant (A or B) of segment `index` a codeword selects. */

@@ -42,10 +42,48 @@ export class ExtractedDataDto {
   @ApiProperty({ type: [AccessStatDto] }) access_stats!: AccessStatDto[];
   @ApiProperty({ description: 'Normalised collusion-resistant (Tardos) score of the autograph.' })
   score!: number;
-  @ApiProperty({ description: 'Score above which an innocent is accused with probability < 1e-6.' })
+  @ApiProperty({
+    description:
+      'Score an innocent autograph reaches with probability at most verdict.per_autograph_probability.',
+  })
   threshold!: number;
   @ApiProperty({ description: 'Segments of the original timeline found in the copy.' })
   segments_observed!: number;
+  @ApiProperty({
+    description: 'Bound on the probability that one innocent autograph scores this much.',
+  })
+  innocent_probability!: number;
+  @ApiProperty({
+    description:
+      'Bound on the probability that any innocent autograph of the job scores this much (union bound).',
+  })
+  any_innocent_probability!: number;
+}
+
+/** What a finished backtrace's verdict rests on (see the evidence document for the rest). */
+export class VerdictDto {
+  @ApiProperty({ description: 'Autographs of the job scored against the copy.' })
+  autographs_scored!: number;
+  @ApiProperty({
+    description:
+      'Bound on the probability that this backtrace accuses any innocent autograph (FALSE_ACCUSATION_PROBABILITY).',
+  })
+  false_accusation_probability!: number;
+  @ApiProperty({
+    description:
+      'What the bound leaves each innocent: false_accusation_probability / autographs_scored.',
+  })
+  per_autograph_probability!: number;
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'Accusation threshold; null when the copy holds too little evidence for any.',
+  })
+  threshold!: number | null;
+  @ApiProperty() segments_observed!: number;
+  @ApiProperty({ description: "Segments of the original's timeline." }) segment_count!: number;
+  @ApiProperty({ type: Number, nullable: true, description: 'Best score below the threshold.' })
+  max_innocent_score!: number | null;
 }
 
 /** Field order follows the example of test/fixtures/backtraces-api.txt. */
@@ -61,6 +99,12 @@ export class BacktraceDto extends WorkStateDto {
   @ApiProperty({ type: [ExtractedDataDto] }) extracted_data!: ExtractedDataDto[];
   @ApiPropertyOptional({ type: RefDto, nullable: true }) application!: Ref | RefDto | null;
   @ApiProperty({ type: RefDto }) job!: Ref | RefDto;
+  @ApiPropertyOptional({
+    type: VerdictDto,
+    nullable: true,
+    description: 'What the verdict rests on, once the backtrace succeeded.',
+  })
+  verdict!: VerdictDto | null;
   @ApiProperty({ type: RefDto }) user!: Ref | RefDto;
   @ApiProperty() created_at!: number;
   @ApiProperty() updated_at!: number;

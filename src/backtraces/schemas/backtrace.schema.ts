@@ -6,6 +6,8 @@ import type { AccessStat } from '../../autographs/access-stats.js';
 
 /** One accused autograph, with the evidence against it. */
 export interface ExtractedData {
+  /** The accused autograph (kept for the evidence document, not shown in the backtrace). */
+  autograph?: Types.ObjectId;
   autograph_tag: string;
   access_stats: AccessStat[];
   /** Normalised Tardos likelihood-ratio score; accusation needs it above `threshold`. */
@@ -13,6 +15,49 @@ export interface ExtractedData {
   threshold: number;
   /** Segments of the original timeline found in the copy. */
   segments_observed: number;
+  /** Bound on the probability that one innocent autograph scores this much. */
+  innocent_probability: number;
+  /** The same for any innocent autograph of the job (union bound, at most 1). */
+  any_innocent_probability: number;
+}
+
+/** What a finished backtrace's verdict rests on, accused or not. */
+export interface Verdict {
+  /** Autographs of the job scored: the n of the union bound. */
+  autographs_scored: number;
+  /** Bound on accusing any innocent autograph in this backtrace (FALSE_ACCUSATION_PROBABILITY). */
+  false_accusation_probability: number;
+  /** What that leaves each innocent autograph: the bound divided by autographs_scored. */
+  per_autograph_probability: number;
+  /** Score an innocent reaches with at most per_autograph_probability; null: none can. */
+  threshold: number | null;
+  segments_observed: number;
+  /** Segments of the original's timeline. */
+  segment_count: number;
+  /** Highest score below the threshold; null when nobody was scored. */
+  max_innocent_score: number | null;
+}
+
+/** The facts of the evidence document that only the trace knows, kept with the backtrace. */
+export interface EvidenceRecord {
+  /** One soft bit per segment of the original (0 = not observed), rounded to 1e-4. */
+  soft_bits: number[];
+  alignment: {
+    matched: boolean;
+    /** Where the copy starts on the original's timeline, and its speed (1 = unchanged). */
+    offset_seconds: number;
+    rate: number;
+    /** Share of the original cut away on each side. */
+    crop: { left: number; right: number; top: number; bottom: number };
+    /** Mean signature correlation at the first lock, and how often the lock was (re)found. */
+    confidence: number;
+    locks: number;
+    frames_aligned: number;
+  };
+  /** Every autograph's score in bins of `width` from `start`. */
+  histogram: { start: number; width: number; counts: number[] };
+  reference_sha256: string;
+  software: { version: string; commit: string };
 }
 
 /** A suspect copy to trace back to the autograph(s) it was made from. */
@@ -24,6 +69,13 @@ export class Backtrace extends PipelineWork {
 
   @Prop({ type: [Object], default: [] })
   extracted_data!: ExtractedData[];
+
+  @Prop({ type: Object, default: null })
+  verdict!: Verdict | null;
+
+  /** Read only by the evidence document (thousands of soft bits stay out of lists). */
+  @Prop({ type: Object, default: null, select: false })
+  evidence?: EvidenceRecord | null;
 }
 
 export const BacktraceSchema = SchemaFactory.createForClass(Backtrace);

@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { ApiError } from '../../common/api-error.js';
+import type { Principal } from '../../common/principal.js';
+import { FilesService } from '../../files/files.service.js';
+import { JobsService } from '../../jobs/jobs.service.js';
+import { segmentCountOf } from '../../jobs/schemas/job.schema.js';
+import { WatermarkEngine } from '../../watermarking/watermark-engine.service.js';
+import { BacktracesService } from '../backtraces.service.js';
+import type { EvidenceDto } from '../dto/evidence.dto.js';
+import { Backtrace, type EvidenceRecord, type Verdict } from '../schemas/backtrace.schema.js';
+
+/** How the alignment matched brightness and contrast: there is no single estimate to show. */
+const BRIGHTNESS_CONTRAST =
+  'normalised per frame: each frame of the copy and of the original is compared after removing its mean and scaling it to unit contrast';
+
+/**
+ * The evidence behind a backtrace's verdict, as one set of facts (rendered as a printable
+ * document by evidence-document.ts): the copy, the original, the software, what alignment
+ * found, the bound and each accused autograph with the per-segment evidence against it.
+ */
+@Injectable()
+export class EvidenceService {
+  constructor(
+    @InjectModel(Backtrace.name) private readonly backtraces: Model<Backtrace>,
+    private readonly owned: BacktracesService,
+    private readonly jobs: JobsService,
+    private readonly files: FilesService,
+    private readonly engine: WatermarkEngine,
+  ) {}
+
+  async evidenceOf(principal: Principal, id: string): Promise<EvidenceDto> {
+    const backtrace = await this.owned.findOwned(principal, id);
+    if (backtrace.status !== 'SUCCESS') {
+      throw ApiError.conflict(
+        'BACKTRACE_NOT_FINISHED',
+        `Backtrace ${id} is ${backtrace.status}: its evidence exists once it has succeeded.`,
+      );
+    }
+    const stored = await this.backtraces
+      .findById(backtrace._id, { evidence: 1 })
+      .select('+evidence')
+      .lean<{ evidence?: EvidenceRecord | null }>()
+      .exec();
+    const evidence = stored?.evidence;
+    const verdict = backtrace.verdict;
+    if (!evidence || !verdict || !backtrace.file) {
+      throw ApiError.conflict(
+        'EVIDENCE_UNAVAILABLE',
+        `Backtrace ${id} was traced by a version that kept no evidence: create it again.`,
+      );
+    }
+    const job = await this.jobs.findOwned(principal, backtrace.job.toString());
+    const segmentCount = segmentCountOf(job);
+    const [suspect, original] = await Promise.all([
+      this.files.get(principal, backtrace.file.toString()),
+      job.file ? this.files.get(principal, job.file.toString()) : null,
+    ]);
+    return {
+      backtrace_id: id,
+      traced_at: (backtrace.finished_at ?? backtrace.updated_at).getTime(),
+      generated_at: Date.now(),
+      suspect_copy: {
+        name: backtrace.input.input_name,
+        size: suspect.size,
+        sha256: suspect.sha256,
+        duration: suspect.media?.duration ?? 0,
+        width: suspect.media?.width ?? 0,
+        height: suspect.media?.height ?? 0,
+      },
+      original: {
+        job_id: job._id.toString(),
+        name: job.input.input_name,
+        sha256: original?.sha256 ?? null,
+        segment_duration: job.segment_duration,
+        segment_count: segmentCount,
+      },
+      reference_sha256: evidence.reference_sha256,
+      software: evidence.software,
+      alignment: {
+        ...evidence.alignment,
+        brightness_contrast: BRIGHTNESS_CONTRAST,
+        segments_observed: verdict.segments_observed,
+        segment_count: verdict.segment_count,
+      },
+      bound: { ...verdict, method: boundMethod(verdict) },
+      accused: backtrace.extracted_data.map(({ autograph, ...entry }) => ({
+        autograph_tag: entry.autograph_tag,
+        score: entry.score,
+        threshold: entry.threshold,
+        segments_observed: entry.segments_observed,
+        innocent_probability: entry.innocent_probability,
+        any_innocent_probability: entry.any_innocent_probability,
+        codeword_symbols: autograph
+          ? this.engine.codewordSymbols(job._id.toString(), autograph.toString(), segmentCount)
+          : [],
+        access_stats: entry.access_stats,
+      })),
+      soft_bits: evidence.soft_bits,
+      score_histogram: evidence.histogram,
+    };
+  }
+}
+
+/** How the bound is computed, in plain words, with this backtrace's numbers. */
+function boundMethod(verdict: Verdict): string {
+  const n = verdict.autographs_scored;
+  return (
+    `Each of the ${n} autographs of the job was scored against the copy's soft bits with a likelihood-ratio test. ` +
+    "An innocent autograph's codeword was drawn at random independently of the copy, so the chance that it reaches a score s is at most min over λ of exp(K(λ) − λ·s) (a Chernoff bound, K computed exactly from the job's code and this copy's soft bits); the threshold is the score where this chance is " +
+    `${verdict.false_accusation_probability} / ${n} = ${verdict.per_autograph_probability}. ` +
+    `Adding that chance over all ${n} autographs (the union bound), the probability that this backtrace accuses any innocent autograph is at most ${verdict.false_accusation_probability}.`
+  );
+}
