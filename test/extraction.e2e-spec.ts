@@ -38,7 +38,7 @@ describe('backtraces find the leaker', () => {
 
   const backtrace = async (inputName: string, job = jobId): Promise<string> => {
     const response = await request(t.http)
-      .post(`/v1/titles/backtraces/?job_id=${job}`)
+      .post(`/v1/titles/backtraces/${job ? `?job_id=${job}` : ''}`)
       .set(auth())
       .send({ backtrace: { pipeline: { id: pipelineId }, input: { input_name: inputName } } });
     expect(response.status).toBe(201);
@@ -193,12 +193,15 @@ describe('backtraces find the leaker', () => {
         const leak = await readFile(join(inputDir(), 'uploads', 'leak.mp4'));
         const film = await readFile(join(inputDir(), 'film.mp4'));
         expect(first).toMatchObject({
-          suspect_copy: {
-            name: 'uploads/leak.mp4',
-            size: leak.length,
-            sha256: createHash('sha256').update(leak).digest('hex'),
-            height: 360,
-          },
+          suspect_copies: [
+            {
+              name: 'uploads/leak.mp4',
+              size: leak.length,
+              sha256: createHash('sha256').update(leak).digest('hex'),
+              height: 360,
+              alignment: { matched: true, rate: expect.closeTo(1, 2) },
+            },
+          ],
           original: {
             job_id: jobId,
             name: 'film.mp4',
@@ -207,11 +210,14 @@ describe('backtraces find the leaker', () => {
           },
           reference_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
           software: { version: '0.1.0', commit: expect.stringMatching(/^[0-9a-f]{40}$/) },
-          alignment: { matched: true, rate: expect.closeTo(1, 2), segment_count: SECONDS },
-          bound: { autographs_scored: 100, per_autograph_probability: 1e-8 },
+          bound: {
+            autographs_scored: 100,
+            per_autograph_probability: 1e-8,
+            segment_count: SECONDS,
+          },
           accused: [{ autograph_tag: leakerTag }],
         });
-        expect(first.alignment.offset_seconds).toBeCloseTo(0, 1);
+        expect(first.suspect_copies[0].alignment.offset_seconds).toBeCloseTo(0, 1);
         expect(first.soft_bits).toHaveLength(SECONDS);
         expect(first.accused[0].codeword_symbols).toHaveLength(SECONDS);
         // The soft bits agree with the leaker's codeword far more often than chance.
@@ -268,12 +274,12 @@ describe('backtraces find the leaker', () => {
           const text = await page.locator('body').innerText();
           for (const fact of [
             leakerTag,
-            facts.suspect_copy.sha256,
+            facts.suspect_copies[0].sha256,
             facts.original.sha256,
             facts.reference_sha256,
             facts.software.commit,
-            `${facts.suspect_copy.size.toLocaleString('en-US')} bytes`,
-            `${facts.alignment.segments_observed} of ${SECONDS}`,
+            `${facts.suspect_copies[0].size.toLocaleString('en-US')} bytes`,
+            `${facts.bound.segments_observed} of ${SECONDS}`,
             String(facts.accused[0].score),
             facts.accused[0].any_innocent_probability.toExponential(2),
             'at most 1.00e-6',
@@ -294,6 +300,73 @@ describe('backtraces find the leaker', () => {
         }
       }, 120_000);
     });
+
+    it('combines three clips of different scenes, each too short alone', async () => {
+      // 20 s each of the leaker's own download, from three places of the film.
+      const starts = [0, 50, 95];
+      for (const start of starts) {
+        await runFfmpeg([
+          ...['-loglevel', 'error', '-ss', String(start), '-t', '20'],
+          ...['-i', join(t.storageRoot, 'download.mp4'), '-c:v', 'libx264', '-crf', '23'],
+          join(inputDir(), 'uploads', `clip-${start}.mp4`),
+        ]);
+      }
+      const alone = await backtrace('uploads/clip-50.mp4');
+      await t.app.get(ExtractionWorker).processNext();
+      expect(await result(alone)).toMatchObject({ status: 'FAILED', error_code: 'COPY_TOO_SHORT' });
+
+      const response = await request(t.http)
+        .post(`/v1/titles/backtraces/?job_id=${jobId}`)
+        .set(auth())
+        .send({
+          backtrace: {
+            pipeline: { id: pipelineId },
+            inputs: starts.map((start) => ({ input_name: `uploads/clip-${start}.mp4` })),
+          },
+        });
+      expect(response.status).toBe(201);
+      expect(response.body.backtrace.input).toEqual({ input_name: 'uploads/clip-0.mp4' });
+      expect(response.body.backtrace.inputs).toHaveLength(3);
+      const id = response.body.backtrace.id as string;
+      await t.app.get(ExtractionWorker).processNext();
+      const done = await result(id);
+      expect(done.status).toBe('SUCCESS');
+      expect(done.extracted_data.map((d: { autograph_tag: string }) => d.autograph_tag)).toEqual([
+        leakerTag,
+      ]);
+      expect(done.verdict.segments_observed).toBeGreaterThanOrEqual(55);
+      const evidence = (
+        await request(t.http).get(`/v1/backtraces/${id}/evidence?format=json`).set(auth())
+      ).body.evidence;
+      // Each clip was placed on the original by itself.
+      const offsets = evidence.suspect_copies.map(
+        (copy: { alignment: { offset_seconds: number } }) => copy.alignment.offset_seconds,
+      );
+      offsets.forEach((offset: number, i: number) => expect(offset).toBeCloseTo(starts[i], 0));
+      const covered = evidence.suspect_copies.map(
+        (copy: { segments_observed: number }) => copy.segments_observed,
+      );
+      for (const segments of covered) expect(segments).toBeLessThanOrEqual(21);
+    }, 600_000);
+
+    it('finds the job when job_id is not given, and fails a copy of no original', async () => {
+      const id = await backtrace('uploads/leak.mp4', '');
+      await t.app.get(ExtractionWorker).processNext();
+      const done = await result(id);
+      expect(done).toMatchObject({ status: 'SUCCESS', job: { id: jobId } });
+      expect(done.extracted_data.map((d: { autograph_tag: string }) => d.autograph_tag)).toEqual([
+        leakerTag,
+      ]);
+
+      await makeClip(join(inputDir(), 'stranger.mp4'), 30, '320x180', 'pattern');
+      const stranger = await backtrace('stranger.mp4', '');
+      await t.app.get(ExtractionWorker).processNext();
+      expect(await result(stranger)).toMatchObject({
+        status: 'FAILED',
+        error_code: 'ORIGINAL_NOT_FOUND',
+        job: null,
+      });
+    }, 600_000);
   });
 
   it('accuses nobody in an unmarked encode of the original', async () => {

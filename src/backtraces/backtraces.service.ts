@@ -5,6 +5,7 @@ import type { Paging } from '../common/dto/query.dto.js';
 import { type Page, type Stored } from '../common/paging.js';
 import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
+import { ApiError } from '../common/api-error.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import { toWorkStateDto } from '../common/work-state.js';
@@ -19,6 +20,10 @@ export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
     toWorkStateDto(backtrace);
   return {
     input: { input_name: backtrace.input.input_name },
+    inputs:
+      backtrace.inputs.length > 1
+        ? backtrace.inputs.map(({ input_name }) => ({ input_name }))
+        : null,
     pipeline: new Ref('pipeline', backtrace.pipeline.toString()),
     file: Ref.of('file', backtrace.file),
     extracted_data: backtrace.extracted_data.map((entry) => ({
@@ -31,7 +36,7 @@ export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
       any_innocent_probability: entry.any_innocent_probability,
     })),
     application: Ref.of('application', backtrace.application),
-    job: new Ref('job', backtrace.job.toString()),
+    job: Ref.of('job', backtrace.job),
     verdict: backtrace.verdict ? { ...backtrace.verdict } : null,
     status,
     percentage_completed,
@@ -59,17 +64,34 @@ export class BacktracesService {
     this.owned = new OwnedRepository(backtraces, 'backtrace', expander, toBacktraceDto);
   }
 
-  /** Queues a backtrace of a copy of the caller's job, read from the caller's pipeline. */
-  async create(principal: Principal, jobId: string, input: NewBacktrace): Promise<BacktraceDto> {
-    const job = await this.jobs.findOwned(principal, jobId);
+  /**
+   * Queues a backtrace of one or several copies of a leak, read from the caller's pipeline, of
+   * the caller's job (found by the worker when `jobId` is not given).
+   */
+  async create(
+    principal: Principal,
+    jobId: string | undefined,
+    input: NewBacktrace,
+  ): Promise<BacktraceDto> {
+    if (input.input && input.inputs) {
+      throw ApiError.badRequest(
+        'INPUT_AMBIGUOUS',
+        'Give backtrace.input (one copy) or backtrace.inputs (several copies of one leak), not both.',
+      );
+    }
+    const names = (input.inputs ?? (input.input ? [input.input] : [])).map(
+      ({ input_name }) => input_name,
+    );
+    const job = jobId ? await this.jobs.findOwned(principal, jobId) : null;
     const pipeline = await this.pipelines.findOwned(principal, input.pipeline.id);
-    await this.storage.resolveInput(pipeline, input.input.input_name);
+    for (const name of names) await this.storage.resolveInput(pipeline, name);
     const backtrace = await this.backtraces.create({
       user: principal.userId,
       application: principal.applicationId,
-      job: job._id,
+      job: job?._id ?? null,
       pipeline: pipeline._id,
-      input: { input_name: input.input.input_name },
+      input: { input_name: names[0] },
+      inputs: names.map((input_name) => ({ input_name })),
     });
     return toBacktraceDto(backtrace.toObject<Stored<Backtrace>>());
   }

@@ -9,7 +9,8 @@ import { WorkFailure } from '../common/work-failure.js';
 import { Environment } from '../config/environment.js';
 import { FilesService } from '../files/files.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { segmentCountOf } from '../jobs/schemas/job.schema.js';
+import { type Job, type JobResult, segmentCountOf } from '../jobs/schemas/job.schema.js';
+import type { File } from '../files/schemas/file.schema.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
 import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
@@ -46,7 +47,20 @@ export class TracingService {
 
   async trace(backtrace: Stored<Backtrace>, signal: AbortSignal): Promise<Partial<Backtrace>> {
     const owner = ownerOf(backtrace);
-    const job = await this.jobs.findOwned(owner, backtrace.job.toString());
+    const pipeline = await this.pipelines.findOwned(owner, backtrace.pipeline.toString());
+    const names = inputNamesOf(backtrace);
+    const paths: string[] = [];
+    const files: Stored<File>[] = [];
+    for (const name of names) {
+      const path = await this.storage.resolveInput(pipeline, name);
+      paths.push(path);
+      files.push(await this.files.registerVideo(owner, path, name));
+    }
+    const fileIds = files.map(({ _id }) => _id);
+    await this.queue.heartbeat(backtrace, { file: fileIds[0], files: fileIds });
+    const job = backtrace.job
+      ? await this.jobs.findOwned(owner, backtrace.job.toString())
+      : await this.findOriginal(backtrace, paths[0], signal);
     if (job.status !== 'SUCCESS' || !job.result) {
       throw new WorkFailure(
         'JOB_NOT_READY',
@@ -60,13 +74,8 @@ export class TracingService {
         `Job ${job._id.toString()} has no autographs: no copy of it can carry one.`,
       );
     }
-    const pipeline = await this.pipelines.findOwned(owner, backtrace.pipeline.toString());
-    const path = await this.storage.resolveInput(pipeline, backtrace.input.input_name);
-    const file = await this.files.registerVideo(owner, path, backtrace.input.input_name);
-    await this.queue.heartbeat(backtrace, { file: file._id, percentage_completed: 1 });
-
     const segmentCount = segmentCountOf(job);
-    const referencePath = join(job.result.output_dir, job.result.reference);
+    const referencePath = referencePathOf(job.result);
     if (!(await this.storage.isReadable(job.user, referencePath))) {
       throw new WorkFailure(
         'REFERENCE_UNAVAILABLE',
@@ -77,7 +86,7 @@ export class TracingService {
       this.engine.trace({
         jobId: job._id.toString(),
         referencePath,
-        suspect: path,
+        suspects: paths,
         identities,
         segmentCount,
         falseAccusationProbability: this.falseAccusationProbability,
@@ -86,7 +95,7 @@ export class TracingService {
         onProgress: this.queue.progress(backtrace, 1, 99),
       }),
       this.files.sha256Of(referencePath, signal),
-      this.files.recordSha256(file._id, path, signal),
+      ...files.map((file, i) => this.files.recordSha256(file._id, paths[i], signal)),
     ]);
     const stats = await this.autographs.statsOf(
       verdict.accused.map(({ id }) => id),
@@ -94,6 +103,7 @@ export class TracingService {
     );
     const threshold = finiteOrNull(verdict.threshold);
     return {
+      job: job._id,
       extracted_data: verdict.accused.map(({ id, tag, score, ...bound }) => ({
         autograph: id,
         autograph_tag: tag,
@@ -118,21 +128,68 @@ export class TracingService {
       },
       evidence: {
         soft_bits: Array.from(verdict.softBits, (bit) => round(bit, 4)),
-        alignment: {
-          matched: verdict.alignment.matched,
-          offset_seconds: round(verdict.alignment.offsetFrames / verdict.frameRate, 3),
-          rate: round(verdict.alignment.rate, 5),
-          crop: mapValues(verdict.alignment.geometry, (share) => round(share, 4)),
-          confidence: round(verdict.alignment.confidence, 4),
-          locks: verdict.alignment.locks,
-          frames_aligned: verdict.alignment.framesAligned,
-        },
+        copies: verdict.copies.map(({ alignment, segmentsObserved }) => ({
+          segments_observed: segmentsObserved,
+          matched: alignment.matched,
+          offset_seconds: round(alignment.offsetFrames / verdict.frameRate, 3),
+          rate: round(alignment.rate, 5),
+          crop: mapValues(alignment.geometry, (share) => round(share, 4)),
+          confidence: round(alignment.confidence, 4),
+          locks: alignment.locks,
+          frames_aligned: alignment.framesAligned,
+        })),
         histogram: { ...verdict.histogram, start: round(verdict.histogram.start, 3) },
         reference_sha256: referenceSha256,
         software: buildInfo(),
       },
     };
   }
+
+  /**
+   * The owner's job whose original the copy comes from (the job was not given), found by the
+   * alignment's signatures among every succeeded job of the owner; ORIGINAL_NOT_FOUND if none.
+   */
+  private async findOriginal(
+    backtrace: Stored<Backtrace>,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<Stored<Job>> {
+    const jobs = (await this.jobs.succeededOf(backtrace.user)).filter(
+      (job): job is Stored<Job> & { result: JobResult } => job.result !== null,
+    );
+    const readable = [];
+    for (const job of jobs) {
+      if (await this.storage.isReadable(job.user, referencePathOf(job.result))) readable.push(job);
+    }
+    const found = await this.engine.findOriginal(
+      path,
+      readable.map((job) => ({
+        jobId: job._id.toString(),
+        referencePath: referencePathOf(job.result),
+      })),
+      signal,
+    );
+    const job = found && readable.find(({ _id }) => _id.toString() === found.id);
+    if (!job) {
+      throw new WorkFailure(
+        'ORIGINAL_NOT_FOUND',
+        `The copy matches none of the ${readable.length} succeeded jobs of its owner: give job_id if its original is known.`,
+      );
+    }
+    await this.queue.heartbeat(backtrace, { job: job._id });
+    return job;
+  }
+}
+
+/** The names of the backtrace's copies: `inputs`, or the seed's single `input`. */
+export function inputNamesOf(backtrace: Pick<Backtrace, 'input' | 'inputs'>): string[] {
+  return backtrace.inputs.length > 0
+    ? backtrace.inputs.map(({ input_name }) => input_name)
+    : [backtrace.input.input_name];
+}
+
+function referencePathOf(result: JobResult): string {
+  return join(result.output_dir, result.reference);
 }
 
 function round(value: number, decimals: number): number {

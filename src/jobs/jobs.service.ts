@@ -97,6 +97,15 @@ export class JobsService {
     return this.jobs.findById(id).lean<Stored<Job>>().exec();
   }
 
+  /** The user's jobs that have succeeded (the originals a copy may come from), oldest first. */
+  async succeededOf(user: Types.ObjectId): Promise<Stored<Job>[]> {
+    return this.jobs
+      .find({ user, status: 'SUCCESS' })
+      .sort({ _id: 1 })
+      .lean<Stored<Job>[]>()
+      .exec();
+  }
+
   async list(principal: Principal, paging: Paging): Promise<Page<JobDto>> {
     return this.owned.list(principal, paging);
   }

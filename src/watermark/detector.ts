@@ -72,6 +72,8 @@ export interface ExtractOptions {
   key: KeyMaterial;
   /** False-accusation probability per innocent the caller will use (perInnocentProbability): sets the too-short rule. */
   epsilon?: number;
+  /** Segments the copy must cover (default: the too-short rule at `epsilon`; 0: no minimum). */
+  segmentsNeeded?: number;
   /** Called with the fraction of the copy decoded, in [0, 1]. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
@@ -91,7 +93,7 @@ export async function extractSoftBits(options: ExtractOptions): Promise<Extracti
   const { reference, signal } = options;
   signal?.throwIfAborted();
   const epsilon = options.epsilon ?? DEFAULT_FALSE_ACCUSATION_PROBABILITY;
-  const needed = minimumObservedSegments(epsilon);
+  const needed = options.segmentsNeeded ?? minimumObservedSegments(epsilon);
   const detector = new Detector(reference, options.key);
 
   const frames = readFrames(options.suspect, {
@@ -129,10 +131,11 @@ export async function extractSoftBits(options: ExtractOptions): Promise<Extracti
   return result;
 }
 
-function tooShort(observed: number, needed: number): ExtractionError {
+export function tooShort(observed: number, needed: number, copies = 1): ExtractionError {
+  const what = copies === 1 ? 'the copy covers' : `the ${copies} copies together cover`;
   return new ExtractionError(
     'too_short',
-    `the copy covers ${observed} segments of the original; at least ${needed} are needed ` +
+    `${what} ${observed} segments of the original; at least ${needed} are needed ` +
       'before anyone can be accused',
     observed,
     needed,

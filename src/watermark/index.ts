@@ -108,3 +108,5 @@ export {
   minimumObservedSegments,
 } from './detector.js';
 export { rootOfIncreasing } from './roots.js';
+export { type FoundOriginal, type OriginalCandidate, findOriginal } from './find-original.js';
+export { type SeveralCopiesResult, combineSoftBits, extractFromCopies } from './several-copies.js';

@@ -7,7 +7,9 @@ import {
   type EmbedOptions,
   type EmbedResult,
   embedVariants,
-  extractSoftBits,
+  extractFromCopies,
+  findOriginal,
+  type FoundOriginal,
   type MediaInfo,
   perInnocentProbability,
   probeMedia,
@@ -44,9 +46,10 @@ export interface TraceResult {
   falseAccusationProbability: number;
   perInnocentProbability: number;
   maxInnocentScore: number;
-  /** What the evidence document shows: the copy's soft bits, alignment and every score. */
+  /** What the evidence document shows: the combined soft bits, every score, and per copy
+   * what alignment found and the segments it covers. */
   softBits: Float32Array;
-  alignment: AlignmentSummary;
+  copies: { alignment: AlignmentSummary; segmentsObserved: number }[];
   /** The original's frame rate, the unit of the alignment's offset. */
   frameRate: number;
   histogram: ScoreHistogram;
@@ -56,8 +59,8 @@ export interface TraceRequest {
   jobId: string;
   /** Path of the job's detection reference. */
   referencePath: string;
-  /** Path of the suspect copy. */
-  suspect: string;
+  /** Paths of the suspect copies: one leak, their evidence combined per segment. */
+  suspects: string[];
   /** The job's autographs, in id order (the codebook only ever grows at the end). */
   identities: { _id: Types.ObjectId; tag: string }[];
   segmentCount: number;
@@ -83,13 +86,13 @@ export class WatermarkEngine {
     return engineWork(embedVariants({ ...options, key: this.keys.jobKey(jobId) }));
   }
 
-  /** Reads the copy's soft bits and scores every autograph of the job against them. */
+  /** Reads the copies' soft bits and scores every autograph of the job against them. */
   async trace(request: TraceRequest): Promise<TraceResult> {
     const { jobId, segmentCount, falseAccusationProbability } = request;
     const reference = await engineWork(readReference(request.referencePath));
     const extraction = await engineWork(
-      extractSoftBits({
-        suspect: request.suspect,
+      extractFromCopies({
+        suspects: request.suspects,
         reference,
         key: this.keys.jobKey(jobId),
         epsilon: perInnocentProbability(falseAccusationProbability, request.identities.length),
@@ -122,10 +125,32 @@ export class WatermarkEngine {
       perInnocentProbability: verdict.perInnocentProbability,
       maxInnocentScore: verdict.maxInnocentScore,
       softBits: extraction.softBits,
-      alignment: extraction.alignment,
+      copies: extraction.copies.map(({ alignment, segmentsObserved }) => ({
+        alignment,
+        segmentsObserved,
+      })),
       frameRate: reference.frameRate,
       histogram: verdict.histogram,
     };
+  }
+
+  /**
+   * Which of these jobs' originals the copy comes from (see findOriginal), by their detection
+   * references; null when none matches.
+   */
+  async findOriginal(
+    suspect: string,
+    jobs: { jobId: string; referencePath: string }[],
+    signal: AbortSignal,
+  ): Promise<FoundOriginal | null> {
+    const candidates = await Promise.all(
+      jobs.map(async ({ jobId, referencePath }) => ({
+        id: jobId,
+        reference: await engineWork(readReference(referencePath)),
+        key: this.keys.jobKey(jobId),
+      })),
+    );
+    return engineWork(findOriginal(suspect, candidates, signal));
   }
 
   /** What ffprobe sees in a file (rejects when it is not a readable video). */

@@ -1,12 +1,23 @@
 import { AccessStatDto } from '../../autographs/dto/autograph.dto.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDefined, IsMongoId } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsDefined,
+  IsMongoId,
+  IsOptional,
+  ValidateIf,
+} from 'class-validator';
 import { IdRef, InputName } from '../../common/dto/input.dto.js';
 import { COMMON_SORT_KEYS, ListQuery, OutputQuery } from '../../common/dto/query.dto.js';
-import { NestedObject } from '../../common/dto/nested-object.decorator.js';
+import { NestedObject, NestedObjects } from '../../common/dto/nested-object.decorator.js';
 import { ListMetaDto, RefDto } from '../../common/dto/ref.dto.js';
 import type { Ref } from '../../common/refs.js';
 import { WorkStateDto } from '../../common/work-state.js';
+
+/** Copies of one leak a backtrace takes at most. */
+export const MAX_COPIES = 10;
 
 export class NewBacktrace {
   @ApiProperty({ type: IdRef, description: 'The pipeline whose input directory holds the copy.' })
@@ -14,10 +25,25 @@ export class NewBacktrace {
   @NestedObject(() => IdRef)
   pipeline!: IdRef;
 
-  @ApiProperty({ type: InputName })
-  @IsDefined({ message: 'backtrace.input is required: {"input": {"input_name": ...}}' })
+  @ApiPropertyOptional({ type: InputName, description: 'The copy to trace (or give `inputs`).' })
+  @ValidateIf((backtrace: NewBacktrace) => backtrace.inputs === undefined)
+  @IsDefined({
+    message:
+      'backtrace.input is required: {"input": {"input_name": ...}}, or {"inputs": [{"input_name": ...}, ...]} for several copies of one leak',
+  })
   @NestedObject(() => InputName)
-  input!: InputName;
+  input?: InputName;
+
+  @ApiPropertyOptional({
+    type: [InputName],
+    description: `Several copies of one leak (up to ${MAX_COPIES}), each aligned on its own and their evidence combined per segment; instead of \`input\`.`,
+  })
+  @IsOptional()
+  @IsArray({ message: '$property must be a list of {"input_name": ...}' })
+  @ArrayMinSize(1, { message: '$property must name at least one copy' })
+  @ArrayMaxSize(MAX_COPIES, { message: `$property may name at most ${MAX_COPIES} copies` })
+  @NestedObjects(() => InputName)
+  inputs?: InputName[];
 }
 
 export class CreateBacktraceBody {
@@ -31,10 +57,13 @@ export class CreateBacktraceBody {
 }
 
 export class CreateBacktraceQuery extends OutputQuery {
-  @ApiProperty({ description: 'The job id of the original video the copy to trace belongs to.' })
-  @IsDefined({ message: 'job_id is required: the id of the job of the original video' })
+  @ApiPropertyOptional({
+    description:
+      "The job id of the original video the copy to trace belongs to. Without it the worker finds it among the caller's succeeded jobs (ORIGINAL_NOT_FOUND if none matches).",
+  })
+  @IsOptional()
   @IsMongoId({ message: 'job_id must be a 24-character hexadecimal id' })
-  job_id!: string;
+  job_id?: string;
 }
 
 export class ExtractedDataDto {
@@ -89,6 +118,12 @@ export class VerdictDto {
 /** Field order follows the example of test/fixtures/backtraces-api.txt. */
 export class BacktraceDto extends WorkStateDto {
   @ApiProperty({ type: InputName }) input!: { input_name: string };
+  @ApiPropertyOptional({
+    type: [InputName],
+    nullable: true,
+    description: 'Every copy of the leak when several were given (`input` is the first).',
+  })
+  inputs!: { input_name: string }[] | null;
   @ApiProperty({ type: RefDto }) pipeline!: Ref | RefDto;
   @ApiPropertyOptional({
     type: RefDto,
@@ -98,7 +133,12 @@ export class BacktraceDto extends WorkStateDto {
   file!: Ref | RefDto | null;
   @ApiProperty({ type: [ExtractedDataDto] }) extracted_data!: ExtractedDataDto[];
   @ApiPropertyOptional({ type: RefDto, nullable: true }) application!: Ref | RefDto | null;
-  @ApiProperty({ type: RefDto }) job!: Ref | RefDto;
+  @ApiPropertyOptional({
+    type: RefDto,
+    nullable: true,
+    description: 'The job of the original: as given, or as found by the worker.',
+  })
+  job!: Ref | RefDto | null;
   @ApiPropertyOptional({
     type: VerdictDto,
     nullable: true,

@@ -5,15 +5,6 @@ import { GetQuery } from '../../common/dto/query.dto.js';
 /** `format=json|xml` answers the facts as data; without it the evidence is an HTML document. */
 export class EvidenceQuery extends GetQuery {}
 
-export class SuspectCopyDto {
-  @ApiProperty({ description: 'input_name of the backtrace.' }) name!: string;
-  @ApiProperty({ description: 'Bytes.' }) size!: number;
-  @ApiProperty({ type: String, nullable: true }) sha256!: string | null;
-  @ApiProperty({ description: 'Seconds.' }) duration!: number;
-  @ApiProperty() width!: number;
-  @ApiProperty() height!: number;
-}
-
 export class OriginalDto {
   @ApiProperty() job_id!: string;
   @ApiProperty({ description: "The job's input_name." }) name!: string;
@@ -46,8 +37,20 @@ export class AlignmentDto {
   confidence!: number;
   @ApiProperty({ description: 'Times the copy was locked onto the original (> 1: edited).' })
   locks!: number;
-  @ApiProperty() segments_observed!: number;
-  @ApiProperty() segment_count!: number;
+  @ApiProperty({ description: 'Copy frames placed on the original.' }) frames_aligned!: number;
+}
+
+export class SuspectCopyDto {
+  @ApiProperty({ description: 'input_name in the backtrace.' }) name!: string;
+  @ApiProperty({ description: 'Bytes.' }) size!: number;
+  @ApiProperty({ type: String, nullable: true }) sha256!: string | null;
+  @ApiProperty({ description: 'Seconds.' }) duration!: number;
+  @ApiProperty() width!: number;
+  @ApiProperty() height!: number;
+  @ApiProperty({ description: 'Segments of the original this copy covers.' })
+  segments_observed!: number;
+  @ApiProperty({ type: AlignmentDto, description: 'What alignment found in this copy.' })
+  alignment!: AlignmentDto;
 }
 
 export class BoundDto {
@@ -56,6 +59,9 @@ export class BoundDto {
   @ApiProperty() per_autograph_probability!: number;
   @ApiProperty({ type: Number, nullable: true }) threshold!: number | null;
   @ApiProperty({ type: Number, nullable: true }) max_innocent_score!: number | null;
+  @ApiProperty({ description: 'Segments observed by the copies together.' })
+  segments_observed!: number;
+  @ApiProperty() segment_count!: number;
   @ApiProperty({ description: 'How the bound is computed, in plain words.' }) method!: string;
 }
 
@@ -90,17 +96,18 @@ export class EvidenceDto {
   @ApiProperty() backtrace_id!: string;
   @ApiProperty({ description: 'Epoch milliseconds.' }) traced_at!: number;
   @ApiProperty({ description: 'Epoch milliseconds.' }) generated_at!: number;
-  @ApiProperty({ type: SuspectCopyDto }) suspect_copy!: SuspectCopyDto;
+  @ApiProperty({ type: [SuspectCopyDto], description: 'The copies traced, in the order given.' })
+  suspect_copies!: SuspectCopyDto[];
   @ApiProperty({ type: OriginalDto }) original!: OriginalDto;
   @ApiProperty({ description: "SHA-256 of the job's detection reference." })
   reference_sha256!: string;
   @ApiProperty({ type: SoftwareDto }) software!: SoftwareDto;
-  @ApiProperty({ type: AlignmentDto }) alignment!: AlignmentDto;
   @ApiProperty({ type: BoundDto }) bound!: BoundDto;
   @ApiProperty({ type: [EvidenceAccusedDto] }) accused!: EvidenceAccusedDto[];
   @ApiProperty({
     type: [Number],
-    description: 'One soft bit per segment in [-1, 1] (sign: variant read; 0: not observed).',
+    description:
+      'One soft bit per segment in [-1, 1], the copies combined (sign: variant read; 0: not observed).',
   })
   soft_bits!: number[];
   @ApiProperty({ type: ScoreHistogramDto }) score_histogram!: ScoreHistogramDto;

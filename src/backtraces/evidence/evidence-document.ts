@@ -40,9 +40,34 @@ section.accused { page-break-inside: avoid; } svg { display: block; margin: 0.5e
 @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }
 `;
 
+/** One copy: what it is and what alignment found in it. */
+function copySection(copy: EvidenceDto['suspect_copies'][number], index: number): string {
+  const { alignment } = copy;
+  const crop = alignment.crop;
+  return `<h2>Suspect copy ${index + 1}</h2>
+${facts([
+  ['File name', copy.name],
+  ['Size', bytes(copy.size)],
+  ['SHA-256', copy.sha256],
+  ['Duration', `${copy.duration.toFixed(2)} s`],
+  ['Resolution', `${copy.width} × ${copy.height}`],
+  ['Matched the original', alignment.matched ? 'yes' : 'no'],
+  ['Offset', `the copy starts at ${alignment.offset_seconds.toFixed(3)} s of the original`],
+  ['Rate', `${alignment.rate} (1 = same speed)`],
+  [
+    'Crop',
+    `left ${crop.left}, right ${crop.right}, top ${crop.top}, bottom ${crop.bottom} (share of the picture)`,
+  ],
+  ['Brightness and contrast', alignment.brightness_contrast],
+  ['Signature correlation at lock', alignment.confidence],
+  ['Locks', alignment.locks],
+  ['Segments of the original covered', copy.segments_observed],
+])}`;
+}
+
 /** The evidence document: one self-contained, printable HTML page (inline CSS and SVG only). */
 export function renderEvidenceHtml(evidence: EvidenceDto): string {
-  const { suspect_copy: copy, original, alignment, bound } = evidence;
+  const { original, bound } = evidence;
   const accusedNames = evidence.accused.map(({ autograph_tag }) => autograph_tag);
   const verdict =
     evidence.accused.length === 0
@@ -79,7 +104,6 @@ ${stats || '<tr><td colspan="9">No access recorded.</td></tr>'}
 </section>`;
     })
     .join('\n');
-  const crop = alignment.crop;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -91,14 +115,7 @@ ${stats || '<tr><td colspan="9">No access recorded.</td></tr>'}
 <h1>Forensic watermark evidence</h1>
 <p class="muted">Backtrace ${escapeHtml(evidence.backtrace_id)} · traced ${escapeHtml(time(evidence.traced_at))} · document generated ${escapeHtml(time(evidence.generated_at))}</p>
 ${verdict}
-<h2>Suspect copy</h2>
-${facts([
-  ['File name', copy.name],
-  ['Size', bytes(copy.size)],
-  ['SHA-256', copy.sha256],
-  ['Duration', `${copy.duration.toFixed(2)} s`],
-  ['Resolution', `${copy.width} × ${copy.height}`],
-])}
+${evidence.suspect_copies.map(copySection).join('\n')}
 <h2>Original</h2>
 ${facts([
   ['Job', original.job_id],
@@ -108,23 +125,13 @@ ${facts([
   ['Detection reference SHA-256', evidence.reference_sha256],
   ['Software', `Autograph ${evidence.software.version}, commit ${evidence.software.commit}`],
 ])}
-<h2>Alignment</h2>
-${facts([
-  ['Matched the original', alignment.matched ? 'yes' : 'no'],
-  ['Offset', `the copy starts at ${alignment.offset_seconds.toFixed(3)} s of the original`],
-  ['Rate', `${alignment.rate} (1 = same speed)`],
-  [
-    'Crop',
-    `left ${crop.left}, right ${crop.right}, top ${crop.top}, bottom ${crop.bottom} (share of the picture)`,
-  ],
-  ['Brightness and contrast', alignment.brightness_contrast],
-  ['Signature correlation at lock', alignment.confidence],
-  ['Locks', alignment.locks],
-  ['Segments observed', `${alignment.segments_observed} of ${alignment.segment_count}`],
-])}
 <h2>The bound</h2>
 ${facts([
   ['Autographs scored', bound.autographs_scored],
+  [
+    'Segments observed',
+    `${bound.segments_observed} of ${bound.segment_count}${evidence.suspect_copies.length > 1 ? ', the copies combined' : ''}`,
+  ],
   [
     'Bound on accusing any innocent in this backtrace',
     probability(bound.false_accusation_probability),

@@ -8,6 +8,7 @@ import { JobsService } from '../../jobs/jobs.service.js';
 import { segmentCountOf } from '../../jobs/schemas/job.schema.js';
 import { WatermarkEngine } from '../../watermarking/watermark-engine.service.js';
 import { BacktracesService } from '../backtraces.service.js';
+import { inputNamesOf } from '../tracing.service.js';
 import type { EvidenceDto } from '../dto/evidence.dto.js';
 import { Backtrace, type EvidenceRecord, type Verdict } from '../schemas/backtrace.schema.js';
 
@@ -51,24 +52,31 @@ export class EvidenceService {
         `Backtrace ${id} was traced by a version that kept no evidence: create it again.`,
       );
     }
-    const job = await this.jobs.findOwned(principal, backtrace.job.toString());
+    const job = await this.jobs.findOwned(principal, String(backtrace.job));
     const segmentCount = segmentCountOf(job);
-    const [suspect, original] = await Promise.all([
-      this.files.get(principal, backtrace.file.toString()),
+    const fileIds = backtrace.files.length > 0 ? backtrace.files : [backtrace.file];
+    const [original, copies] = await Promise.all([
       job.file ? this.files.get(principal, job.file.toString()) : null,
+      Promise.all(fileIds.map((file) => this.files.get(principal, file.toString()))),
     ]);
+    const names = inputNamesOf(backtrace);
     return {
       backtrace_id: id,
       traced_at: (backtrace.finished_at ?? backtrace.updated_at).getTime(),
       generated_at: Date.now(),
-      suspect_copy: {
-        name: backtrace.input.input_name,
-        size: suspect.size,
-        sha256: suspect.sha256,
-        duration: suspect.media?.duration ?? 0,
-        width: suspect.media?.width ?? 0,
-        height: suspect.media?.height ?? 0,
-      },
+      suspect_copies: copies.map((copy, i) => {
+        const { segments_observed, ...alignment } = evidence.copies[i];
+        return {
+          name: names[i],
+          size: copy.size,
+          sha256: copy.sha256,
+          duration: copy.media?.duration ?? 0,
+          width: copy.media?.width ?? 0,
+          height: copy.media?.height ?? 0,
+          segments_observed,
+          alignment: { ...alignment, brightness_contrast: BRIGHTNESS_CONTRAST },
+        };
+      }),
       original: {
         job_id: job._id.toString(),
         name: job.input.input_name,
@@ -78,12 +86,6 @@ export class EvidenceService {
       },
       reference_sha256: evidence.reference_sha256,
       software: evidence.software,
-      alignment: {
-        ...evidence.alignment,
-        brightness_contrast: BRIGHTNESS_CONTRAST,
-        segments_observed: verdict.segments_observed,
-        segment_count: verdict.segment_count,
-      },
       bound: { ...verdict, method: boundMethod(verdict) },
       accused: backtrace.extracted_data.map(({ autograph, ...entry }) => ({
         autograph_tag: entry.autograph_tag,

@@ -42,7 +42,9 @@ export interface Verdict {
 export interface EvidenceRecord {
   /** One soft bit per segment of the original (0 = not observed), rounded to 1e-4. */
   soft_bits: number[];
-  alignment: {
+  /** Per copy, in the order of `inputs`: what alignment found. */
+  copies: {
+    segments_observed: number;
     matched: boolean;
     /** Where the copy starts on the original's timeline, and its speed (1 = unchanged). */
     offset_seconds: number;
@@ -53,7 +55,7 @@ export interface EvidenceRecord {
     confidence: number;
     locks: number;
     frames_aligned: number;
-  };
+  }[];
   /** Every autograph's score in bins of `width` from `start`. */
   histogram: { start: number; width: number; counts: number[] };
   reference_sha256: string;
@@ -63,9 +65,17 @@ export interface EvidenceRecord {
 /** A suspect copy to trace back to the autograph(s) it was made from. */
 @Schema(schemaOptions('backtraces'))
 export class Backtrace extends PipelineWork {
-  /** The job of the original the copy belongs to. */
-  @Prop({ type: Types.ObjectId, required: true, index: true })
-  job!: Types.ObjectId;
+  /** The job of the original the copy belongs to; null until found when not given. */
+  @Prop({ type: Types.ObjectId, default: null, index: true })
+  job!: Types.ObjectId | null;
+
+  /** Every copy of the leak, `input` first (several copies are traced together). */
+  @Prop({ type: [Object], default: [] })
+  inputs!: { input_name: string }[];
+
+  /** The registered copies, in the order of `inputs` (`file` is the first). */
+  @Prop({ type: [Types.ObjectId], default: [] })
+  files!: Types.ObjectId[];
 
   @Prop({ type: [Object], default: [] })
   extracted_data!: ExtractedData[];
