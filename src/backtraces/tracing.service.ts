@@ -101,7 +101,6 @@ export class TracingService {
       verdict.accused.map(({ id }) => id),
       segmentCount,
     );
-    const threshold = finiteOrNull(verdict.threshold);
     return {
       job: job._id,
       extracted_data: verdict.accused.map(({ id, tag, score, ...bound }) => ({
@@ -118,13 +117,12 @@ export class TracingService {
         autographs_scored: verdict.autographsScored,
         false_accusation_probability: verdict.falseAccusationProbability,
         per_autograph_probability: significant(verdict.perInnocentProbability),
-        threshold: threshold === null ? null : round(threshold, 3),
+        threshold: Number.isFinite(verdict.threshold) ? round(verdict.threshold, 3) : null,
         segments_observed: verdict.segmentsObserved,
         segment_count: segmentCount,
-        max_innocent_score:
-          verdict.autographsScored > 0 && Number.isFinite(verdict.maxInnocentScore)
-            ? round(verdict.maxInnocentScore, 3)
-            : null,
+        max_innocent_score: Number.isFinite(verdict.maxInnocentScore)
+          ? round(verdict.maxInnocentScore, 3)
+          : null,
       },
       evidence: {
         soft_bits: Array.from(verdict.softBits, (bit) => round(bit, 4)),
@@ -199,10 +197,6 @@ function round(value: number, decimals: number): number {
 /** Probabilities span hundreds of orders of magnitude: 4 significant digits. */
 function significant(value: number): number {
   return Number(value.toPrecision(4));
-}
-
-function finiteOrNull(value: number): number | null {
-  return Number.isFinite(value) ? value : null;
 }
 
 function mapValues<K extends string>(
