@@ -383,7 +383,7 @@ describe('backtraces find the leaker', () => {
     await t.app.get(ExtractionWorker).processNext();
     const done = await result(id);
     expect(done).toMatchObject({ status: 'SUCCESS', extracted_data: [] });
-    expect(done.verdict.max_innocent_score).toBeLessThan(done.verdict.threshold);
+    expect(done.verdict).toMatchObject({ autographs_scored: 100, segment_count: SECONDS });
   }, 300_000);
 
   it('fails a truncated copy as too short, saying how many segments it has and needs', async () => {
