@@ -34,7 +34,7 @@ body { font-family: Georgia, 'Times New Roman', serif; max-width: 1000px; margin
 h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; border-bottom: 1px solid #bdbdbd; margin-top: 1.6em; }
 table { border-collapse: collapse; width: 100%; font-size: 0.92em; } th, td { text-align: left; padding: 3px 8px; vertical-align: top; }
 table.facts th { width: 32%; font-weight: normal; color: #555; } table.list th { border-bottom: 1px solid #9e9e9e; }
-td { word-break: break-all; } .verdict { font-size: 1.1em; padding: 0.6em 0.8em; background: #f5f5f5; border-left: 4px solid #c62828; }
+td { overflow-wrap: anywhere; } .verdict { font-size: 1.1em; padding: 0.6em 0.8em; background: #f5f5f5; border-left: 4px solid #c62828; }
 .verdict.none { border-left-color: #1b7f3b; } .muted { color: #757575; font-size: 0.9em; }
 section.accused { page-break-inside: avoid; } svg { display: block; margin: 0.5em 0; }
 @media print { body { margin: 0; max-width: none; } h2 { page-break-after: avoid; } }

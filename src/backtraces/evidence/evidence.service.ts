@@ -105,13 +105,15 @@ export class EvidenceService {
   }
 }
 
+const exp = (value: number): string => value.toExponential(2);
+
 /** How the bound is computed, in plain words, with this backtrace's numbers. */
 function boundMethod(verdict: Verdict): string {
   const n = verdict.autographs_scored;
   return (
     `Each of the ${n} autographs of the job was scored against the copy's soft bits with a likelihood-ratio test. ` +
     "An innocent autograph's codeword was drawn at random independently of the copy, so the chance that it reaches a score s is at most min over λ of exp(K(λ) − λ·s) (a Chernoff bound, K computed exactly from the job's code and this copy's soft bits); the threshold is the score where this chance is " +
-    `${verdict.false_accusation_probability} / ${n} = ${verdict.per_autograph_probability}. ` +
-    `Adding that chance over all ${n} autographs (the union bound), the probability that this backtrace accuses any innocent autograph is at most ${verdict.false_accusation_probability}.`
+    `${exp(verdict.false_accusation_probability)} / ${n} = ${exp(verdict.per_autograph_probability)}. ` +
+    `Adding that chance over all ${n} autographs (the union bound), the probability that this backtrace accuses any innocent autograph is at most ${exp(verdict.false_accusation_probability)}.`
   );
 }
