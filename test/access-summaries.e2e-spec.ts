@@ -65,4 +65,24 @@ describe('access summary store (embedded database)', () => {
     expect(stored).toMatchObject({ requests: 10, segments: Uint8Array.from([0xff, 0x01]) });
     expect((await store.read([autograph])).get(autograph.toString())).toHaveLength(1);
   });
+
+  it('moves the summaries of version 0.1 (ObjectId ids) to slots at start-up, keeping their stats', async () => {
+    const autograph = new Types.ObjectId();
+    const legacy = { ...draft(autograph, '192.0.2.7'), _id: undefined };
+    const collection = t.connection.collection('access_summaries');
+    await collection.insertMany([
+      { ...legacy, _id: new Types.ObjectId() },
+      { ...legacy, ip_address: '192.0.2.8', _id: new Types.ObjectId() },
+    ]);
+    expect((await store.read([autograph])).get(autograph.toString())).toEqual([]);
+
+    await store.onModuleInit();
+
+    const read = (await store.read([autograph])).get(autograph.toString())!;
+    expect(read.map((s) => [s.ip_address, [...s.segments]]).sort()).toEqual([
+      ['192.0.2.7', [0b101]],
+      ['192.0.2.8', [0b101]],
+    ]);
+    expect(await collection.countDocuments({ _id: { $type: 'objectId' } })).toBe(0);
+  });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { TokensService } from '../src/auth/tokens.service.js';
 import {
@@ -139,6 +140,26 @@ describe('OAuth 2.0, users and applications', () => {
         ),
       );
       expect(racing.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(400)]);
+    });
+
+    it('keeps the tokens of version 0.1 (ObjectId ids, hash in token_hash) working after a restart', async () => {
+      const token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const hash = createHash('sha256').update(token).digest('hex');
+      type Stored = { _id: string | Types.ObjectId; token_hash?: string };
+      const tokens = t.connection.collection<Stored>('tokens');
+      const stored = await tokens.findOneAndDelete({ _id: hash });
+      await tokens.insertOne({ ...stored, _id: new Types.ObjectId(), token_hash: hash });
+      await tokens.createIndex({ token_hash: 1 }, { name: 'token_hash_1' });
+      expect(
+        (await request(t.http).get('/v1/users/me').auth(token, { type: 'bearer' })).status,
+      ).toBe(401);
+
+      await t.app.get(TokensService).onModuleInit();
+
+      expect(await tokens.indexExists('token_hash_1')).toBe(false);
+      expect(await tokens.countDocuments({ token_hash: { $exists: true } })).toBe(0);
+      const me = await request(t.http).get('/v1/users/me').auth(token, { type: 'bearer' });
+      expect(me.body.user.email).toBe(ADMIN_EMAIL);
     });
 
     it('deletes expired tokens and the tickets of refresh tokens spent longer ago than they live', async () => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Model, Types } from 'mongoose';
 import { Environment } from '../config/environment.js';
 import type { Principal } from '../common/principal.js';
+import { duplicatePositions } from '../common/duplicate-keys.js';
 import { Tickets } from '../common/tickets.js';
 import { UsersService } from '../users/users.service.js';
 import { OAuthError } from './oauth-error.js';
@@ -44,7 +45,8 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
     this.spentRefreshTokens = new Tickets(tokens.db);
   }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    await this.adoptLegacyTokens();
     this.sweeper = setInterval(() => {
       this.sweep().catch((error: unknown) =>
         this.logger.warn(`deleting expired tokens failed: ${(error as Error).message}`),
@@ -55,6 +57,32 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.sweeper);
+  }
+
+  /**
+   * Version 0.1 kept the hash in `token_hash` beside an ObjectId: re-keys those tokens by their
+   * hash (so they keep working) and drops that field's unique index, which would refuse every
+   * second token without the field.
+   */
+  private async adoptLegacyTokens(): Promise<void> {
+    const collection = this.tokens.collection;
+    if ((await collection.indexExists('token_hash_1').catch(() => false)) === true) {
+      await collection.dropIndex('token_hash_1');
+    }
+    for (;;) {
+      const legacy = await collection
+        .find({ token_hash: { $exists: true } })
+        .limit(100)
+        .toArray();
+      if (legacy.length === 0) return;
+      await collection
+        .insertMany(
+          legacy.map(({ _id, token_hash, ...token }) => ({ ...token, _id: token_hash as never })),
+          { ordered: false },
+        )
+        .catch(duplicatePositions); // some were re-keyed before a crash
+      await collection.deleteMany({ _id: { $in: legacy.map(({ _id }) => _id) } });
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type AnyBulkWriteOperation, type Model, mongo, type Types } from 'mongoose';
+import { duplicatePositions } from '../common/duplicate-keys.js';
 import type { StoredSummary } from './access-stats.js';
 import { AccessSummary } from './schemas/access-summary.schema.js';
 
@@ -24,8 +25,29 @@ export type SummaryDraft = Omit<AccessSummary, '_id'> & { _id: string | null };
  * inserting its `_id`, which succeeds for exactly one writer, so two servers never share one.
  */
 @Injectable()
-export class AccessSummaryStore {
+export class AccessSummaryStore implements OnModuleInit {
   constructor(@InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>) {}
+
+  /** Moves summaries stored by version 0.1 (ObjectId `_id`s) to slots, so their stats stay. */
+  async onModuleInit(): Promise<void> {
+    for (;;) {
+      const legacy = await this.summaries.collection
+        .find({ _id: { $type: 'objectId' } } as object)
+        .limit(WRITE_BATCH)
+        .toArray();
+      if (legacy.length === 0) return;
+      await this.place(
+        legacy.map((summary) => ({
+          ...(summary as unknown as SummaryDraft),
+          _id: null,
+          segments: Buffer.from((summary.segments as mongo.Binary).buffer),
+        })),
+      );
+      await this.summaries.collection.deleteMany({
+        _id: { $in: legacy.map((summary) => summary._id) },
+      });
+    }
+  }
 
   /**
    * Stores the drafts: updates those that have a slot, and gives the others the first free slot
@@ -107,10 +129,7 @@ export class AccessSummaryStore {
       await this.summaries.collection.insertMany(documents, { ordered: false });
       return new Set();
     } catch (error) {
-      if (!(error instanceof mongo.MongoBulkWriteError)) throw error;
-      const failures = [error.writeErrors].flat();
-      if (failures.some((failure) => failure.code !== 11000)) throw error;
-      return new Set(failures.map((failure) => failure.index));
+      return duplicatePositions(error);
     }
   }
 }
