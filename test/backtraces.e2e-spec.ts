@@ -32,7 +32,9 @@ const SEED_FIELDS = [
   'updated_at',
   'id',
   'job',
-].sort();
+];
+/** Beside the seed's fields: the copies when several, and what the verdict rests on. */
+const FIELDS = [...SEED_FIELDS, 'inputs', 'verdict'].sort();
 
 describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () => {
   let t: TestApp;
@@ -113,9 +115,10 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
       expect(response.contentType).toBe('application/json; charset=utf-8');
       expect(response.body).toMatch(/^\{\n {2}"backtrace": \{\n {4}"input"/); // human=true
       const { backtrace } = JSON.parse(response.body);
-      expect(Object.keys(backtrace).sort()).toEqual(SEED_FIELDS); // show_null=true keeps every field
+      expect(Object.keys(backtrace).sort()).toEqual(FIELDS); // show_null=true keeps every field
       expect(backtrace).toEqual({
         input: { input_name: SEED.inputName },
+        inputs: null,
         pipeline: { id: pipelineId, href: `${base}/v1/pipelines/${pipelineId}` },
         file: null,
         extracted_data: [],
@@ -124,6 +127,7 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
           href: expect.stringMatching(`^${base}/v1/applications/`),
         },
         job: { id: jobId, href: `${base}/v1/jobs/${jobId}` },
+        verdict: null,
         status: 'QUEUED',
         percentage_completed: 0,
         error_msg: null,
@@ -146,7 +150,7 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
       const response = await runSeedCurl(getCommand, { host: base, token, backtraceId: createdId });
       expect(response.status).toBe(200);
       const { backtrace } = JSON.parse(response.body);
-      expect(Object.keys(backtrace).sort()).toEqual(SEED_FIELDS);
+      expect(Object.keys(backtrace).sort()).toEqual(FIELDS);
       expect(backtrace).toMatchObject({
         id: createdId,
         status: 'QUEUED',
@@ -318,7 +322,6 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
 
   describe('bad input answers 4xx and changes nothing', () => {
     it.each([
-      ['no job_id', '', undefined, 400, 'INVALID_PARAMETER'],
       ['a malformed job_id', 'job_id=123', undefined, 400, 'INVALID_PARAMETER'],
       ['an unknown job', 'job_id=5f0000000000000000000000', undefined, 404, 'JOB_NOT_FOUND'],
       ['no body', 'JOB', {}, 400, 'INVALID_BODY'],
@@ -350,6 +353,38 @@ describe('Backtrace API (the contract in test/fixtures/backtraces-api.txt)', () 
         'INVALID_BODY',
       ],
       ['a missing input', 'JOB', { backtrace: { pipeline: { id: 'PIPE' } } }, 400, 'INVALID_BODY'],
+      [
+        'both input and inputs',
+        'JOB',
+        {
+          backtrace: {
+            pipeline: { id: 'PIPE' },
+            input: { input_name: 'a.mp4' },
+            inputs: [{ input_name: 'b.mp4' }],
+          },
+        },
+        400,
+        'INPUT_AMBIGUOUS',
+      ],
+      [
+        'an empty list of inputs',
+        'JOB',
+        { backtrace: { pipeline: { id: 'PIPE' }, inputs: [] } },
+        400,
+        'INVALID_BODY',
+      ],
+      [
+        'one of several inputs escaping the pipeline',
+        '',
+        {
+          backtrace: {
+            pipeline: { id: 'PIPE' },
+            inputs: [{ input_name: 'a.mp4' }, { input_name: '../../etc/passwd' }],
+          },
+        },
+        400,
+        'INVALID_INPUT_NAME',
+      ],
       [
         'a path escaping the pipeline',
         'JOB',
