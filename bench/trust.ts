@@ -17,6 +17,7 @@ import {
   extractSoftBits,
   findOriginal,
   framesPerSegment,
+  minimumObservedSegments,
   perInnocentProbability,
   readFrames,
   ReferenceBuilder,
@@ -48,6 +49,7 @@ const TABLE_COUNTS = [1e2, 1e4, 1e6];
 const IS_SAMPLES = 200_000;
 const TRIALS = 200;
 const CANDIDATE_JOBS = 100;
+const CLIP_SECONDS = 30;
 
 const start = Date.now();
 function log(message: string): void {
@@ -150,8 +152,8 @@ async function main(): Promise<void> {
     return { name, needed };
   });
 
-  log('three 20 s clips of the download, combined');
-  const starts = [10, 80, 150];
+  log(`three ${CLIP_SECONDS} s clips of the download, combined`);
+  const starts = [10, 75, 140];
   const clips = [];
   for (const at of starts) {
     const clip = join(root, `clip-${at}.mp4`);
@@ -178,13 +180,13 @@ async function main(): Promise<void> {
     suspects: [clips[1]],
     reference: job.reference,
     key: JOB_KEY,
-    epsilon: 0.5, // no too-short rule: the bench reports what a single clip holds
+    epsilon: 0.5, // no too-short rule: the bench reports what each input holds
   });
   const combined = await extractFromCopies({
     suspects: clips,
     reference: job.reference,
     key: JOB_KEY,
-    epsilon: perInnocent,
+    epsilon: 0.5,
   });
   const aloneVerdict = verdictOf(alone.softBits);
   const combinedVerdict = verdictOf(combined.softBits);
@@ -237,9 +239,9 @@ async function main(): Promise<void> {
     '',
     'Goal at 10^6: below 48 segments (information limit ≈ 40; the best published practical codes ≈ 88).',
     '',
-    '## Several copies: three 20 s clips of the download',
+    `## Several copies: three ${CLIP_SECONDS} s clips of the download`,
     '',
-    `Clips of the pirate's download at ${starts.join(' s, ')} s, re-encoded at CRF 23, each aligned on its own, soft evidence combined per segment; n = ${AUTOGRAPHS} autographs. One clip alone is refused as too short by the backtrace; here it is scored anyway to show what it holds.`,
+    `Clips of the pirate's download at ${starts.join(' s, ')} s, re-encoded at CRF 23, each aligned on its own, soft evidence combined per segment; n = ${AUTOGRAPHS} autographs. The too-short rule (${minimumObservedSegments(perInnocent)} segments at n = ${AUTOGRAPHS}) is left out here so that each input is scored for what it holds. (20 s clips of this content cover about 13 segments each: the lock needs the first seconds of a clip.)`,
     '',
     '| input | segments observed | pirate score | threshold | accused |',
     '| --- | --- | --- | --- | --- |',

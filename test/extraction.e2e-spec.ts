@@ -373,10 +373,8 @@ describe('backtraces find the leaker', () => {
     await runFfmpeg([
       '-i',
       join(inputDir(), 'film.mp4'),
-      '-c:v',
-      'libx264',
-      '-crf',
-      '23',
+      // The preset is not the point: a fast one keeps the test in time on a loaded machine.
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23'],
       join(inputDir(), 'unmarked.mp4'),
     ]);
     const id = await backtrace('unmarked.mp4');
@@ -384,7 +382,7 @@ describe('backtraces find the leaker', () => {
     const done = await result(id);
     expect(done).toMatchObject({ status: 'SUCCESS', extracted_data: [] });
     expect(done.verdict).toMatchObject({ autographs_scored: 100, segment_count: SECONDS });
-  }, 300_000);
+  }, 600_000);
 
   it('fails a truncated copy as too short, saying how many segments it has and needs', async () => {
     const clip = join(inputDir(), 'short.mp4');
