@@ -84,7 +84,8 @@ describe('restarts keep the data (embedded FerretDB in DATA_DIR)', () => {
     buildServer();
     // Pipeline folders must exist (see *Storage per owner*).
     mkdirSync(join(storage, 'out'), { recursive: true });
-    await makeClip(join(storage, 'in', 'film.mp4'), 40, '320x180', 'motion');
+    // 60 one-second segments: the bound covers the whole job (ε / 3 autographs per innocent).
+    await makeClip(join(storage, 'in', 'film.mp4'), 60, '320x180', 'motion');
     server = await startServer(env);
     const login = await fetch(`${server.base}/v1/oauth/token`, {
       method: 'POST',
@@ -109,7 +110,7 @@ describe('restarts keep the data (embedded FerretDB in DATA_DIR)', () => {
       job: {
         pipeline: { id: ids.pipeline },
         input: { input_name: 'film.mp4' },
-        // The ladder's 180p rung (86 kbit/s) leaves a thin margin on 40 one-second segments;
+        // The ladder's 180p rung (86 kbit/s) leaves a thin margin on 60 one-second segments;
         // this test is about restarts, so the mark gets the bitrate of a 360p rendition.
         outputs: [{ height: 180, video_bitrate: 730 }],
         autograph: { segment_duration: 1 },
