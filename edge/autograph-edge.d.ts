@@ -1,9 +1,8 @@
-// Types of the njs edge script's exports, for the specs that run it under Node.
-export function decodeCbor(bytes: Buffer): unknown;
-export function verifyToken(
-  token: string,
-  keys: Record<string, string>,
-): Record<string, unknown> | null;
-export function selectsB(pattern: Uint8Array, position: number): boolean;
-declare const handlers: { serve(request: unknown): void };
-export default handlers;
+// Types of the njs edge script's export, for the spec that runs it under Node.
+declare const edge: {
+  serve(request: unknown): void;
+  decodeCbor(bytes: Buffer): unknown;
+  verifyToken(token: string, keys: Record<string, string>): Record<string, unknown> | null;
+  selectsB(pattern: Uint8Array, position: number): boolean;
+};
+export default edge;

@@ -1,4 +1,5 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EdgeConfigDto } from './dto/edge.dto.js';
@@ -15,6 +16,8 @@ export interface EdgeFilesOptions {
   listen: string;
   /** nginx worker processes (`auto`: one per core). */
   workers?: string;
+  /** The user nginx workers run as when started by root: by default whoever writes the edge. */
+  user?: string;
 }
 
 /** One neutral object of a job: [position (-1 = same for all), URI of A, URI of B, height]. */
@@ -103,14 +106,18 @@ const MIME_TYPES = {
   'audio/aac': 'aac',
 };
 
-function nginxConf(out: string, { listen, workers = 'auto' }: EdgeFilesOptions): string {
+function nginxConf(
+  out: string,
+  { listen, workers = 'auto', user = userInfo().username }: EdgeFilesOptions,
+): string {
   const types = Object.entries(MIME_TYPES).map(([type, ext]) => `    ${type} ${ext};`);
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(
     (kind) => `  ${kind}_temp_path ${out}/tmp/${kind};`,
   );
   return `# Autograph edge (ETSI TS 104 002 A/B delivery), written by npm run edge:config.
-# Run: nginx -p ${out} -c nginx.conf   (reload after edge:ship refreshed revoked.json: nginx -s reload)
+# Run: nginx -p ${out} -e logs/error.log -c nginx.conf   (reload after edge:ship refreshed revoked.json: nginx -s reload)
 load_module ${NJS_MODULE};
+user ${user};
 worker_processes ${workers};
 pid ${out}/nginx.pid;
 error_log ${out}/logs/error.log warn;

@@ -1,11 +1,13 @@
 import cbor from 'cbor';
 import { randomBytes } from 'node:crypto';
-import { decodeCbor, selectsB, verifyToken } from '../../edge/autograph-edge.js';
+import edge from '../../edge/autograph-edge.js';
 import { CLAIM, createEdgeToken, patternOf, readEdgeToken, variantAt } from './edge-token.js';
+
+const { decodeCbor, selectsB, verifyToken } = edge;
 
 const key = randomBytes(32);
 const keys = { owner: key.toString('base64') };
-const variants = Array.from({ length: 45 }, (_, i) => ((i * 7) % 3 === 0 ? 'b' : 'a') as 'a' | 'b');
+const variants = Array.from({ length: 45 }, (_, i) => ((i * 7) % 3 === 0 ? 'b' : 'a'));
 const claims = {
   tokenId: randomBytes(16).toString('hex'),
   autographId: '65f000000000000000000001',
@@ -20,7 +22,10 @@ const claims = {
 describe('edge tokens (CWT, COSE_Mac0) and the njs edge script reading them', () => {
   it('round-trips through cose-js, and the edge script verifies the MAC and reads the claims', async () => {
     const token = await createEdgeToken(claims, key, 'owner');
-    expect(await readEdgeToken(token, key)).toEqual({ ...claims, pattern: Buffer.from(claims.pattern) });
+    expect(await readEdgeToken(token, key)).toEqual({
+      ...claims,
+      pattern: Buffer.from(claims.pattern),
+    });
     const read = verifyToken(token, keys);
     expect(read).not.toBeNull();
     expect(read?.[CLAIM.sub]).toBe(claims.autographId);
@@ -40,7 +45,14 @@ describe('edge tokens (CWT, COSE_Mac0) and the njs edge script reading them', ()
   it('addresses pattern bits big-endian, as ETSI TS 104 002 does (0x0A: position 4 is 1)', () => {
     const pattern = Uint8Array.from([0x0a]);
     expect([0, 1, 2, 3, 4, 5, 6, 7].map((p) => selectsB(pattern, p))).toEqual([
-      false, false, false, false, true, false, true, false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      false,
+      true,
+      false,
     ]);
   });
 

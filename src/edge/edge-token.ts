@@ -66,7 +66,11 @@ export function variantAt(pattern: Uint8Array, position: number): 0 | 1 {
  * COSE_Mac0 (HMAC 256/256) tagged as a CWT, base64url, as ETSI TS 104 002 clause 5.4 asks.
  * `kid` names the key, so an edge can hold the keys of several owners.
  */
-export async function createEdgeToken(claims: EdgeClaims, key: Buffer, kid: string): Promise<string> {
+export async function createEdgeToken(
+  claims: EdgeClaims,
+  key: Buffer,
+  kid: string,
+): Promise<string> {
   const payload = cbor.encodeCanonical(
     new Map<number, unknown>([
       [CLAIM.iss, ISSUER],

@@ -95,19 +95,19 @@ export class EdgeService {
     const delivered = fresh.filter((l) => l.method === 'GET' && l.status === 200 && l.complete);
     const counted = await this.autographs.recordDelivered(
       principal,
-      delivered.map(
-        (line): EdgeDelivery => ({
-          autograph: line.autograph,
-          viewer: { ip: line.ip, userAgent: line.user_agent, acceptLanguage: line.accept_language },
-          segment: line.position,
-          height: line.height,
-          at: new Date(line.time),
-        }),
-      ),
+      delivered.map((line): EdgeDelivery => ({
+        autograph: line.autograph,
+        viewer: { ip: line.ip, userAgent: line.user_agent, acceptLanguage: line.accept_language },
+        segment: line.position,
+        height: line.height,
+        at: new Date(line.time),
+      })),
     );
     if (fresh.length > 0) {
       const next_offset = fresh[fresh.length - 1].offset + 1;
-      await this.streams.updateOne({ _id: key }, { $set: { next_offset } }, { upsert: true }).exec();
+      await this.streams
+        .updateOne({ _id: key }, { $set: { next_offset } }, { upsert: true })
+        .exec();
     }
     return { counted, duplicates, ignored: fresh.length - counted };
   }
@@ -173,4 +173,3 @@ export class EdgeService {
     };
   }
 }
-

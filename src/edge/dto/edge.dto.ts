@@ -22,8 +22,12 @@ export const MAX_LOG_BATCH = 5000;
 
 export class EdgeJobsQuery extends OutputQuery {
   @ApiProperty({ description: 'Comma-separated ids of the jobs the edge serves (up to 100).' })
-  @IsDefined({ message: 'job_ids is required: the comma-separated ids of the jobs the edge serves' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.split(',') : value))
+  @IsDefined({
+    message: 'job_ids is required: the comma-separated ids of the jobs the edge serves',
+  })
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.split(',') : value,
+  )
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(MAX_EDGE_JOBS)

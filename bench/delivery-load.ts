@@ -1,0 +1,47 @@
+/**
+ * The load generator of bench:delivery, in a worker thread so that it does not share an event
+ * loop with the API it measures: autocannon with CONNECTIONS viewers, each playing the copy of
+ * one random viewer segment after segment (`viewers[v][s]` = the path of segment s for v).
+ */
+import autocannon from 'autocannon';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface LoadRequest {
+  base: string;
+  viewers: string[][];
+  connections: number;
+  seconds: number;
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+const { base, viewers, connections, seconds } = workerData as LoadRequest;
+const result = await autocannon({
+  url: base,
+  connections,
+  duration: seconds,
+  requests: [
+    {
+      method: 'GET',
+      setupRequest: (request, context: { viewer?: string[]; next?: number }) => {
+        context.viewer ??= viewers[Math.floor(Math.random() * viewers.length)];
+        const next = context.next ?? 0;
+        context.next = (next + 1) % context.viewer.length;
+        return { ...request, path: context.viewer[next] };
+      },
+    },
+  ],
+});
+parentPort?.postMessage({
+  requests: result.requests.total,
+  seconds: result.duration,
+  p99: result.latency.p99,
+  errors: result.errors + result.timeouts,
+  non2xx: result.non2xx,
+} satisfies LoadResult);
