@@ -1,10 +1,10 @@
 /**
- * The load generator of bench:delivery, in a worker thread so that it does not share an event
- * loop with the API it measures: autocannon with CONNECTIONS viewers, each playing the copy of
- * one random viewer segment after segment (`viewers[v][s]` = the path of segment s for v).
+ * The load generator of bench:delivery, a child process (forked) so that it shares no event loop
+ * with the API it measures (autocannon takes a worker thread for one of its own): autocannon
+ * with `connections` viewers, each playing the copy of one random viewer segment after segment
+ * (`viewers[v][s]` = the path of segment s for v).
  */
 import autocannon from 'autocannon';
-import { parentPort, workerData } from 'node:worker_threads';
 
 export interface LoadRequest {
   base: string;
@@ -21,27 +21,35 @@ export interface LoadResult {
   non2xx: number;
 }
 
-const { base, viewers, connections, seconds } = workerData as LoadRequest;
-const result = await autocannon({
-  url: base,
-  connections,
-  duration: seconds,
-  requests: [
-    {
-      method: 'GET',
-      setupRequest: (request, context: { viewer?: string[]; next?: number }) => {
-        context.viewer ??= viewers[Math.floor(Math.random() * viewers.length)];
-        const next = context.next ?? 0;
-        context.next = (next + 1) % context.viewer.length;
-        return { ...request, path: context.viewer[next] };
+async function load({ base, viewers, connections, seconds }: LoadRequest): Promise<LoadResult> {
+  const result = await autocannon({
+    url: base,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request, context: { viewer?: string[]; next?: number }) => {
+          context.viewer ??= viewers[Math.floor(Math.random() * viewers.length)];
+          const next = context.next ?? 0;
+          context.next = (next + 1) % context.viewer.length;
+          return { ...request, path: context.viewer[next] };
+        },
       },
-    },
-  ],
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+process.once('message', (request: LoadRequest) => {
+  void load(request).then((result) => {
+    process.send?.(result);
+    process.disconnect();
+  });
 });
-parentPort?.postMessage({
-  requests: result.requests.total,
-  seconds: result.duration,
-  p99: result.latency.p99,
-  errors: result.errors + result.timeouts,
-  non2xx: result.non2xx,
-} satisfies LoadResult);

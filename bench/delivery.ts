@@ -9,14 +9,13 @@ import { NestFactory } from '@nestjs/core';
 import { getModelToken } from '@nestjs/mongoose';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type Model, Types } from 'mongoose';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/app.setup.js';
 import { sha256 } from '../src/auth/secrets.js';
@@ -46,12 +45,11 @@ interface Measured {
 }
 
 function runLoad(request: LoadRequest): Promise<LoadResult> {
-  const worker = new Worker(new URL('./delivery-load.js', import.meta.url), {
-    workerData: request,
-  });
+  const child = fork(new URL('./delivery-load.js', import.meta.url));
+  child.send(request);
   return new Promise((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
+    child.once('message', (result: LoadResult) => resolve(result));
+    child.once('exit', (code) => reject(new Error(`the load generator exited (${code})`)));
   });
 }
 
@@ -292,7 +290,7 @@ async function main(): Promise<void> {
         '',
         `Run ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} cores (shared with other work).`,
         `A ${SECONDS} s job (1 s segments, 180p, segments of ${(segments.length > 0 ? 'about ' : '') + 'a few'} KB).`,
-        `${CONNECTIONS} keep-alive connections (autocannon in a worker thread), each a viewer playing the copy`,
+        `${CONNECTIONS} keep-alive connections (autocannon in a child process), each a viewer playing the copy`,
         `of one of ${VIEWERS} random live autographs segment after segment; ${SLICES} slices of ${SLICE_SECONDS} s per`,
         'path, interleaved. Static: nginx serving the variant files the viewer would get (the limit).',
         'Edge: the generated nginx + njs configuration (token MAC, expiry, revocation list, A/B choice',

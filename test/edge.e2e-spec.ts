@@ -274,6 +274,24 @@ describe('delivery through the edge (nginx + njs, ETSI TS 104 002 A/B)', () => {
     expect(withoutTime(edgeStats)).toEqual(withoutTime(apiStats));
   });
 
+  it('answers 4xx with a stable error_code to bad edge requests, changing nothing', async () => {
+    const bad = [
+      await request(t.http).get('/v1/edge/config?job_ids=nope').set(auth()),
+      await request(t.http).get('/v1/edge/revocations').set(auth()),
+      await request(t.http)
+        .post('/v1/edge/access-logs')
+        .set(auth())
+        .send({ access_logs: [{ stream: 'x', offset: -1 }] }),
+    ];
+    expect(bad.map((r) => r.status)).toEqual([400, 400, 400]);
+    for (const response of bad) expect(response.body.error.error_code).toEqual(expect.any(String));
+    const unknownJob = await request(t.http)
+      .get('/v1/edge/config?job_ids=0123456789abcdef01234567')
+      .set(auth());
+    expect(unknownJob.status).toBe(404);
+    expect((await request(t.http).get(`/v1/edge/config?job_ids=${jobId}`)).status).toBe(401);
+  });
+
   it('traces a copy fetched through the edge back to its autograph', async () => {
     await request(t.http)
       .post(`/v1/jobs/${jobId}/autographs`)

@@ -5,8 +5,21 @@ import { fileURLToPath } from 'node:url';
 import type { EdgeConfigDto } from './dto/edge.dto.js';
 import { positionsIn } from './wm-pace-info.js';
 
-/** The njs script every generated edge runs (kept in the repository's edge/ folder). */
-const EDGE_SCRIPT = fileURLToPath(new URL('../../edge/autograph-edge.js', import.meta.url));
+/**
+ * The njs script every generated edge runs, kept in the repository's edge/ folder: found from
+ * this module upwards (it runs from src/, dist/ or dist-bench/src/).
+ */
+function edgeScript(): string {
+  for (
+    let dir = dirname(fileURLToPath(import.meta.url));
+    dir !== dirname(dir);
+    dir = dirname(dir)
+  ) {
+    const script = join(dir, 'edge', 'autograph-edge.js');
+    if (existsSync(script)) return script;
+  }
+  throw new Error('edge/autograph-edge.js not found above this module');
+}
 const NJS_MODULE = '/usr/lib/nginx/modules/ngx_http_js_module.so';
 
 export interface EdgeFilesOptions {
@@ -67,7 +80,7 @@ export function writeEdgeFiles(config: EdgeConfigDto, options: EdgeFilesOptions)
   if (!existsSync(join(out, 'revoked.json'))) {
     writeIn(out, 'revoked.json', JSON.stringify({ autographs: {} }));
   }
-  copyFileSync(EDGE_SCRIPT, join(out, 'autograph-edge.js'));
+  copyFileSync(edgeScript(), join(out, 'autograph-edge.js'));
   writeIn(out, 'nginx.conf', nginxConf(out, options));
 }
 

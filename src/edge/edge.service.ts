@@ -64,7 +64,9 @@ export class EdgeService {
     const byStream = new Map<string, EdgeLogLineDto[]>();
     for (const line of lines) {
       const key = `${principal.userId.toString()}:${line.stream}`;
-      byStream.set(key, [...(byStream.get(key) ?? []), line]);
+      const streamLines = byStream.get(key) ?? [];
+      streamLines.push(line);
+      byStream.set(key, streamLines);
     }
     const receipt = { received: lines.length, counted: 0, duplicates: 0, ignored: 0 };
     for (const [key, streamLines] of byStream) {
