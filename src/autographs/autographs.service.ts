@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { type Model, type mongo, Types } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
 import { findPage, type Page, type Stored } from '../common/paging.js';
-import { ownedBy, type Principal } from '../common/principal.js';
+import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
@@ -16,9 +16,9 @@ import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { EdgeTokensService } from '../edge/edge-tokens.service.js';
 import type { Job } from '../jobs/schemas/job.schema.js';
 import { AccessRecorder, type Viewer } from './access-recorder.service.js';
-import { type AccessStat, accessStats, type StoredSummary } from './access-stats.js';
+import { AccessSummaryStore } from './access-summary.store.js';
+import { type AccessStat, accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
-import { AccessSummary } from './schemas/access-summary.schema.js';
 import { PlaybackService } from './playback.service.js';
 import { Autograph } from './schemas/autograph.schema.js';
 
@@ -60,7 +60,7 @@ export class AutographsService {
   private readonly owned: OwnedRepository<Autograph, AutographDto>;
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
-    @InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>,
+    private readonly summaryStore: AccessSummaryStore,
     private readonly recorder: AccessRecorder,
     private readonly playback: PlaybackService,
     private readonly jobs: JobsService,
@@ -185,13 +185,12 @@ export class AutographsService {
    * outside the job, are left out; answers how many were counted.
    */
   async recordDelivered(principal: Principal, deliveries: EdgeDelivery[]): Promise<number> {
-    const ids = [...new Set(deliveries.map((d) => d.autograph))].filter((id) =>
-      Types.ObjectId.isValid(id),
-    );
-    const owned = await this.autographs
-      .find({ _id: { $in: ids }, ...ownedBy(principal) }, { _id: 1, job: 1 })
-      .lean<{ _id: Types.ObjectId; job: Types.ObjectId }[]>()
-      .exec();
+    // Each autograph read by _id (the look-up FerretDB answers from an index), once per batch.
+    const owned: Stored<Autograph>[] = [];
+    for (const id of new Set(deliveries.map((d) => d.autograph))) {
+      const autograph = await this.owned.findOwned(principal, id).catch(() => null);
+      if (autograph) owned.push(autograph);
+    }
     const segmentCounts = new Map<string, number>();
     for (const jobId of new Set(owned.map((a) => a.job.toString()))) {
       const job = await this.jobs.findById(new Types.ObjectId(jobId));
@@ -232,18 +231,8 @@ export class AutographsService {
    */
   async statsOf(ids: Types.ObjectId[], segmentCount: number): Promise<Map<string, AccessStat[]>> {
     await this.recorder.flush();
-    const found = await this.summaries
-      .find(ids.length === 1 ? { autograph: ids[0] } : { autograph: { $in: ids } }, { _id: 0 })
-      .lean<(Omit<StoredSummary, 'segments'> & { segments: mongo.Binary })[]>()
-      .exec();
-    const byAutograph = new Map<string, StoredSummary[]>();
-    for (const { segments, ...summary } of found) {
-      const key = summary.autograph.toString();
-      const list = byAutograph.get(key) ?? [];
-      list.push({ ...summary, segments: segments.buffer });
-      byAutograph.set(key, list);
-    }
-    return new Map([...byAutograph].map(([key, list]) => [key, accessStats(list, segmentCount)]));
+    const found = await this.summaryStore.read(ids);
+    return new Map([...found].map(([key, list]) => [key, accessStats(list, segmentCount)]));
   }
 
   private async findOwned(principal: Principal, id: string): Promise<Stored<Autograph>> {
