@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import { ExtractionWorker } from '../src/extraction/extraction.worker.js';
 import {
   EdgeApiClient,
   fetchEdgeConfig,
+  runEdgeAgent,
   shipLog,
   syncRevocations,
 } from '../src/edge/edge-agent.js';
@@ -220,16 +222,31 @@ describe('delivery through the edge (nginx + njs, ETSI TS 104 002 A/B)', () => {
     expect(new Set(answers.map((a) => `${a.body}${a.type}`)).size).toBe(1);
     expect(answers[0].body).not.toMatch(/variant|\/a\/|\/b\/|segment/i);
 
-    // Revocation: the edge refuses the token once edge:ship's refresh has run (here at once).
+    // Revocation: edge:ship's agent, refreshing every second here (30 s by default, at most 60).
     expect((await edgeGet(`/${jobId}/~${good}/${uri}`)).status).toBe(200);
-    await request(t.http).delete(`/v1/autographs/${viewer.id}`).set(auth()).expect(204);
-    const revokedAt = Date.now();
-    expect(await syncRevocations(client, out)).toBe(true);
-    let status = 200;
-    while (status === 200 && Date.now() - revokedAt < 10_000) {
-      status = (await edgeGet(`/${jobId}/~${good}/${uri}`)).status;
+    const stop = new AbortController();
+    const agent = runEdgeAgent({
+      client,
+      out,
+      shipEvery: 60_000,
+      revocationEvery: 1000,
+      signal: stop.signal,
+      log: () => undefined,
+    });
+    try {
+      await request(t.http).delete(`/v1/autographs/${viewer.id}`).set(auth()).expect(204);
+      const revokedAt = Date.now();
+      let status = 200;
+      while (status === 200 && Date.now() - revokedAt < 10_000) {
+        await sleep(100);
+        status = (await edgeGet(`/${jobId}/~${good}/${uri}`)).status;
+      }
+      expect(status).toBe(403);
+      expect(Date.now() - revokedAt).toBeLessThan(1000 + 5000); // a refresh interval + the reload
+    } finally {
+      stop.abort();
+      await agent;
     }
-    expect(status).toBe(403);
     expect(await syncRevocations(client, out)).toBe(false); // unchanged: no reload
   });
 

@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import type {
   EdgeConfigDto,
@@ -222,4 +223,38 @@ function toLogLine(stream: string, offset: number, text: string): EdgeLogLineDto
       complete: line.complete === 'OK',
     },
   ];
+}
+
+export interface AgentOptions {
+  client: EdgeApiClient;
+  out: string;
+  /** Milliseconds between log shipments. */
+  shipEvery: number;
+  /** Milliseconds between revocation list refreshes (at most 60 s: the stated delay). */
+  revocationEvery: number;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}
+
+/**
+ * What `npm run edge:ship` runs until `signal` aborts: the revocation list refreshed every
+ * `revocationEvery`, the log shipped every `shipEvery`; a failed round is logged and retried.
+ */
+export async function runEdgeAgent(options: AgentOptions): Promise<void> {
+  const { client, out, signal, log } = options;
+  let revocationsDue = 0;
+  while (!signal.aborted) {
+    try {
+      if (Date.now() >= revocationsDue) {
+        if (await syncRevocations(client, out)) log('revocation list updated');
+        revocationsDue = Date.now() + options.revocationEvery;
+      }
+      const receipt = await shipLog(client, out);
+      if (receipt.received > 0) log(`shipped: ${JSON.stringify(receipt)}`);
+    } catch (error) {
+      log(`edge:ship: ${(error as Error).message}; retrying`);
+    }
+    const wait = Math.min(options.shipEvery, Math.max(0, revocationsDue - Date.now()));
+    await sleep(wait, undefined, { signal }).catch(() => undefined);
+  }
 }
