@@ -5,6 +5,7 @@ import { BacktracesModule } from './backtraces/backtraces.module.js';
 import { CommonModule } from './common/common.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EdgeModule } from './edge/edge.module.js';
 import { ExtractionModule } from './extraction/extraction.module.js';
 import { FilesModule } from './files/files.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -24,6 +25,7 @@ import { UsersModule } from './users/users.module.js';
     JobsModule,
     AutographsModule,
     BacktracesModule,
+    EdgeModule,
     ExtractionModule,
     HealthModule,
   ],

@@ -23,6 +23,8 @@ export interface Access {
   segmentCount: number;
   height: number;
   download: boolean;
+  /** When it was delivered, if not now (an edge's log line). */
+  at?: Date;
 }
 
 /** How often pending summaries are written: a kill -9 loses at most this much access history. */
@@ -70,9 +72,9 @@ export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
     await this.flush();
   }
 
-  record({ autograph, viewer, segments, segmentCount, height, download }: Access): void {
+  record({ autograph, viewer, segments, segmentCount, height, download, at }: Access): void {
     const key = `${autograph.toString()}\n${viewer.ip}\n${viewer.userAgent}`;
-    const now = new Date();
+    const now = at ?? new Date();
     let session = this.sessions.get(key);
     if (session) {
       this.sessions.delete(key); // re-inserted below: most recently used
@@ -100,7 +102,8 @@ export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
     this.sessions.set(key, session);
     const { summary } = session;
     for (const index of segments) summary.segments[index >> 3] |= 1 << (index & 7);
-    summary.last_accessed_at = now;
+    if (now < summary.first_accessed_at) summary.first_accessed_at = now;
+    if (now > summary.last_accessed_at) summary.last_accessed_at = now;
     summary.highest_height = Math.max(summary.highest_height, height);
     summary.downloaded ||= download;
     summary.requests += 1;

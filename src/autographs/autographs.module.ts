@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { EdgeTokensModule } from '../edge/edge-tokens.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';
@@ -19,6 +20,7 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
       { name: Autograph.name, schema: AutographSchema },
       { name: AccessSummary.name, schema: AccessSummarySchema },
     ]),
+    EdgeTokensModule,
     JobsModule,
     NetworkModule,
     PipelinesModule,

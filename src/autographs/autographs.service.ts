@@ -13,12 +13,23 @@ import { sha256 } from '../auth/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
-import { AccessRecorder } from './access-recorder.service.js';
+import { EdgeTokensService } from '../edge/edge-tokens.service.js';
+import type { Job } from '../jobs/schemas/job.schema.js';
+import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { AccessSummaryStore } from './access-summary.store.js';
 import { type AccessStat, accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
 import { PlaybackService } from './playback.service.js';
 import { Autograph } from './schemas/autograph.schema.js';
+
+/** One segment an edge delivered whole to a viewer (from its access log). */
+export interface EdgeDelivery {
+  autograph: string;
+  viewer: Viewer;
+  segment: number;
+  height: number;
+  at: Date;
+}
 
 export function toAutographDto(
   autograph: Stored<Autograph>,
@@ -33,6 +44,7 @@ export function toAutographDto(
     playback: {
       hls_url: new Link(`${play}/master.m3u8`),
       download_url: new Link(`${play}/download.mp4`),
+      edge: null,
     },
     access_stats: stats,
     revoked_at: autograph.revoked_at?.getTime() ?? null,
@@ -54,6 +66,7 @@ export class AutographsService {
     private readonly jobs: JobsService,
     expander: RefExpander,
     private readonly keys: WatermarkKeysService,
+    private readonly edgeTokens: EdgeTokensService,
   ) {
     this.owned = new OwnedRepository(autographs, 'autograph', expander, (autograph) =>
       this.toDto(autograph),
@@ -111,7 +124,9 @@ export class AutographsService {
       }
       throw error;
     }
-    return created.map((autograph) => this.toDto(autograph));
+    const dtos = created.map((autograph) => this.toDto(autograph));
+    // A token is a short-lived credential: issued in answers about one autograph only.
+    return dtos.length === 1 ? [await this.withEdge(dtos[0], created[0], job)] : dtos;
   }
 
   async listForJob(
@@ -135,7 +150,19 @@ export class AutographsService {
     const autograph = await this.findOwned(principal, id);
     const job = await this.jobs.findOwned(principal, autograph.job.toString());
     const stats = await this.statsOf([autograph._id], segmentCountOf(job));
-    return this.toDto(autograph, stats.get(id) ?? []);
+    return this.withEdge(this.toDto(autograph, stats.get(id) ?? []), autograph, job);
+  }
+
+  /** Adds a fresh edge token (`playback.edge`) to a live autograph of a finished job. */
+  private async withEdge(
+    dto: AutographDto,
+    autograph: Stored<Autograph>,
+    job: Stored<Job>,
+  ): Promise<AutographDto> {
+    if (!autograph.revoked_at) {
+      dto.playback.edge = await this.edgeTokens.issue(autograph._id.toString(), job);
+    }
+    return dto;
   }
 
   /** Revokes the playback URLs; the autograph stays, so backtraces can still name it. */
@@ -147,6 +174,52 @@ export class AutographsService {
         .exec();
       this.playback.forget(autograph._id);
     }
+  }
+
+  /** Ids of the revoked autographs of these jobs (which the caller has checked are theirs). */
+  async revokedIn(jobIds: Types.ObjectId[]): Promise<string[]> {
+    const revoked = await this.autographs
+      .find({ job: { $in: jobIds }, revoked_at: { $ne: null } }, { _id: 1 })
+      .lean<{ _id: Types.ObjectId }[]>()
+      .exec();
+    return revoked.map(({ _id }) => _id.toString());
+  }
+
+  /**
+   * Counts segments an edge delivered in the access summaries, exactly as the API's own
+   * playback counts them. Deliveries of autographs the caller does not own, or of positions
+   * outside the job, are left out; answers how many were counted.
+   */
+  async recordDelivered(principal: Principal, deliveries: EdgeDelivery[]): Promise<number> {
+    // Each autograph read by _id (the look-up FerretDB answers from an index), once per batch.
+    const owned: Stored<Autograph>[] = [];
+    for (const id of new Set(deliveries.map((d) => d.autograph))) {
+      const autograph = await this.owned.findOwned(principal, id).catch(() => null);
+      if (autograph) owned.push(autograph);
+    }
+    const segmentCounts = new Map<string, number>();
+    for (const jobId of new Set(owned.map((a) => a.job.toString()))) {
+      const job = await this.jobs.findById(new Types.ObjectId(jobId));
+      segmentCounts.set(jobId, job ? segmentCountOf(job) : 0);
+    }
+    const autographs = new Map(owned.map((a) => [a._id.toString(), a]));
+    let counted = 0;
+    for (const delivery of deliveries) {
+      const autograph = autographs.get(delivery.autograph);
+      const segmentCount = autograph ? (segmentCounts.get(autograph.job.toString()) ?? 0) : 0;
+      if (!autograph || delivery.segment >= segmentCount) continue;
+      this.recorder.record({
+        autograph: autograph._id,
+        viewer: delivery.viewer,
+        segments: [delivery.segment],
+        segmentCount,
+        height: delivery.height,
+        download: false,
+        at: delivery.at,
+      });
+      counted += 1;
+    }
+    return counted;
   }
 
   /** Every autograph of a job (id and tag), oldest first: the rows of its codebook. */

@@ -36,8 +36,14 @@ export function masterPlaylist(result: Pick<JobResult, 'renditions' | 'audio_tra
   return `${lines.join('\n')}\n`;
 }
 
-/** RFC 8216 VOD media playlist of segments named segment_NNNNN.ts, from their durations. */
-export function vodPlaylist(durations: number[]): string {
+/**
+ * RFC 8216 VOD media playlist from the segments' durations and URIs (by default
+ * segment_NNNNN.ts, the names the API's playback answers to).
+ */
+export function vodPlaylist(
+  durations: number[],
+  uris = durations.map((_, index) => `segment_${String(index).padStart(5, '0')}.ts`),
+): string {
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:3',
@@ -47,7 +53,7 @@ export function vodPlaylist(durations: number[]): string {
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
   durations.forEach((duration, index) => {
-    lines.push(`#EXTINF:${duration.toFixed(3)},`, `segment_${String(index).padStart(5, '0')}.ts`);
+    lines.push(`#EXTINF:${duration.toFixed(3)},`, uris[index]);
   });
   lines.push('#EXT-X-ENDLIST');
   return `${lines.join('\n')}\n`;

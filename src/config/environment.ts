@@ -148,6 +148,15 @@ export class Environment {
   @IsInt()
   @Min(5)
   WORKER_LEASE_SECONDS = 60;
+
+  /** Base URL of the CDN edge (see `npm run edge:config`) named in `playback.edge`. */
+  @IsUrl({ require_tld: false, require_protocol: true })
+  EDGE_URL = 'http://localhost:8080';
+
+  /** Lifetime of an edge token (CWT): a player needs a new one after it. */
+  @IsInt()
+  @Min(60)
+  EDGE_TOKEN_TTL_SECONDS = 6 * 3600;
 }
 
 /** Validates process.env into a typed Environment, or throws naming every bad variable. */

@@ -74,6 +74,14 @@ export class WatermarkKeysService implements OnModuleInit {
     return autographId + mac.digest('base64url');
   }
 
+  /**
+   * The key that MACs the edge tokens of one owner's jobs (COSE HMAC 256/256): every edge
+   * serving that owner's jobs holds it, and no other owner's edge can mint their tokens.
+   */
+  edgeTokenKey(userId: string): Buffer {
+    return this.derive(`edge-token:${userId}`);
+  }
+
   private derive(label: string): Buffer {
     if (!this.secret) throw new Error('WatermarkKeysService used before initialisation');
     return createHmac('sha256', this.secret).update(label).digest();

@@ -132,15 +132,15 @@ export async function createPipeline(
 }
 
 /**
- * Queues a job on `inputName` of the pipeline (1 s segments, the given rendition heights or the
- * source's) and runs it to the end with the jobs worker; returns its id.
+ * Queues a job on `inputName` of the pipeline (1 s segments, the given renditions, by height or
+ * with settings, or the source's) and runs it to the end with the jobs worker; returns its id.
  */
 export async function embedJob(
   t: TestApp,
   token: string,
   pipelineId: string,
   inputName: string,
-  heights?: number[],
+  renditions?: (number | { height: number; video_bitrate: number })[],
 ): Promise<string> {
   const response = await request(t.http)
     .post('/v1/jobs')
@@ -150,7 +150,9 @@ export async function embedJob(
         pipeline: { id: pipelineId },
         input: { input_name: inputName },
         autograph: { segment_duration: 1 },
-        ...(heights ? { outputs: heights.map((height) => ({ height })) } : {}),
+        ...(renditions && {
+          outputs: renditions.map((r) => (typeof r === 'number' ? { height: r } : r)),
+        }),
       },
     });
   if (response.status !== 201) throw new Error(`job: ${response.status} ${response.text}`);

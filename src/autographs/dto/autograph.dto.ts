@@ -55,11 +55,42 @@ export class CreateAutographsBody {
   autographs?: NewAutograph[];
 }
 
+/** `playback.edge`: streaming through a CDN edge (ETSI TS 104 002). */
+export class EdgePlaybackDto {
+  @ApiProperty({
+    description:
+      "The job's master playlist at the edge: the same URL and bytes for every viewer. Send the token with each request in the header or cookie named below.",
+  })
+  manifest_url!: string;
+  @ApiProperty({
+    description:
+      'The master playlist with the token as a path segment (`/~TOKEN/`), for players that cannot add headers (AVPlayer, ffmpeg): relative URLs keep it.',
+  })
+  tokenized_url!: string;
+  @ApiProperty({
+    description:
+      'CWT (RFC 8392, COSE_Mac0 HMAC 256/256, base64url) with the ETSI TS 104 002 claims in direct mode: wmver, wmvnd, wmpatlen, wmsegduration, wmpattern (this viewer’s A/B pattern); sub = autograph id, aud = job id, cti = token id, exp.',
+  })
+  token!: string;
+  @ApiProperty({ description: 'The token id (cti, hex) the edge logs.' }) token_id!: string;
+  @ApiProperty({ description: 'Epoch milliseconds; ask for a new token before.' })
+  expires_at!: number;
+  @ApiProperty({ example: 'CTA-Common-Access-Token' }) header!: string;
+  @ApiProperty({ example: 'wmt' }) cookie!: string;
+}
+
 export class PlaybackDto {
   @ApiProperty({ description: 'HLS master playlist of this viewer (no bearer token needed).' })
   hls_url!: string | Link;
   @ApiProperty({ description: 'The personal copy as one MP4; `?rendition=720p` picks one.' })
   download_url!: string | Link;
+  @ApiPropertyOptional({
+    type: EdgePlaybackDto,
+    nullable: true,
+    description:
+      'Streaming through the CDN edge; given in answers about one live autograph of a finished job (a fresh token each time), null in lists and batches.',
+  })
+  edge!: EdgePlaybackDto | null;
 }
 
 export class AutographDto {
