@@ -10,15 +10,13 @@ import {
   type MediaInfo,
   probeMedia,
   readReference,
-  remuxToMp4,
-  type RemuxStream,
   variantForBit,
 } from '../watermark/index.js';
 import { CodebookCache } from './codebooks.js';
 import { engineWork } from './engine-failures.js';
 import { WatermarkKeysService } from './watermark-keys.service.js';
 
-export type { EmbedResult, MediaInfo, RemuxStream };
+export type { EmbedResult, MediaInfo };
 /** The bitrate ladder's rules, for validating and resolving a job's outputs. */
 export { CRF_RANGE, VIDEO_BITRATE_RANGE, encoderSettingsFor } from '../watermark/index.js';
 
@@ -102,11 +100,6 @@ export class WatermarkEngine {
   /** What ffprobe sees in a file (rejects when it is not a readable video). */
   probe(path: string): Promise<MediaInfo> {
     return probeMedia(path);
-  }
-
-  /** Segments (and extra audio tracks) joined into one streamed MP4, never re-encoded. */
-  remuxToMp4(...args: Parameters<typeof remuxToMp4>): ReturnType<typeof remuxToMp4> {
-    return remuxToMp4(...args);
   }
 
   /** Which variant (A or B) of segment `index` a codeword selects. */
