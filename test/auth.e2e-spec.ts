@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Types } from 'mongoose';
 import request from 'supertest';
+import { TokensService } from '../src/auth/tokens.service.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -52,9 +54,9 @@ describe('OAuth 2.0, users and applications', () => {
     it('stores tokens only as SHA-256 hashes', async () => {
       const token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
       const tokens = t.connection.collection('tokens');
-      expect(await tokens.countDocuments({ token_hash: token })).toBe(0);
+      expect(await tokens.countDocuments({ _id: token as never })).toBe(0);
       const stored = await tokens.findOne({
-        token_hash: createHash('sha256').update(token).digest('hex'),
+        _id: createHash('sha256').update(token).digest('hex') as never,
       });
       expect(stored?.type).toBe('access');
     });
@@ -139,6 +141,63 @@ describe('OAuth 2.0, users and applications', () => {
       );
       expect(racing.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(400)]);
     });
+
+    it('keeps the tokens of version 0.1 (ObjectId ids, hash in token_hash) working after a restart', async () => {
+      const token = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
+      const hash = createHash('sha256').update(token).digest('hex');
+      type Stored = { _id: string | Types.ObjectId; token_hash?: string };
+      const tokens = t.connection.collection<Stored>('tokens');
+      const stored = await tokens.findOneAndDelete({ _id: hash });
+      await tokens.insertOne({ ...stored, _id: new Types.ObjectId(), token_hash: hash });
+      await tokens.createIndex({ token_hash: 1 }, { name: 'token_hash_1' });
+      expect(
+        (await request(t.http).get('/v1/users/me').auth(token, { type: 'bearer' })).status,
+      ).toBe(401);
+
+      await t.app.get(TokensService).onModuleInit();
+
+      expect(await tokens.indexExists('token_hash_1')).toBe(false);
+      expect(await tokens.countDocuments({ token_hash: { $exists: true } })).toBe(0);
+      const me = await request(t.http).get('/v1/users/me').auth(token, { type: 'bearer' });
+      expect(me.body.user.email).toBe(ADMIN_EMAIL);
+    });
+
+    it('deletes expired tokens and the tickets of refresh tokens spent longer ago than they live', async () => {
+      const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+      const first = await request(t.http)
+        .post('/v1/oauth/token')
+        .type('form')
+        .send({ grant_type: 'password', username: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+      const spent = first.body.refresh_token as string;
+      await request(t.http)
+        .post('/v1/oauth/token')
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: spent })
+        .expect(200);
+      const tokens = t.connection.collection<{ _id: string }>('tokens');
+      const tickets = t.connection.collection<{ _id: string }>('tickets');
+      const ticket = { _id: `refresh:${hash(spent)}` };
+      expect(await tickets.countDocuments(ticket)).toBe(1);
+      const live = await passwordToken(t.http, ADMIN_EMAIL, ADMIN_PASSWORD);
+      // The access token issued with the spent refresh token expires; the ticket is 31 days old.
+      await tokens.updateOne(
+        { _id: hash(first.body.access_token) },
+        { $set: { expires_at: new Date(Date.now() - 1000) } },
+      );
+      await tickets.updateOne(ticket, { $set: { at: new Date(Date.now() - 31 * 86_400_000) } });
+
+      await t.app.get(TokensService).sweep();
+
+      expect(await tokens.countDocuments({ _id: hash(first.body.access_token) })).toBe(0);
+      expect(await tickets.countDocuments(ticket)).toBe(0);
+      expect(await tokens.countDocuments({ _id: hash(live) })).toBe(1);
+      // The spent refresh token is still known (it lives 30 days): its replay still fails.
+      const replay = await request(t.http)
+        .post('/v1/oauth/token')
+        .type('form')
+        .send({ grant_type: 'refresh_token', refresh_token: spent });
+      expect(replay.body.error).toBe('invalid_grant');
+    });
   });
 
   describe('bearer authentication', () => {
@@ -173,7 +232,7 @@ describe('OAuth 2.0, users and applications', () => {
       await t.connection
         .collection('tokens')
         .updateOne(
-          { token_hash: createHash('sha256').update(token).digest('hex') },
+          { _id: createHash('sha256').update(token).digest('hex') as never },
           { $set: { expires_at: new Date(Date.now() - 1000) } },
         );
       expectUnauthorized(

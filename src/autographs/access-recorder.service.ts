@@ -4,10 +4,9 @@ import {
   Logger,
   type OnModuleInit,
 } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { type AnyBulkWriteOperation, type Model, Types } from 'mongoose';
+import type { Types } from 'mongoose';
 import { IpIntelligence } from '../network/ip-intelligence.js';
-import { AccessSummary } from './schemas/access-summary.schema.js';
+import { AccessSummaryStore, type SummaryDraft } from './access-summary.store.js';
 
 /** Who fetched media, as the access stats record it. */
 export interface Viewer {
@@ -32,23 +31,17 @@ export const ACCESS_FLUSH_INTERVAL_MS = 1000;
 const IDLE_SESSION_MS = 10 * 60_000;
 /** Sessions kept in memory at most; the least recently used clean ones go first. */
 const MAX_SESSIONS = 100_000;
-/**
- * Upserts per bulk write command. FerretDB v1 keeps one open cursor per statement of an update
- * command until the command ends, from a pool of 100 SQLite connections: a command of 100
- * updates of existing documents never ends.
- */
-const WRITE_BATCH = 50;
 
 interface Session {
-  summary: AccessSummary & { _id: Types.ObjectId };
+  summary: SummaryDraft;
   dirty: boolean;
 }
 
 /**
  * Records access as per-viewer summaries kept in memory and written in batches: a segment
  * request costs a few bit operations, and a burst of requests one write per session per
- * ACCESS_FLUSH_INTERVAL_MS (in bulk writes of WRITE_BATCH). Each summary document is written by this process only, whole
- * (`$set`), so concurrent servers never race on one. Pending writes are flushed on shutdown.
+ * ACCESS_FLUSH_INTERVAL_MS. Each summary document is written by this process only, whole (`$set`),
+ * so concurrent servers never race on one. Pending writes are flushed on shutdown.
  */
 @Injectable()
 export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
@@ -59,7 +52,7 @@ export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    @InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>,
+    private readonly store: AccessSummaryStore,
     private readonly ipIntelligence: IpIntelligence,
   ) {}
 
@@ -88,7 +81,7 @@ export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
       session = {
         dirty: true,
         summary: {
-          _id: new Types.ObjectId(),
+          _id: null,
           autograph,
           ip_address: viewer.ip,
           ip_country,
@@ -124,23 +117,9 @@ export class AccessRecorder implements OnModuleInit, BeforeApplicationShutdown {
     const pending = [...this.sessions.values()].filter((session) => session.dirty);
     this.forgetIdle();
     if (pending.length === 0) return;
-    const operations: AnyBulkWriteOperation<AccessSummary>[] = pending.map(({ summary }) => {
-      const { _id, ...fields } = summary;
-      return {
-        updateOne: {
-          filter: { _id },
-          update: { $set: { ...fields, segments: Buffer.from(fields.segments) } },
-          upsert: true,
-        },
-      };
-    });
     for (const session of pending) session.dirty = false;
     try {
-      for (let start = 0; start < operations.length; start += WRITE_BATCH) {
-        await this.summaries.bulkWrite(operations.slice(start, start + WRITE_BATCH), {
-          ordered: false,
-        });
-      }
+      await this.store.write(pending.map((session) => session.summary));
     } catch (error) {
       for (const session of pending) session.dirty = true;
       throw error;

@@ -1,7 +1,7 @@
 import type { AccessSummary } from './schemas/access-summary.schema.js';
 
 /** A stored summary; its segment bitmap as read back from the database. */
-export type StoredSummary = Omit<AccessSummary, 'segments'> & { segments: Uint8Array };
+export type StoredSummary = Omit<AccessSummary, '_id' | 'segments'> & { segments: Uint8Array };
 
 /** How one viewer obtained an autograph's copy (`access_stats` of the Backtrace API). */
 export interface AccessStat {

@@ -5,6 +5,7 @@ import { NetworkModule } from '../network/network.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';
 import { WatermarkingModule } from '../watermarking/watermarking.module.js';
 import { AccessRecorder } from './access-recorder.service.js';
+import { AccessSummaryStore } from './access-summary.store.js';
 import { AutographsController } from './autographs.controller.js';
 import { AutographsService } from './autographs.service.js';
 import { PlaybackController } from './playback.controller.js';
@@ -24,7 +25,7 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
     WatermarkingModule,
   ],
   controllers: [AutographsController, PlaybackController],
-  providers: [AutographsService, PlaybackService, AccessRecorder],
+  providers: [AutographsService, PlaybackService, AccessRecorder, AccessSummaryStore],
   exports: [AutographsService],
 })
 export class AutographsModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { type Model, type mongo, Types } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { ApiError } from '../common/api-error.js';
 import type { Paging } from '../common/dto/query.dto.js';
@@ -14,9 +14,9 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
 import { AccessRecorder } from './access-recorder.service.js';
-import { type AccessStat, accessStats, type StoredSummary } from './access-stats.js';
+import { AccessSummaryStore } from './access-summary.store.js';
+import { type AccessStat, accessStats } from './access-stats.js';
 import type { AutographDto, NewAutograph } from './dto/autograph.dto.js';
-import { AccessSummary } from './schemas/access-summary.schema.js';
 import { PlaybackService } from './playback.service.js';
 import { Autograph } from './schemas/autograph.schema.js';
 
@@ -48,7 +48,7 @@ export class AutographsService {
   private readonly owned: OwnedRepository<Autograph, AutographDto>;
   constructor(
     @InjectModel(Autograph.name) private readonly autographs: Model<Autograph>,
-    @InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>,
+    private readonly summaryStore: AccessSummaryStore,
     private readonly recorder: AccessRecorder,
     private readonly playback: PlaybackService,
     private readonly jobs: JobsService,
@@ -158,18 +158,8 @@ export class AutographsService {
    */
   async statsOf(ids: Types.ObjectId[], segmentCount: number): Promise<Map<string, AccessStat[]>> {
     await this.recorder.flush();
-    const found = await this.summaries
-      .find(ids.length === 1 ? { autograph: ids[0] } : { autograph: { $in: ids } }, { _id: 0 })
-      .lean<(Omit<StoredSummary, 'segments'> & { segments: mongo.Binary })[]>()
-      .exec();
-    const byAutograph = new Map<string, StoredSummary[]>();
-    for (const { segments, ...summary } of found) {
-      const key = summary.autograph.toString();
-      const list = byAutograph.get(key) ?? [];
-      list.push({ ...summary, segments: segments.buffer });
-      byAutograph.set(key, list);
-    }
-    return new Map([...byAutograph].map(([key, list]) => [key, accessStats(list, segmentCount)]));
+    const found = await this.summaryStore.read(ids);
+    return new Map([...found].map(([key, list]) => [key, accessStats(list, segmentCount)]));
   }
 
   private async findOwned(principal: Principal, id: string): Promise<Stored<Autograph>> {

@@ -1,4 +1,4 @@
-import type { Model, QueryFilter } from 'mongoose';
+import type { Model, QueryFilter, Types } from 'mongoose';
 import { ApiError } from './api-error.js';
 import type { Paging } from './dto/query.dto.js';
 import { findPage, type Page, type Stored } from './paging.js';
@@ -18,8 +18,11 @@ export class OwnedRepository<T, Dto extends object> {
     private readonly kind: RefKind,
     expander: RefExpander,
     private readonly toDto: (document: Stored<T>) => Dto,
-    /** What a caller may see; by default their own documents, everything for an admin. */
-    private readonly visibleTo: (principal: Principal) => QueryFilter<T> = ownedBy,
+    /**
+     * What a caller may see, as equality on fields; by default their own documents, everything
+     * for an admin.
+     */
+    private readonly visibleTo: (principal: Principal) => Visibility = ownedBy,
   ) {
     expander.register(kind, async (ids) => {
       const found = await this.model
@@ -30,13 +33,15 @@ export class OwnedRepository<T, Dto extends object> {
     });
   }
 
-  /** The document if the caller may see it, or 404. */
+  /**
+   * The document if the caller may see it, or 404. Read by `_id` alone and checked here: FerretDB
+   * v1 on SQLite answers only an `_id`-only filter from an index and scans for any other.
+   */
   async findOwned(principal: Principal, id: string): Promise<Stored<T>> {
-    const document = await this.model
-      .findOne({ $and: [{ _id: id }, this.visibleTo(principal)] } as QueryFilter<T>)
-      .lean<Stored<T>>()
-      .exec();
-    if (!document) throw ApiError.notFound(this.kind, id);
+    const document = await this.model.findById(id).lean<Stored<T>>().exec();
+    if (!document || !matches(document, this.visibleTo(principal))) {
+      throw ApiError.notFound(this.kind, id);
+    }
     return document;
   }
 
@@ -46,7 +51,17 @@ export class OwnedRepository<T, Dto extends object> {
 
   /** One page of what the caller may see. */
   async list(principal: Principal, paging: Paging): Promise<Page<Dto>> {
-    const page = await findPage(this.model, this.visibleTo(principal), paging);
+    const page = await findPage(this.model, this.visibleTo(principal) as QueryFilter<T>, paging);
     return { ...page, items: page.items.map((document) => this.toDto(document)) };
   }
+}
+
+/** Field values a visible document must equal (an id compares by its string form). */
+type Visibility = Partial<Record<string, Types.ObjectId>>;
+
+function matches(document: object, visibility: Visibility): boolean {
+  return Object.entries(visibility).every(
+    ([field, value]) =>
+      value === undefined || String((document as Record<string, unknown>)[field]) === String(value),
+  );
 }

@@ -40,4 +40,9 @@ export class Tickets {
   async forget(scope: string): Promise<void> {
     await this.collection.deleteMany({ scope });
   }
+
+  /** Drops the tickets of `scope` taken before `cutoff`. */
+  async forgetTakenBefore(scope: string, cutoff: Date): Promise<void> {
+    await this.collection.deleteMany({ scope, at: { $lt: cutoff } });
+  }
 }

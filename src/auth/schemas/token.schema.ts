@@ -4,11 +4,14 @@ import { schemaOptions } from '../../common/schema-options.js';
 
 export type TokenType = 'access' | 'refresh';
 
-/** An issued token, stored only as the SHA-256 of its value. */
+/**
+ * An issued token, stored only as the SHA-256 of its value, which is its `_id`: every request
+ * looks its token up by `_id`, the one filter every compatible server answers from an index.
+ */
 @Schema(schemaOptions('tokens'))
 export class Token {
-  @Prop({ required: true, unique: true })
-  token_hash!: string;
+  @Prop({ type: String, required: true })
+  _id!: string;
 
   @Prop({ type: String, enum: ['access', 'refresh'], required: true })
   type!: TokenType;

@@ -8,7 +8,11 @@ import { Types } from 'mongoose';
  */
 @Schema({ collection: 'access_summaries', autoCreate: false, versionKey: false })
 export class AccessSummary {
-  @Prop({ type: Types.ObjectId, required: true, index: true })
+  /** `<autograph id>.<slot>`: see AccessSummaryStore. */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: Types.ObjectId, required: true })
   autograph!: Types.ObjectId;
 
   @Prop({ required: true })
