@@ -215,11 +215,11 @@ describe('downloads', () => {
     const { path } = await viewer('slow');
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const send = (method: string) =>
+      const send = (method: string, headers: Record<string, string> = {}) =>
         new Promise<{ response: IncomingMessage; reused: boolean; localPort: number }>(
           (resolve, reject) => {
             const outgoing = httpRequest(
-              { agent, port, host: '127.0.0.1', path, method },
+              { agent, port, host: '127.0.0.1', path, method, headers },
               (response) =>
                 resolve({
                   response,
@@ -230,9 +230,11 @@ describe('downloads', () => {
             outgoing.on('error', reject).end();
           },
         );
-      const first = await send('GET');
-      // The viewer's disk or network is slow: nothing is read for 7 s (Node's default keep-alive
-      // timeout, 5 s, would close the connection meanwhile).
+      // A piece small enough for the sockets' buffers: the server has sent all of it at once and
+      // the connection is idle on its side while the slow viewer has not read it for 7 s (Node's
+      // default keep-alive timeout, 5 s, closed the connection meanwhile).
+      const first = await send('GET', { Range: 'bytes=0-16383' });
+      expect(first.response.statusCode).toBe(206);
       first.response.pause();
       await new Promise((resolve) => setTimeout(resolve, 7000));
       first.response.resume();
