@@ -1,5 +1,4 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Server } from 'node:http';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Environment } from './config/environment.js';
 
@@ -9,7 +8,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', environment.TRUST_PROXY);
   app.set('query parser', 'simple'); // no nested objects from `a[b]=` tricks
   app.disable('x-powered-by');
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer();
   server.keepAliveTimeout = environment.KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = environment.HEADERS_TIMEOUT_MS;
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
