@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { FFMPEG_ENV, FFMPEG_PATH } from '../src/watermark/media.js';
 
@@ -29,7 +30,11 @@ export function peakRssMiB(): number {
 
 /** Prints a report and keeps it in bench/results/NAME.md. */
 export function report(name: string, lines: string[]): void {
-  const text = `${lines.join('\n')}\n`;
+  const load = loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' / ');
+  const machine = `Load average (1 / 5 / 15 min) when written: ${load}, on ${availableParallelism()} cores.`;
+  const text = `${[...lines, '', machine].join('\n')}\n`;
   process.stdout.write(text);
   const path = new URL(`../../bench/results/${name}.md`, import.meta.url);
   mkdirSync(dirname(path.pathname), { recursive: true });

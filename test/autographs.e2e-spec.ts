@@ -185,6 +185,25 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
     }
     expect(await t.connection.collection('autographs').countDocuments()).toBe(before);
 
+    // Two batches racing for one tag: exactly one is created whole, nothing of the other stays.
+    const racing = await Promise.all(
+      [
+        ['erin', 'frank'],
+        ['gina', 'erin'],
+      ].map((tags) =>
+        request(t.http)
+          .post(`/v1/jobs/${jobId}/autographs`)
+          .set(auth())
+          .send({ autographs: tags.map((tag) => ({ tag })) }),
+      ),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
+    expect(racing.find((r) => r.status === 409)?.body.error.error_code).toBe('TAG_TAKEN');
+    expect(await t.connection.collection('autographs').countDocuments()).toBe(before + 2);
+    await t.connection
+      .collection('autographs')
+      .deleteMany({ tag: { $in: ['erin', 'frank', 'gina'] } });
+
     const list = await request(t.http)
       .get(`/v1/jobs/${jobId}/autographs?sort=tag&limit=2`)
       .set(auth());

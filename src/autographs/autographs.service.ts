@@ -79,7 +79,6 @@ export class AutographsService {
         `The tag '${repeated}' appears more than once in the request.`,
       );
     }
-    await this.refuseTakenTags(job._id, tags);
     const now = new Date();
     const batch = tags.map((tag) => {
       const _id = new Types.ObjectId();
@@ -100,9 +99,16 @@ export class AutographsService {
       // lean: no per-document hydration, which dominates the cost of a 10,000 batch.
       created = (await this.autographs.insertMany(batch, { lean: true })) as Stored<Autograph>[];
     } catch (error) {
-      // A concurrent request took one of the tags: undo what this one inserted.
+      // A tag is taken (the unique index on job and tag says so, as no query before the insert
+      // could under a race): undo what this request inserted, then name the taken tags.
       await this.autographs.deleteMany({ _id: { $in: batch.map((b) => b._id) } });
-      if ((error as { code?: number }).code === 11000) await this.refuseTakenTags(job._id, tags);
+      if ((error as { code?: number }).code === 11000) {
+        await this.refuseTakenTags(job._id, tags);
+        throw ApiError.conflict(
+          'TAG_TAKEN',
+          'A concurrent request took one of these tags; tags are unique per job.',
+        );
+      }
       throw error;
     }
     return created.map((autograph) => this.toDto(autograph));
