@@ -8,6 +8,9 @@ export function configureApp(app: NestExpressApplication): void {
   app.set('trust proxy', environment.TRUST_PROXY);
   app.set('query parser', 'simple'); // no nested objects from `a[b]=` tricks
   app.disable('x-powered-by');
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = environment.KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = environment.HEADERS_TIMEOUT_MS;
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'docs/openapi.json',
   });

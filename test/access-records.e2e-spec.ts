@@ -60,6 +60,17 @@ describe('access records', () => {
     expect(await statsOf(id)).toEqual([]);
   });
 
+  it('counts a segment whose one range covered all of it', async () => {
+    const { id, base } = await viewer('whole-range');
+    const response = await request(t.http)
+      .get(`${base}90p/segment_00001.ts`)
+      .set('Range', 'bytes=0-');
+    expect(response.status).toBe(206);
+    expect((await statsOf(id)).map((stat) => stat.percentage_obtained)).toEqual([
+      `${Math.floor(100 / SEGMENTS)}%`,
+    ]);
+  });
+
   it('records a whole segment once it was sent, and nothing for a failed request', async () => {
     const { id, base } = await viewer('whole');
     expect((await request(t.http).get(`${base}90p/segment_00099.ts`)).status).toBe(404);

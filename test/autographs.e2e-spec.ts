@@ -127,9 +127,10 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
     });
     expect(job.duration).toBeCloseTo(SEGMENTS, 0);
     expect(job.finished_at).toBeGreaterThanOrEqual(job.created_at);
-    // 2 renditions × (2 playlists + 2 × 8 segments) + the detection reference, plus the original.
+    // 2 renditions × (2 playlists + 2 × 8 segments + 2 download packages) + the detection
+    // reference, plus the original.
     const files = await request(t.http).get('/v1/files').set(auth());
-    expect(files.body.total).toBe(2 * (2 + 2 * SEGMENTS) + 1 + 1);
+    expect(files.body.total).toBe(2 * (2 + 2 * SEGMENTS + 2) + 1 + 1);
     // The original was hashed by the worker, while it decoded it.
     const original = await request(t.http).get(`/v1/files/${job.file.id}`).set(auth());
     const bytes = readFileSync(join(t.storageRoot, 'in', 'movie.mp4'));

@@ -22,6 +22,7 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
   let token: string;
   let jobId: string;
   let pipelineId: string;
+  let multilingualJob: string;
   const auth = () => ({ Authorization: `Bearer ${token}` });
 
   beforeAll(async () => {
@@ -30,10 +31,12 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
     pipelineId = await createPipeline(t, token);
     await makeClip(join(t.storageRoot, 'in', 'movie.mp4'), SEGMENTS, '320x180', 'motion');
     jobId = await embedJob(t, token, pipelineId, 'movie.mp4', [180, 144]);
+    await makeMultilingualClip(join(t.storageRoot, 'in', 'multilingual.mkv'), SEGMENTS);
+    multilingualJob = await embedJob(t, token, pipelineId, 'multilingual.mkv', [180]);
     // A real socket: the browser is another process.
     await t.app.listen(0, '127.0.0.1');
     browser = await launchChromium();
-  });
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await t?.close();
@@ -80,8 +83,6 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
   });
 
   it('lets the viewer switch to another language', async () => {
-    await makeMultilingualClip(join(t.storageRoot, 'in', 'multilingual.mkv'), SEGMENTS);
-    const multilingualJob = await embedJob(t, token, pipelineId, 'multilingual.mkv', [180]);
     const made = await request(t.http)
       .post(`/v1/jobs/${multilingualJob}/autographs`)
       .set(auth())
@@ -100,5 +101,48 @@ describe('a personal copy plays in hls.js (headless Chromium)', () => {
     const french = report.fragments.filter((url) => url.startsWith(`${prefix}audio/1/`));
     expect(french.length).toBeGreaterThanOrEqual(SEGMENTS);
     expect(report.fragments.some((url) => url.startsWith(`${prefix}180p/`))).toBe(true);
-  }, 120_000);
+  });
+
+  it('plays the MP4 download to its end in a <video> element, with its languages', async () => {
+    const made = await request(t.http)
+      .post(`/v1/jobs/${multilingualJob}/autographs`)
+      .set(auth())
+      .send({ autograph: { tag: 'downloader' } });
+    const url = localUrl(made.body.autograph.playback.download_url as string);
+
+    const page = await browser.newPage();
+    const report = await page.evaluate(playFileToEnd, url);
+    await page.close();
+
+    expect(report.duration).toBeCloseTo(SEGMENTS, 0);
+    expect(report.currentTime).toBeCloseTo(report.duration, 1);
+    expect(report.framesDecoded).toBeGreaterThan(0);
+    expect(report.error).toBeNull();
+  });
 });
+
+/**
+ * Runs in the page: a plain <video> plays `url` (a file, read with Range requests as Chromium
+ * does) at 4x speed to its end.
+ */
+function playFileToEnd(
+  url: string,
+): Promise<{ duration: number; currentTime: number; framesDecoded: number; error: string | null }> {
+  return new Promise((resolve, reject) => {
+    const video = document.createElement('video');
+    video.muted = true;
+    document.body.append(video);
+    const report = () => ({
+      duration: video.duration,
+      currentTime: video.currentTime,
+      framesDecoded: video.getVideoPlaybackQuality().totalVideoFrames,
+      error: video.error ? `${video.error.code} ${video.error.message}` : null,
+    });
+    video.addEventListener('error', () => reject(new Error(JSON.stringify(report()))));
+    video.addEventListener('ended', () => resolve(report()));
+    setTimeout(() => reject(new Error(`stalled: ${JSON.stringify(report())}`)), 30_000);
+    video.playbackRate = 4;
+    video.src = url;
+    video.play().catch(reject);
+  });
+}

@@ -1,12 +1,18 @@
 import { Controller, Get, HttpStatus, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../common/api-error.js';
 import { Public } from '../common/auth.decorators.js';
 import { clientAddress } from '../common/client-address.js';
 import { RawResponse } from '../common/render.interceptor.js';
-import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
+import { sendDownload } from './download-response.js';
 import { PlaybackService, type Viewer } from './playback.service.js';
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
@@ -27,10 +33,7 @@ function viewerOf(request: Request): Viewer {
 @Public()
 @Controller('v1/play/:token')
 export class PlaybackController {
-  constructor(
-    private readonly playback: PlaybackService,
-    private readonly engine: WatermarkEngine,
-  ) {}
+  constructor(private readonly playback: PlaybackService) {}
 
   @Get('master.m3u8')
   @RawResponse()
@@ -44,10 +47,23 @@ export class PlaybackController {
 
   @Get('download.mp4')
   @RawResponse()
-  @ApiOperation({ summary: 'The personal copy as one MP4 (segments remuxed, never re-encoded)' })
+  @ApiOperation({
+    summary: 'The personal copy as one MP4 file',
+    description:
+      'A fragmented MP4 made of stored fragments (never re-encoded, no process per download), ' +
+      'byte-identical on every request: Content-Length, a strong ETag, one byte range per ' +
+      'request (206; 416 outside the file) and If-Range, so download managers can resume. ' +
+      'HEAD answers the headers alone. Only the segments whose bytes were wholly sent count ' +
+      'as obtained in the access stats.',
+  })
   @ApiQuery({ name: 'rendition', required: false, example: '720p' })
   @ApiProduces('video/mp4')
-  @ApiOkResponse({ description: 'MP4 stream' })
+  @ApiOkResponse({ description: 'The whole MP4' })
+  @ApiResponse({ status: HttpStatus.PARTIAL_CONTENT, description: 'The requested byte range' })
+  @ApiResponse({
+    status: HttpStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+    description: 'RANGE_NOT_SATISFIABLE (Content-Range: bytes */size)',
+  })
   async download(
     @Param('token') token: string,
     @Query('rendition') rendition: string | undefined,
@@ -55,22 +71,17 @@ export class PlaybackController {
     @Res() response: Response,
   ): Promise<void> {
     const session = await this.playback.session(token);
-    const { paths, height, extraAudio } = this.playback.downloadFiles(session, rendition);
-    await this.playback.checkReadable(session, [...paths, ...extraAudio]);
+    const { download, height } = this.playback.personalDownload(session, rendition);
+    await this.playback.checkReadable(session, [...new Set(download.parts.map((p) => p.path))]);
     response.type('video/mp4').set({
       ...noStore(),
       'Content-Disposition': `attachment; filename="${session.autograph._id.toString()}-${height}p.mp4"`,
     });
-    if (request.method === 'HEAD') {
-      response.end(); // headers only: nothing obtained, nothing recorded
-      return;
+    const sent = await sendDownload(request, response, download);
+    const segments = download.segmentsWithin(sent.start, sent.end);
+    if (segments.length > 0) {
+      this.playback.recordAccess(session, viewerOf(request), segments, height, true);
     }
-    const remux = this.engine.remuxToMp4(paths, extraAudio);
-    request.on('close', () => remux.cancel());
-    // Throws when the viewer hangs up or the remux fails: only a whole copy is recorded.
-    await pipeline(remux.stream, response);
-    const all = paths.map((_, i) => i);
-    this.playback.recordAccess(session, viewerOf(request), all, height, true);
   }
 
   @Get('audio/:track/index.m3u8')
@@ -144,8 +155,8 @@ export class PlaybackController {
 
 /**
  * Sends a segment (Range requests allowed) and says whether the viewer obtained all of it: a
- * complete 200 to a GET. HEAD, partial ranges, a hang-up or a missing file obtain nothing, so
- * access records cannot be inflated by probing.
+ * complete 200 to a GET, or a 206 whose range was the whole file. HEAD, partial ranges, a
+ * hang-up or a missing file obtain nothing, so access records cannot be inflated by probing.
  */
 function sentWhole(response: Response, path: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
@@ -156,9 +167,16 @@ function sentWhole(response: Response, path: string): Promise<boolean> {
         );
         return;
       }
-      resolve(!error && response.req.method === 'GET' && response.statusCode === 200);
+      const whole = response.statusCode === 200 || wholeRange(response.get('Content-Range'));
+      resolve(!error && response.req.method === 'GET' && whole);
     });
   });
+}
+
+/** Whether a 206's `Content-Range: bytes first-last/size` covers the whole file. */
+function wholeRange(contentRange: string | undefined): boolean {
+  const match = /^bytes 0-(\d+)\/(\d+)$/.exec(contentRange ?? '');
+  return match !== null && Number(match[1]) + 1 === Number(match[2]);
 }
 
 /** Personal media: never cached by shared caches; players on other origins may read it. */

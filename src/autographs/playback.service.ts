@@ -19,6 +19,7 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
 import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
+import { PersonalDownload } from './personal-download.js';
 import { Autograph, autographIdOfToken } from './schemas/autograph.schema.js';
 
 export type { Viewer } from './access-recorder.service.js';
@@ -186,22 +187,33 @@ export class PlaybackService {
   }
 
   /**
-   * Every segment of one rendition, each in this viewer's variant, in order, and the alternate
-   * audio tracks' files (the other languages).
+   * This viewer's MP4 of one rendition (the first by default): the stored init and fragments
+   * their codeword picks. 404 for a job that ran before downloads were packaged.
    */
-  downloadFiles(
+  personalDownload(
     session: PlaybackSession,
     renditionName?: string,
-  ): { paths: string[]; height: number; extraAudio: string[] } {
-    const { result } = session.job;
-    const rendition = renditionName ? this.rendition(session, renditionName) : result.renditions[0];
-    return {
-      paths: rendition.segments.map((_, index) => this.variantPath(session, rendition, index)),
-      height: rendition.height,
-      extraAudio: (result.audio_tracks ?? []).flatMap(({ alternate }) =>
-        alternate ? [join(result.output_dir, alternate.file)] : [],
-      ),
-    };
+  ): { download: PersonalDownload; height: number } {
+    const { job, codeword } = session;
+    const rendition = renditionName
+      ? this.rendition(session, renditionName)
+      : job.result.renditions[0];
+    if (!rendition.download) {
+      throw new ApiError(
+        HttpStatus.NOT_FOUND,
+        'DOWNLOAD_UNAVAILABLE',
+        'This video was prepared before MP4 downloads were packaged; run its job again to offer them.',
+      );
+    }
+    const variants = rendition.segments.map((_, index) => this.engine.variantOf(codeword, index));
+    const version = `${job._id.toString()}/${job.lease_id}/${rendition.height}`;
+    const download = new PersonalDownload(
+      job.result.output_dir,
+      rendition.download,
+      variants,
+      version,
+    );
+    return { download, height: rendition.height };
   }
 
   /** Counts a request in the viewer's access summary (written within a second, see AccessRecorder). */

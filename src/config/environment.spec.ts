@@ -46,6 +46,19 @@ describe('validateEnvironment', () => {
     }
   });
 
+  it('keeps connections open longer than the proxies in front, headers a little longer', () => {
+    expect(validateEnvironment({})).toMatchObject({
+      KEEP_ALIVE_TIMEOUT_MS: 65_000,
+      HEADERS_TIMEOUT_MS: 66_000,
+    });
+    expect(validateEnvironment({ KEEP_ALIVE_TIMEOUT_MS: '120000' }).HEADERS_TIMEOUT_MS).toBe(
+      121_000,
+    );
+    expect(() =>
+      validateEnvironment({ KEEP_ALIVE_TIMEOUT_MS: '70000', HEADERS_TIMEOUT_MS: '60000' }),
+    ).toThrow(/HEADERS_TIMEOUT_MS: must be greater than KEEP_ALIVE_TIMEOUT_MS/);
+  });
+
   it('names every bad variable', () => {
     expect(() =>
       validateEnvironment({ PORT: 'eighty', MONGODB_URI: 'postgres://x', ADMIN_PASSWORD: 'short' }),

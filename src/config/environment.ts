@@ -94,6 +94,23 @@ export class Environment {
   BODY_LIMIT_BYTES = 1024 * 1024;
 
   /**
+   * How long an idle keep-alive connection is kept open. Above the idle timeout of the proxies
+   * and load balancers in front (commonly 60 s), so they never reuse a connection the server
+   * is closing; Node's own 5 s default also cut clients that were still reading a download.
+   */
+  @IsInt()
+  @Min(1000)
+  KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+  /**
+   * How long a client may take to send a request's headers; must exceed KEEP_ALIVE_TIMEOUT_MS
+   * (unset: a second more).
+   */
+  @IsInt()
+  @Min(1000)
+  HEADERS_TIMEOUT_MS = 66_000;
+
+  /**
    * The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: `false`, a
    * hop count, or their addresses (see parseTrustProxy).
    */
@@ -177,11 +194,18 @@ export function validateEnvironment(raw: Record<string, unknown>): Environment {
   }
   const environment = plainToInstance(Environment, input);
   const errors = validateSync(environment, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const details = errors
-      .map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`)
-      .join('\n  ');
-    throw new Error(`Invalid configuration:\n  ${details}`);
+  const details = errors.map(
+    (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`,
+  );
+  // Unset, the header timeout follows the keep-alive timeout it must exceed.
+  if (input.HEADERS_TIMEOUT_MS === undefined) {
+    environment.HEADERS_TIMEOUT_MS = environment.KEEP_ALIVE_TIMEOUT_MS + 1000;
+  }
+  if (errors.length === 0 && environment.HEADERS_TIMEOUT_MS <= environment.KEEP_ALIVE_TIMEOUT_MS) {
+    details.push('HEADERS_TIMEOUT_MS: must be greater than KEEP_ALIVE_TIMEOUT_MS');
+  }
+  if (details.length > 0) {
+    throw new Error(`Invalid configuration:\n  ${details.join('\n  ')}`);
   }
   return environment;
 }

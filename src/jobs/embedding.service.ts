@@ -93,6 +93,8 @@ export class EmbeddingService {
     const written = embedded.renditions.flatMap((rendition) => [
       rendition.playlistA,
       rendition.playlistB,
+      rendition.download.a,
+      rendition.download.b,
       ...rendition.segments.flatMap((segment) => [segment.a, segment.b]),
     ]);
     for (const { alternate } of embedded.audioTracks) {
@@ -119,6 +121,13 @@ export class EmbeddingService {
           a: relativePath(segment.a),
           b: relativePath(segment.b),
         })),
+        download: {
+          a: relativePath(rendition.download.a),
+          b: relativePath(rendition.download.b),
+          init_size: rendition.download.initSize,
+          fragments_a: rendition.download.fragmentsA,
+          fragments_b: rendition.download.fragmentsB,
+        },
       }));
     return {
       output_dir: outputDir,

@@ -1,8 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DEFAULT_STRENGTH, embedVariantPair } from './embed-frame.js';
 import { MediaError, type MediaInfo, probeMedia, scaledSize } from './media.js';
 import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
+import { type DownloadPackage, packageDownload } from './media-download.js';
 import { type EncodedSegment, FrameEncoder, PLAYLIST_NAME } from './media-encoder.js';
 import { readFrames } from './media-frames.js';
 import { defaultEncoderSettings, type EncoderSettings } from './ladder.js';
@@ -16,6 +17,8 @@ export const REFERENCE_FILE_NAME = 'detection-reference.bin';
 export const AUDIO_FILE_NAME = 'audio-track.tmp.m4a';
 /** An alternate audio track's AAC file, kept for MP4 downloads. */
 const ALTERNATE_AUDIO_FILE_NAME = 'track.m4a';
+/** A variant packaged for downloads, beside its segments. */
+export const DOWNLOAD_FILE_NAME = 'download.mp4';
 
 export interface RenditionRequest {
   height: number;
@@ -64,6 +67,8 @@ export interface RenditionOutput {
   playlistA: string;
   playlistB: string;
   segments: VariantSegment[];
+  /** Both variants as fragmented MP4, for personal downloads made of their fragments. */
+  download: DownloadPackage;
 }
 
 /** An audio track of the source, as the outputs carry it. */
@@ -152,7 +157,15 @@ export async function embedVariants(options: EmbedOptions): Promise<EmbedResult>
     }
     const audioPath = written > 0 ? audioFile : undefined;
     const embedded = await embedAll({ options, outputDir, source, segmentDuration, audioPath });
-    return { ...embedded, audioTracks };
+    const renditions: RenditionOutput[] = [];
+    for (const rendition of embedded.renditions) {
+      options.signal?.throwIfAborted();
+      renditions.push({
+        ...rendition,
+        download: await packageRendition(rendition, alternateFiles),
+      });
+    }
+    return { ...embedded, renditions, audioTracks };
   } finally {
     await rm(audioFile, { force: true });
   }
@@ -178,14 +191,35 @@ interface EmbedJob {
   audioPath: string | undefined;
 }
 
-async function embedAll(job: EmbedJob): Promise<Omit<EmbedResult, 'audioTracks'>> {
+/**
+ * The rendition's variants as fragmented MP4 files beside their segments
+ * (`<height>p/a/download.mp4`, `<height>p/b/download.mp4`) with every audio track.
+ */
+function packageRendition(
+  rendition: EncodedRendition,
+  extraAudioPaths: string[],
+): Promise<DownloadPackage> {
+  return packageDownload({
+    segmentsA: rendition.segments.map((segment) => segment.a),
+    segmentsB: rendition.segments.map((segment) => segment.b),
+    extraAudioPaths,
+    pathA: join(dirname(rendition.playlistA), DOWNLOAD_FILE_NAME),
+    pathB: join(dirname(rendition.playlistB), DOWNLOAD_FILE_NAME),
+  });
+}
+
+type EncodedRendition = Omit<RenditionOutput, 'download'>;
+
+async function embedAll(
+  job: EmbedJob,
+): Promise<Omit<EmbedResult, 'audioTracks' | 'renditions'> & { renditions: EncodedRendition[] }> {
   const { options, outputDir, source, segmentDuration, audioPath } = job;
   const frameRate = source.frame_rate;
   const segmentFrames = framesPerSegment(frameRate, segmentDuration);
   const framesTotal = Math.max(1, Math.round(source.duration_s * frameRate));
   const renditions = [...options.renditions].sort((a, b) => a.height - b.height);
 
-  const outputs: RenditionOutput[] = [];
+  const outputs: EncodedRendition[] = [];
   let referenceBuilder: ReferenceBuilder | null = null;
   for (const [renditionIndex, rendition] of renditions.entries()) {
     const { width, height } = scaledSize(source, { height: rendition.height });
@@ -234,7 +268,7 @@ interface RenditionJob {
   onFrame: (framesDone: number) => void;
 }
 
-async function embedRendition(job: RenditionJob): Promise<RenditionOutput> {
+async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
   const { options, outputDir, width, height, encoding, frameRate, segmentFrames } = job;
   const strength = options.strength ?? DEFAULT_STRENGTH;
   const renditionDir = join(outputDir, `${height}p`);

@@ -63,6 +63,7 @@ export {
 } from './media-encoder.js';
 export { type RawFrame, type ReadFramesOptions, readFrames } from './media-frames.js';
 export { type RemuxStream, remuxToMp4 } from './media-remux.js';
+export { type DownloadPackage, fragmentLayout, packageDownload } from './media-download.js';
 export {
   DETECTION_HEIGHT,
   DETECTION_WIDTH,

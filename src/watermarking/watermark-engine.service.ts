@@ -14,8 +14,6 @@ import {
   perInnocentProbability,
   probeMedia,
   readReference,
-  remuxToMp4,
-  type RemuxStream,
   type ScoreHistogram,
   symbolForBit,
   variantForBit,
@@ -24,7 +22,7 @@ import { CodebookCache } from './codebooks.js';
 import { engineWork } from './engine-failures.js';
 import { WatermarkKeysService } from './watermark-keys.service.js';
 
-export type { EmbedResult, MediaInfo, RemuxStream };
+export type { EmbedResult, MediaInfo };
 /** The bitrate ladder's rules, for validating and resolving a job's outputs. */
 export { CRF_RANGE, VIDEO_BITRATE_RANGE, encoderSettingsFor } from '../watermark/index.js';
 
@@ -156,11 +154,6 @@ export class WatermarkEngine {
   /** What ffprobe sees in a file (rejects when it is not a readable video). */
   probe(path: string): Promise<MediaInfo> {
     return probeMedia(path);
-  }
-
-  /** Segments (and extra audio tracks) joined into one streamed MP4, never re-encoded. */
-  remuxToMp4(...args: Parameters<typeof remuxToMp4>): ReturnType<typeof remuxToMp4> {
-    return remuxToMp4(...args);
   }
 
   /** An autograph's watermark symbol per segment (+1 = variant A, -1 = variant B). */

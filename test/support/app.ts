@@ -131,6 +131,10 @@ export async function createPipeline(
   return (response.body as { pipeline: { id: string } }).pipeline.id;
 }
 
+/** A rendition of a job: its height, or its height and encoder settings (kbit/s). */
+export type OutputRequest =
+  number | { height: number; video_bitrate?: number; max_bitrate?: number };
+
 /**
  * Queues a job on `inputName` of the pipeline (1 s segments, the given renditions, by height or
  * with settings, or the source's) and runs it to the end with the jobs worker; returns its id.
@@ -140,7 +144,7 @@ export async function embedJob(
   token: string,
   pipelineId: string,
   inputName: string,
-  renditions?: (number | { height: number; video_bitrate: number })[],
+  outputs?: OutputRequest[],
 ): Promise<string> {
   const response = await request(t.http)
     .post('/v1/jobs')
@@ -150,9 +154,9 @@ export async function embedJob(
         pipeline: { id: pipelineId },
         input: { input_name: inputName },
         autograph: { segment_duration: 1 },
-        ...(renditions && {
-          outputs: renditions.map((r) => (typeof r === 'number' ? { height: r } : r)),
-        }),
+        ...(outputs
+          ? { outputs: outputs.map((o) => (typeof o === 'number' ? { height: o } : o)) }
+          : {}),
       },
     });
   if (response.status !== 201) throw new Error(`job: ${response.status} ${response.text}`);

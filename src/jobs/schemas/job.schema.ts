@@ -25,6 +25,22 @@ export interface StoredRendition {
   /** Bits per second of the variant segments over the timeline, A and B averaged. */
   average_bandwidth: number;
   segments: StoredSegment[];
+  /** Absent on jobs that ran before downloads were packaged (they offer no download). */
+  download?: StoredDownload;
+}
+
+/**
+ * A rendition's variants packaged as fragmented MP4 (relative paths): both files start with
+ * the same `init_size` bytes, then fragment i of each is segment i (moof + mdat) of
+ * `fragments_a[i]` / `fragments_b[i]` bytes. A personal download is the init followed by the
+ * fragment of the variant the codeword picks, segment by segment.
+ */
+export interface StoredDownload {
+  a: string;
+  b: string;
+  init_size: number;
+  fragments_a: number[];
+  fragments_b: number[];
 }
 
 /** An audio track of the original (relative paths). */
