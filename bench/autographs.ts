@@ -5,7 +5,7 @@
  */
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { Types } from 'mongoose';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/app.setup.js';
 import { AccessRecorder } from '../src/autographs/access-recorder.service.js';
-import { ffmpeg, peakRssMiB, report, timed } from './support.js';
+import { apiCall, benchPipeline, ffmpeg, peakRssMiB, report, timed } from './support.js';
 
 const BATCH = 10_000;
 const TOTAL = 100_000;
@@ -36,24 +36,12 @@ async function main(): Promise<void> {
   await app.listen(0, '127.0.0.1');
   const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
   try {
-    const call = async <T = Record<string, { id: string }>>(
+    const call = <T = Record<string, { id: string }>>(
       method: string,
       path: string,
       body?: unknown,
       token?: string,
-    ): Promise<T> => {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          'Content-Type': 'application/json',
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok)
-        throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<T>;
-    };
+    ) => apiCall<T>(base, method, path, body, token);
     const { access_token: token } = await call<{ access_token: string }>(
       'POST',
       '/v1/oauth/token',
@@ -72,19 +60,7 @@ async function main(): Promise<void> {
       'yuv420p',
       join(root, 'in.mp4'),
     ]);
-    await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
-    const pipeline = await call(
-      'POST',
-      '/v1/pipelines',
-      {
-        pipeline: {
-          name: 'bench',
-          input: { uri: `file://${root}` },
-          output: { uri: `file://${root}/out` },
-        },
-      },
-      token,
-    );
+    const pipeline = await call('POST', '/v1/pipelines', await benchPipeline(root), token);
     const job = await call(
       'POST',
       '/v1/jobs',

@@ -29,7 +29,7 @@ import type { Stored } from '../src/common/paging.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import type { LoadRequest, LoadResult } from './delivery-load.js';
-import { ffmpeg, report } from './support.js';
+import { apiCall, benchPipeline, ffmpeg, report } from './support.js';
 
 const SECONDS = 20;
 const CONNECTIONS = 50;
@@ -147,18 +147,8 @@ async function main(): Promise<void> {
   const nginxes: ChildProcess[] = [];
   const rows: string[] = [];
   try {
-    const call = async <T>(method: string, path: string, body: unknown, token?: string) => {
-      const response = await fetch(`${api}${path}`, {
-        method,
-        headers: {
-          'Content-Type': 'application/json',
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<T>;
-    };
+    const call = <T>(method: string, path: string, body?: unknown, token?: string) =>
+      apiCall<T>(api, method, path, body, token);
     const { access_token: token } = await call<{ access_token: string }>(
       'POST',
       '/v1/oauth/token',
@@ -168,17 +158,10 @@ async function main(): Promise<void> {
       ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SECONDS}`],
       ...['-pix_fmt', 'yuv420p', join(root, 'in.mp4')],
     ]);
-    await mkdir(join(root, 'out'), { recursive: true });
     const { pipeline } = await call<{ pipeline: { id: string } }>(
       'POST',
       '/v1/pipelines',
-      {
-        pipeline: {
-          name: 'bench',
-          input: { uri: `file://${root}` },
-          output: { uri: `file://${root}/out` },
-        },
-      },
+      await benchPipeline(root),
       token,
     );
     const { job } = await call<{ job: { id: string } }>(

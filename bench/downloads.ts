@@ -11,7 +11,7 @@ import express from 'express';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { AppModule } from '../src/app.module.js';
 import { configureApp } from '../src/app.setup.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
-import { makeSource, report, timed } from './support.js';
+import { apiCall, benchPipeline, makeSource, report, timed } from './support.js';
 
 const CONCURRENT = 10;
 /** 40 s of grainy 540p at 30 Mbit/s: a personal copy of about 150 MB. */
@@ -131,34 +131,17 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0];
   try {
     const base = baseOf(app.getHttpServer());
-    const call = async <T>(path: string, body: unknown, token?: string): Promise<T> => {
-      const response = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<T>;
-    };
+    const call = <T>(path: string, body: unknown, token?: string) =>
+      apiCall<T>(base, 'POST', path, body, token);
     const { access_token: token } = await call<{ access_token: string }>('/v1/oauth/token', {
       grant_type: 'password',
       username: 'bench@example.test',
       password: 'bench-password',
     });
     await makeSource(join(root, 'in.mp4'), SECONDS, 12);
-    await mkdir(join(root, 'out'), { recursive: true });
     const { pipeline } = await call<{ pipeline: { id: string } }>(
       '/v1/pipelines',
-      {
-        pipeline: {
-          name: 'bench',
-          input: { uri: `file://${root}` },
-          output: { uri: `file://${root}/out` },
-        },
-      },
+      await benchPipeline(root),
       token,
     );
     const { job } = await call<{ job: { id: string } }>(

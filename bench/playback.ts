@@ -10,7 +10,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,7 +24,7 @@ import { Autograph } from '../src/autographs/schemas/autograph.schema.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
-import { ffmpeg, peakRssMiB, report } from './support.js';
+import { apiCall, benchPipeline, ffmpeg, peakRssMiB, report } from './support.js';
 
 const REQUESTS = 2000;
 const CONCURRENCY = 20;
@@ -108,19 +108,8 @@ async function main(): Promise<void> {
   const rows: string[] = [];
   try {
     let base = baseOf(app.getHttpServer());
-    const call = async <T>(method: string, path: string, body?: unknown, token?: string) => {
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: {
-          'Content-Type': 'application/json',
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok)
-        throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<T>;
-    };
+    const call = <T>(method: string, path: string, body?: unknown, token?: string) =>
+      apiCall<T>(base, method, path, body, token);
     const login = () =>
       call<{ access_token: string }>('POST', '/v1/oauth/token', {
         grant_type: 'password',
@@ -132,17 +121,10 @@ async function main(): Promise<void> {
       ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SECONDS}`],
       ...['-pix_fmt', 'yuv420p', join(root, 'in.mp4')],
     ]);
-    await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
     const pipeline = await call<{ pipeline: { id: string } }>(
       'POST',
       '/v1/pipelines',
-      {
-        pipeline: {
-          name: 'bench',
-          input: { uri: `file://${root}` },
-          output: { uri: `file://${root}/out` },
-        },
-      },
+      await benchPipeline(root),
       token,
     );
     const { job } = await call<{ job: { id: string } }>(

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { FERRETDB_BINARY } from '../src/database/embedded-ferretdb.js';
-import { ffmpeg, report } from './support.js';
+import { apiCall, ffmpeg, report } from './support.js';
 
 const ROUNDS = 20;
 const LEASE_SECONDS = 5;
@@ -102,16 +102,8 @@ async function main(): Promise<void> {
       }),
     });
     const { access_token: token } = (await login.json()) as { access_token: string };
-    const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-      const response = await fetch(`${instances[0].base}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (!response.ok)
-        throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<T>;
-    };
+    const call = <T>(method: string, path: string, body?: unknown) =>
+      apiCall<T>(instances[0].base, method, path, body, token);
     await mkdir(join(root, 'in'), { recursive: true });
     await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
     const motion = (seconds: number, path: string) =>

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { promisify } from 'node:util';
 import { FFMPEG_ENV, FFMPEG_PATH } from '../src/watermark/media.js';
@@ -14,6 +15,39 @@ export async function ffmpeg(args: string[]): Promise<string> {
     maxBuffer: 64 * 1024 * 1024,
   });
   return stderr;
+}
+
+/** A JSON request to the API at `base`; throws with the answer on anything but 2xx. */
+export async function apiCall<T>(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<T> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      'Content-Type': 'application/json',
+      ...(token ? { Authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json() as Promise<T>;
+}
+
+/** The body of the pipeline the benches use: inputs in `root`, outputs in `root/out` (created). */
+export async function benchPipeline(root: string): Promise<object> {
+  await mkdir(join(root, 'out'), { recursive: true }); // pipeline folders must exist
+  return {
+    pipeline: {
+      name: 'bench',
+      input: { uri: `file://${root}` },
+      output: { uri: `file://${root}/out` },
+    },
+  };
 }
 
 /** Wall-clock seconds of an async step. */
