@@ -1,5 +1,9 @@
 import { Types } from 'mongoose';
-import { AccessSummaryStore, type SummaryDraft } from '../src/autographs/access-summary.store.js';
+import {
+  AccessSummaryStore,
+  LEGACY_SUMMARIES_MIGRATION,
+  type SummaryDraft,
+} from '../src/autographs/access-summary.store.js';
 import { startApp, type TestApp } from './support/app.js';
 
 /** Access summaries live at `<autograph>.<slot>` ids, taken without gaps by racing writers. */
@@ -76,6 +80,10 @@ describe('access summary store (embedded database)', () => {
     ]);
     expect((await store.read([autograph])).get(autograph.toString())).toEqual([]);
 
+    // As at the first start of this version on 0.1's data (this test app started on none).
+    await t.connection.collection<{ _id: string }>('tickets').deleteOne({
+      _id: LEGACY_SUMMARIES_MIGRATION,
+    });
     await store.onModuleInit();
 
     const read = (await store.read([autograph])).get(autograph.toString())!;
@@ -84,5 +92,11 @@ describe('access summary store (embedded database)', () => {
       ['192.0.2.8', [0b101]],
     ]);
     expect(await collection.countDocuments({ _id: { $type: 'objectId' } })).toBe(0);
+    // Done once: later starts look for the ticket instead of scanning the summaries.
+    expect(
+      await t.connection
+        .collection<{ _id: string }>('tickets')
+        .countDocuments({ _id: LEGACY_SUMMARIES_MIGRATION }),
+    ).toBe(1);
   });
 });

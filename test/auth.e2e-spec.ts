@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { TokensService } from '../src/auth/tokens.service.js';
+import { LEGACY_TOKENS_MIGRATION, TokensService } from '../src/auth/tokens.service.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -154,6 +154,10 @@ describe('OAuth 2.0, users and applications', () => {
         (await request(t.http).get('/v1/users/me').auth(token, { type: 'bearer' })).status,
       ).toBe(401);
 
+      // As at the first start of this version on 0.1's data (this test app started on none).
+      await t.connection.collection<{ _id: string }>('tickets').deleteOne({
+        _id: LEGACY_TOKENS_MIGRATION,
+      });
       await t.app.get(TokensService).onModuleInit();
 
       expect(await tokens.indexExists('token_hash_1')).toBe(false);

@@ -25,6 +25,8 @@ export interface TokenResponse {
 /** How often expired tokens and the tickets of spent refresh tokens are deleted. */
 const SWEEP_INTERVAL_MS = 3600_000;
 const SPENT_REFRESH_SCOPE = 'spent-refresh-token';
+/** The ticket that says tokens written by version 0.1 have been re-keyed. */
+export const LEGACY_TOKENS_MIGRATION = 'migration:tokens-keyed-by-hash';
 
 /** A token as read back (its `_id` is the hash of its value). */
 type StoredToken = Token & { created_at: Date };
@@ -46,7 +48,9 @@ export class TokensService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.adoptLegacyTokens();
+    await new Tickets(this.tokens.db).runOnce(LEGACY_TOKENS_MIGRATION, () =>
+      this.adoptLegacyTokens(),
+    );
     this.sweeper = setInterval(() => {
       this.sweep().catch((error: unknown) =>
         this.logger.warn(`deleting expired tokens failed: ${(error as Error).message}`),

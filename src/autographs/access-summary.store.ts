@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type AnyBulkWriteOperation, type Model, mongo, type Types } from 'mongoose';
 import { duplicatePositions } from '../common/duplicate-keys.js';
+import { Tickets } from '../common/tickets.js';
 import type { StoredSummary } from './access-stats.js';
 import { AccessSummary } from './schemas/access-summary.schema.js';
 
@@ -13,6 +14,8 @@ import { AccessSummary } from './schemas/access-summary.schema.js';
 const WRITE_BATCH = 50;
 /** Autographs whose summaries are read at the same time when a page asks for its stats. */
 const READ_CONCURRENCY = 16;
+/** The ticket that says summaries written by version 0.1 have been moved to slots. */
+export const LEGACY_SUMMARIES_MIGRATION = 'migration:access-summary-slots';
 
 /** A summary as the recorder keeps it: `_id` is null until its first write gives it a slot. */
 export type SummaryDraft = Omit<AccessSummary, '_id'> & { _id: string | null };
@@ -28,8 +31,14 @@ export type SummaryDraft = Omit<AccessSummary, '_id'> & { _id: string | null };
 export class AccessSummaryStore implements OnModuleInit {
   constructor(@InjectModel(AccessSummary.name) private readonly summaries: Model<AccessSummary>) {}
 
-  /** Moves summaries stored by version 0.1 (ObjectId `_id`s) to slots, so their stats stay. */
   async onModuleInit(): Promise<void> {
+    await new Tickets(this.summaries.db).runOnce(LEGACY_SUMMARIES_MIGRATION, () =>
+      this.adoptLegacySummaries(),
+    );
+  }
+
+  /** Moves summaries stored by version 0.1 (ObjectId `_id`s) to slots, so their stats stay. */
+  private async adoptLegacySummaries(): Promise<void> {
     for (;;) {
       const legacy = await this.summaries.collection
         .find({ _id: { $type: 'objectId' } } as object)

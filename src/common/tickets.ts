@@ -41,6 +41,17 @@ export class Tickets {
     await this.collection.deleteMany({ scope });
   }
 
+  /**
+   * Runs `work` unless an earlier run finished it (ticket `key` taken), then takes the ticket: a
+   * run cut short runs again next time. For start-up migrations, which would otherwise scan
+   * their collection at every start.
+   */
+  async runOnce(key: string, work: () => Promise<void>): Promise<void> {
+    if (await this.takenAt(key)) return;
+    await work();
+    await this.take(key, 'run-once');
+  }
+
   /** Drops the tickets of `scope` taken before `cutoff`. */
   async forgetTakenBefore(scope: string, cutoff: Date): Promise<void> {
     await this.collection.deleteMany({ scope, at: { $lt: cutoff } });
