@@ -3,16 +3,12 @@
  * over real HTTP against the embedded database, up to 100,000 in one job, and reading a page of
  * 1000 with access stats at 10,000 and at 100,000.
  */
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Types } from 'mongoose';
-import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/app.setup.js';
 import { AccessRecorder } from '../src/autographs/access-recorder.service.js';
+import { BENCH_ADMIN, startBenchApi, useBenchEnvironment } from './bench-app.js';
 import { apiCall, benchPipeline, ffmpeg, peakRssMiB, report, timed } from './support.js';
 
 const BATCH = 10_000;
@@ -20,21 +16,8 @@ const TOTAL = 100_000;
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'bench-autographs-'));
-  Object.assign(process.env, {
-    FILE_ROOTS: root,
-    ADMIN_EMAIL: 'bench@example.test',
-    ADMIN_PASSWORD: 'bench-password',
-    WORKERS_ENABLED: 'false',
-    DATA_DIR: join(root, 'db'),
-  });
-  delete process.env.MONGODB_URI;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bodyParser: false,
-    logger: ['error'],
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  useBenchEnvironment(root);
+  const { app, base } = await startBenchApi();
   try {
     const call = <T = Record<string, { id: string }>>(
       method: string,
@@ -47,8 +30,8 @@ async function main(): Promise<void> {
       '/v1/oauth/token',
       {
         grant_type: 'password',
-        username: 'bench@example.test',
-        password: 'bench-password',
+        username: BENCH_ADMIN.username,
+        password: BENCH_ADMIN.password,
       },
     );
     await ffmpeg([

@@ -5,9 +5,7 @@
  * with 10^4 and 10^5 autographs issued (1 % of them revoked, so the edge holds a revocation
  * list). One machine, one run, the three measured in interleaved slices.
  */
-import { NestFactory } from '@nestjs/core';
 import { getModelToken } from '@nestjs/mongoose';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { type Model, Types } from 'mongoose';
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -17,8 +15,6 @@ import type { AddressInfo } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/app.setup.js';
 import { sha256 } from '../src/auth/secrets.js';
 import { Autograph } from '../src/autographs/schemas/autograph.schema.js';
 import { EdgeApiClient, fetchEdgeConfig, syncRevocations } from '../src/edge/edge-agent.js';
@@ -29,6 +25,7 @@ import type { Stored } from '../src/common/paging.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import type { LoadRequest, LoadResult } from './delivery-load.js';
+import { BENCH_ADMIN, startBenchApi, useBenchEnvironment } from './bench-app.js';
 import { apiCall, benchPipeline, ffmpeg, report } from './support.js';
 
 const SECONDS = 20;
@@ -128,22 +125,8 @@ http {
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'bench-delivery-'));
   const [edgePort, staticPort] = [await freePort(), await freePort()];
-  Object.assign(process.env, {
-    FILE_ROOTS: root,
-    DATA_DIR: join(root, 'db'),
-    ADMIN_EMAIL: 'bench@example.test',
-    ADMIN_PASSWORD: 'bench-password',
-    WORKERS_ENABLED: 'false',
-    EDGE_URL: `http://127.0.0.1:${edgePort}`,
-  });
-  delete process.env.MONGODB_URI;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bodyParser: false,
-    logger: ['error'],
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  const api = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  useBenchEnvironment(root, { EDGE_URL: `http://127.0.0.1:${edgePort}` });
+  const { app, base: api } = await startBenchApi();
   const nginxes: ChildProcess[] = [];
   const rows: string[] = [];
   try {
@@ -152,7 +135,7 @@ async function main(): Promise<void> {
     const { access_token: token } = await call<{ access_token: string }>(
       'POST',
       '/v1/oauth/token',
-      { grant_type: 'password', username: 'bench@example.test', password: 'bench-password' },
+      { grant_type: 'password', ...BENCH_ADMIN },
     );
     await ffmpeg([
       ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SECONDS}`],

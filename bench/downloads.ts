@@ -5,8 +5,6 @@
  * way and resumed with Range, compared by SHA-256 with an uninterrupted one. The load runs in
  * a child process, so the server's CPU time is its own.
  */
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,9 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/app.setup.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
+import { BENCH_ADMIN, startBenchApi, useBenchEnvironment } from './bench-app.js';
 import { apiCall, benchPipeline, makeSource, report, timed } from './support.js';
 
 const CONCURRENT = 10;
@@ -114,29 +111,16 @@ const baseOf = (server: Server) => `http://127.0.0.1:${(server.address() as Addr
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'bench-downloads-'));
-  Object.assign(process.env, {
-    FILE_ROOTS: root,
-    DATA_DIR: join(root, 'db'),
-    ADMIN_EMAIL: 'bench@example.test',
-    ADMIN_PASSWORD: 'bench-password',
-    WORKERS_ENABLED: 'false',
-  });
-  delete process.env.MONGODB_URI;
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bodyParser: false,
-    logger: ['error'],
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
+  useBenchEnvironment(root);
+  const { app, base } = await startBenchApi();
   const loadBefore = loadavg()[0];
   try {
-    const base = baseOf(app.getHttpServer());
     const call = <T>(path: string, body: unknown, token?: string) =>
       apiCall<T>(base, 'POST', path, body, token);
     const { access_token: token } = await call<{ access_token: string }>('/v1/oauth/token', {
       grant_type: 'password',
-      username: 'bench@example.test',
-      password: 'bench-password',
+      username: BENCH_ADMIN.username,
+      password: BENCH_ADMIN.password,
     });
     await makeSource(join(root, 'in.mp4'), SECONDS, 12);
     const { pipeline } = await call<{ pipeline: { id: string } }>(

@@ -4,9 +4,7 @@
  * next to the limit: express `sendFile` of the same files without any database work. Also the
  * access stats of an autograph with 10,000 recorded requests next to one with none.
  */
-import { NestFactory } from '@nestjs/core';
 import { getModelToken } from '@nestjs/mongoose';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import type { Model } from 'mongoose';
 import { Types } from 'mongoose';
@@ -15,8 +13,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppModule } from '../src/app.module.js';
-import { configureApp } from '../src/app.setup.js';
 import { AccessRecorder } from '../src/autographs/access-recorder.service.js';
 import { AccessSummary } from '../src/autographs/schemas/access-summary.schema.js';
 import { sha256 } from '../src/auth/secrets.js';
@@ -24,6 +20,7 @@ import { Autograph } from '../src/autographs/schemas/autograph.schema.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
+import { BENCH_ADMIN, startBenchApi, useBenchEnvironment } from './bench-app.js';
 import { apiCall, benchPipeline, ffmpeg, peakRssMiB, report } from './support.js';
 
 const REQUESTS = 2000;
@@ -80,41 +77,23 @@ async function compare(total: number, kinds: (() => string)[], headers = {}): Pr
   });
 }
 
-async function startApp(): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bodyParser: false,
-    logger: ['error'],
-  });
-  configureApp(app);
-  await app.listen(0, '127.0.0.1');
-  return app;
-}
-
 function baseOf(server: Server): string {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'bench-playback-'));
-  Object.assign(process.env, {
-    FILE_ROOTS: root,
-    DATA_DIR: join(root, 'db'),
-    ADMIN_EMAIL: 'bench@example.test',
-    ADMIN_PASSWORD: 'bench-password',
-    WORKERS_ENABLED: 'false',
-  });
-  delete process.env.MONGODB_URI;
-  let app = await startApp();
+  useBenchEnvironment(root);
+  let { app, base } = await startBenchApi();
   const rows: string[] = [];
   try {
-    let base = baseOf(app.getHttpServer());
     const call = <T>(method: string, path: string, body?: unknown, token?: string) =>
       apiCall<T>(base, method, path, body, token);
     const login = () =>
       call<{ access_token: string }>('POST', '/v1/oauth/token', {
         grant_type: 'password',
-        username: 'bench@example.test',
-        password: 'bench-password',
+        username: BENCH_ADMIN.username,
+        password: BENCH_ADMIN.password,
       }).then((r) => r.access_token);
     let token = await login();
     await ffmpeg([
@@ -299,9 +278,8 @@ async function main(): Promise<void> {
     // 10^5 autographs, starting again from no recorded requests (a fresh server on the same data).
     await app.get<Model<AccessSummary>>(getModelToken(AccessSummary.name)).deleteMany({});
     await app.close();
-    app = await startApp();
+    ({ app, base } = await startBenchApi());
     await app.get<Model<AccessSummary>>(getModelToken(AccessSummary.name)).deleteMany({});
-    base = baseOf(app.getHttpServer());
     token = await login();
     recorded = 0;
     await addAutographs(100_000);
