@@ -32,7 +32,8 @@ import { freePort } from './support/server.js';
  * Long enough for a backtrace (31 segments at least, 1 s each), marked at a 360p bitrate: the
  * 180p rung of the default ladder leaves too thin a margin (as in restart.e2e-spec.ts).
  */
-const SECONDS = 40;
+// 60 segments: the per-backtrace bound over ~25 autographs leaves 40 too thin a margin (CI missed once).
+const SECONDS = 60;
 const VIEWER = { 'User-Agent': 'EdgeViewer/1.0 (e2e)', 'Accept-Language': 'de-DE' };
 
 interface EdgePlayback {
