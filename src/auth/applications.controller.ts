@@ -67,10 +67,10 @@ export class ApplicationsController {
       'Rotate the client_secret: the new one is shown in this answer only; tokens issued to the application are revoked',
   })
   @ApiOkResponse({ type: ApplicationEnvelope })
+  @SharedQuery(OutputQuery)
   async rotateSecret(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: OutputQuery,
   ): Promise<ApplicationEnvelope> {
     return { application: await this.applications.rotateSecret(principal, id) };
   }
@@ -79,10 +79,10 @@ export class ApplicationsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete an application and revoke every token issued to it' })
   @ApiNoContentResponse()
+  @SharedQuery(OutputQuery)
   async delete(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
-    @Query() _query: OutputQuery,
   ): Promise<void> {
     await this.applications.delete(principal, id);
   }

@@ -64,11 +64,11 @@ export class UsersController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change a user (admin only): storage roots' })
   @ApiOkResponse({ type: UserEnvelope })
+  @SharedQuery(OutputQuery)
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() body: UpdateUserBody,
-    @Query() _query: OutputQuery,
   ): Promise<UserEnvelope> {
     return { user: await this.users.update(principal, id, body.user) };
   }
