@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { EdgeTokensModule } from '../edge/edge-tokens.module.js';
+import { EdgeTokensModule } from '../edge-tokens/edge-tokens.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';

@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Model, Types } from 'mongoose';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../auth/secrets.js';
+import { sha256 } from '../common/secrets.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
