@@ -59,7 +59,7 @@ export class JobFinderService {
     return matching;
   }
 
-  /** The cached signature, or computed from the reference and cached (the same bytes by any racer). */
+  /** The cached signature, or computed from the reference and cached. */
   private async signatureOf(job: SucceededJob): Promise<Uint8Array> {
     const cached = await this.signatures
       .findById(job._id)
@@ -67,9 +67,12 @@ export class JobFinderService {
       .exec();
     if (cached) return cached.signature.buffer;
     const signature = await this.engine.jobSignature(referencePathOf(job.result));
-    await this.signatures
-      .updateOne({ _id: job._id }, { $setOnInsert: { signature } }, { upsert: true })
-      .exec();
+    try {
+      await this.signatures.create({ _id: job._id, signature });
+    } catch (error) {
+      // Another backtrace cached it first: the same bytes.
+      if ((error as { code?: number }).code !== 11000) throw error;
+    }
     return signature;
   }
 }

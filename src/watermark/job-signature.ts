@@ -11,12 +11,14 @@ import {
 
 /**
  * A job's signature: the compact summary of its original that ranks every job against a copy
- * before any full lock search (find-original.ts). It keeps the alignment's coarse signatures
- * (4x3 cells, normalised) of one original frame in STEP_SECONDS, as bytes: about 72 bytes per
- * second of film, 0.5 MB for two hours, against 3 MB per minute for the detection reference.
+ * before any full lock search (find-original.ts). It keeps the alignment's coarse signature
+ * (4x3 cells, normalised) of the original averaged over each half second, as bytes: 24 bytes
+ * per second of film, 170 kB for two hours, against 3 MB per minute for the detection
+ * reference. Averaged rather than sampled, a copy's half second compares well with the entry
+ * it overlaps most, across cuts and speed changes of a few percent too.
  *
  * Binary format (little-endian), a 32-byte header then the entries:
- *   0  8  magic "AGSIGv01"
+ *   0  8  magic "AGSIGv02"
  *   8  8  f64 frame rate of the original (frames per second)
  *  16  4  u32 frame count
  *  20  2  u16 step (original frames per entry)
@@ -36,13 +38,13 @@ export interface JobSignature {
   coarse: Int8Array;
 }
 
-/** One entry per this many seconds: a copy frame lands at most half of it from an entry. */
-const STEP_SECONDS = 1 / 6;
+/** Seconds of original per entry. */
+const STEP_SECONDS = 0.5;
 /** A normalised coarse cell is at most √11 ≈ 3.32 in magnitude: ×38 fits a signed byte. */
 const QUANTUM = 38;
-/** Copy frames sampled per window (as many as the lock search samples). */
-const MAX_SAMPLES = 48;
-const MAGIC = 'AGSIGv01';
+/** Copy half-seconds compared per window: enough to rank, few enough to rank 100 jobs fast. */
+const MAX_SAMPLES = 24;
+const MAGIC = 'AGSIGv02';
 const HEADER_BYTES = 32;
 
 export function jobSignatureOf(reference: DetectionReference): JobSignature {
@@ -50,10 +52,17 @@ export function jobSignatureOf(reference: DetectionReference): JobSignature {
   const entries = Math.ceil(reference.frameCount / step);
   const coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
   const size = reference.signatureWidth * reference.signatureHeight;
+  const mean = new Float32Array(size);
   const scratch = new Float32Array(COARSE_CELLS);
   const quantised = new Int8Array(entries * COARSE_CELLS);
   for (let entry = 0; entry < entries; entry++) {
-    coarse.compute(reference.signatures, scratch, entry * step * size);
+    const first = entry * step;
+    const frames = Math.min(step, reference.frameCount - first);
+    mean.fill(0);
+    for (let frame = first; frame < first + frames; frame++) {
+      for (let i = 0; i < size; i++) mean[i] += reference.signatures[frame * size + i] / frames;
+    }
+    coarse.compute(mean, scratch);
     for (let c = 0; c < COARSE_CELLS; c++) {
       quantised[entry * COARSE_CELLS + c] = Math.round(scratch[c] * QUANTUM);
     }
@@ -113,46 +122,54 @@ export function copyFormatOf(signature: JobSignature): string {
 }
 
 /**
- * Coarse signatures of up to 48 informative frames spread over a window of the copy (decoded
- * at the signature's frame rate and detection size), for `signatureScore`. Fewer than the lock
- * search needs (a black or flat window) → [].
+ * Up to 24 half-seconds spread over a window of the copy (decoded at the signature's frame
+ * rate and detection size), each as the coarse signature of its mean picture, for
+ * `signatureScore`. Fewer than the lock search needs (a black or flat window) → [].
  */
 export function copySamples(window: BufferedFrame[], format: JobSignature): SearchSample[] {
-  const { detectionWidth, detectionHeight, signatureWidth, signatureHeight } = format;
+  const { detectionWidth, detectionHeight, signatureWidth, signatureHeight, step } = format;
   const coarse = new CoarseSignature(signatureWidth, signatureHeight);
   const signature = new Float32Array(signatureWidth * signatureHeight);
-  const stride = Math.max(1, Math.floor(window.length / MAX_SAMPLES));
+  const mean = new Float32Array(signature.length);
+  const starts = Math.floor(window.length / step);
+  const stride = Math.max(1, Math.floor(starts / MAX_SAMPLES));
   const samples: SearchSample[] = [];
-  for (let i = 0; i < window.length && samples.length < MAX_SAMPLES; i += stride) {
-    const { view, frame } = window[i];
-    downscalePlane(
-      view,
-      detectionWidth,
-      detectionHeight,
-      signatureWidth,
-      signatureHeight,
-      signature,
-    );
-    // In luma levels, as the signature's entries: a picture with little coarse structure
-    // beside its fine detail keeps it (normalised first, its coarse cells would be flat).
-    const sample = coarse.compute(signature, new Float32Array(COARSE_CELLS));
-    if (normalizeInPlace(signature, signature.length) < MIN_SIGNATURE_DEVIATION) continue;
-    samples.push({ frame, coarse: sample });
+  for (let start = 0; start < starts && samples.length < MAX_SAMPLES; start += stride) {
+    mean.fill(0);
+    for (let i = start * step; i < (start + 1) * step; i++) {
+      const view = window[i].view;
+      downscalePlane(
+        view,
+        detectionWidth,
+        detectionHeight,
+        signatureWidth,
+        signatureHeight,
+        signature,
+      );
+      for (let c = 0; c < mean.length; c++) mean[c] += signature[c] / step;
+    }
+    // In luma levels, as the entries: a picture with little coarse structure beside its fine
+    // detail keeps it (normalised first, its coarse cells would be flat).
+    const sample = coarse.compute(mean, new Float32Array(COARSE_CELLS));
+    if (normalizeInPlace(mean, mean.length) < MIN_SIGNATURE_DEVIATION) continue;
+    samples.push({ frame: window[start * step].frame, coarse: sample });
   }
   return samples.length >= MIN_SEARCH_SAMPLES ? samples : [];
 }
 
 /**
  * How well a copy's samples match the original somewhere: the best mean coarse correlation
- * (in [-1, 1], plus the search's small coverage bonus) over every offset and the search's
- * speed ratios — the alignment's coarse search, run on the signature's entries instead of
- * every frame. -1 when nothing can be compared.
+ * (in [-1, 1], plus the search's small coverage bonus) over every offset — the alignment's
+ * coarse search, run on the signature's entries instead of every frame, at the copy's own
+ * speed only (a half-second entry absorbs a few percent over a 10 s window). -1 when nothing
+ * can be compared.
  */
 export function signatureScore(signature: JobSignature, samples: SearchSample[]): number {
   const entries = signature.coarse.length / COARSE_CELLS;
-  const table = Float32Array.from(signature.coarse, (value) => value / QUANTUM);
-  // In entries: a sample lands on the entry nearest to its original frame.
+  const table = new Float32Array(signature.coarse);
+  for (let i = 0; i < table.length; i++) table[i] /= QUANTUM;
+  // In entries: a sample lands on the entry it overlaps most.
   const scaled = samples.map(({ frame, coarse }) => ({ frame: frame / signature.step, coarse }));
-  const [best] = coarseSearch(table, entries, scaled, 1, 1);
+  const [best] = coarseSearch(table, entries, scaled, 1, 1, [1]);
   return best?.score ?? -1;
 }
