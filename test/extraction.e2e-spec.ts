@@ -137,6 +137,7 @@ describe('backtraces find the leaker', () => {
       // What the verdict rests on: 100 autographs share the bound of 1e-6 for the backtrace.
       expect(done.verdict).toMatchObject({
         autographs_scored: 100,
+        jobs_traced: 1,
         false_accusation_probability: 1e-6,
         per_autograph_probability: 1e-8,
         threshold: accused.threshold,
