@@ -1,10 +1,20 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import { UsersService } from '../users/users.service.js';
-import { directoryOfUri, directoryUri, isInside, resolveInputName } from './storage-paths.js';
+import {
+  directoryOfUri,
+  directoryUri,
+  isInside,
+  resolveInputName,
+} from '../common/storage-paths.js';
+
+const ROOTS_CACHE_SIZE = 10_000;
+const REAL_PATH_CACHE_SIZE = 100_000;
+const READ_CHECK_TTL_MS = 1000;
 
 /** What the storage checks need of a pipeline: its owner and its directories. */
 export interface PipelineStorage {
@@ -20,6 +30,21 @@ export interface PipelineStorage {
  */
 @Injectable()
 export class StorageService {
+  /**
+   * Owners' real roots and files' real paths as `isReadable` last resolved them: the viewers of
+   * a film, fetching the same segment files, cost one user read and one realpath per file and
+   * second, not one per request. A change of roots, or a folder or file replaced by a symbolic
+   * link, takes effect within READ_CHECK_TTL_MS.
+   */
+  private readonly readableRoots = new LRUCache<string, string[]>({
+    max: ROOTS_CACHE_SIZE,
+    ttl: READ_CHECK_TTL_MS,
+  });
+  private readonly realPaths = new LRUCache<string, string | false>({
+    max: REAL_PATH_CACHE_SIZE,
+    ttl: READ_CHECK_TTL_MS,
+  });
+
   constructor(private readonly users: UsersService) {}
 
   /** Checks a directory URI a pipeline of `owner` is to use; returns its canonical form. */
@@ -55,11 +80,27 @@ export class StorageService {
 
   /** Whether the file at `path` lies, on the real file system, inside the owner's roots now. */
   async isReadable(owner: Types.ObjectId, path: string): Promise<boolean> {
-    const [real, roots] = await Promise.all([
-      realpath(path).catch(() => null),
-      this.users.storageRootsOf(owner),
-    ]);
-    return real !== null && roots.some((root) => isInside(root, real));
+    const [real, roots] = await Promise.all([this.realPath(path), this.rootsForReading(owner)]);
+    return real !== false && roots.some((root) => isInside(root, real));
+  }
+
+  private async realPath(path: string): Promise<string | false> {
+    let real = this.realPaths.get(path);
+    if (real === undefined) {
+      real = await realpath(path).catch(() => false as const);
+      this.realPaths.set(path, real);
+    }
+    return real;
+  }
+
+  private async rootsForReading(owner: Types.ObjectId): Promise<string[]> {
+    const key = owner.toString();
+    let roots = this.readableRoots.get(key);
+    if (!roots) {
+      roots = await this.users.storageRootsOf(owner);
+      this.readableRoots.set(key, roots);
+    }
+    return roots;
   }
 
   /** An existing directory whose real path lies inside the owner's roots: its real path. */
