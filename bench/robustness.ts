@@ -21,10 +21,10 @@ import {
   minimumObservedSegments,
   seededPrng,
 } from '../src/watermark/index.js';
-import { ATTACKS, type Trial } from './robustness-attacks.js';
+import { type Trial } from './robustness-attacks.js';
+import { ATTACKS, CONTENTS, SUBSET } from './robustness-selection.js';
 import {
   AUTOGRAPHS,
-  CONTENTS,
   DURATION,
   FPS,
   HEIGHT,
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     log('collusion capacity…');
     const capacityLines = collusionCapacity();
     const chart = chartOf(trials);
-    if (chart) {
+    if (chart && !SUBSET) {
       const svgPath = new URL('../../bench/results/soft-bits.svg', import.meta.url);
       await mkdir(new URL('.', svgPath), { recursive: true });
       await writeFile(svgPath, chart.svg);
@@ -158,7 +158,8 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- |',
       ...costs,
     ];
-    report('robustness', lines);
+    // A narrowed run (BENCH_CONTENTS / BENCH_ATTACKS) never overwrites the full run's results.
+    report(SUBSET ? 'robustness-subset' : 'robustness', lines);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
