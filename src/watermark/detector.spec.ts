@@ -353,6 +353,14 @@ describe('extractSoftBits (ffmpeg)', () => {
     expectPirateAccused(verdict);
   });
 
+  it('accuses the pirate of a horizontally flipped copy', async () => {
+    const suspect = encode('hflip', ['-i', pirateCopy], 'hflip');
+    const { result, verdict } = await trace('hflip', suspect);
+    expect(result.alignment.geometry.mirrored).toBe(true);
+    expect(result.segmentsObserved).toBe(200);
+    expectPirateAccused(verdict);
+  });
+
   it('accuses the pirate of a brighter, lower-contrast copy', async () => {
     const suspect = encode('eq', ['-i', pirateCopy], 'eq=brightness=0.08:contrast=0.8');
     expectPirateAccused((await trace('eq', suspect)).verdict);

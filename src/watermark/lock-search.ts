@@ -19,6 +19,7 @@ import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import {
   COARSE_CELLS,
+  COARSE_WIDTH,
   CoarseSignature,
   MIN_SIGNATURE_DEVIATION,
   ReferenceMatcher,
@@ -175,12 +176,38 @@ export class LockSearch {
     return lock;
   }
 
-  /** The lock, if any, and the frames sampled to find it. */
+  /**
+   * The lock, if any, and the frames sampled to find it. Before the first lock a mirrored copy
+   * (horizontal flip) is looked for when the plain search finds nothing: a copy that matches
+   * costs nothing more, one that never matches (another video) searches twice.
+   */
   private findLock(
     window: BufferedFrame[],
     geometry: CropGeometry | null,
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
+    if (geometry) return this.findLockUnder(window, [geometry]);
+    const plain = CROP_HYPOTHESES.map((crop) => ({
+      left: crop,
+      right: crop,
+      top: crop,
+      bottom: crop,
+    }));
+    return (
+      this.findLockUnder(window, plain) ??
+      this.findLockUnder(
+        window,
+        plain.map((hypothesis) => ({ ...hypothesis, mirrored: true })),
+      )
+    );
+  }
+
+  /** The search under some geometry hypotheses, all mirrored or none. */
+  private findLockUnder(
+    window: BufferedFrame[],
+    geometries: CropGeometry[],
+  ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     const reference = this.reference;
+    const mirrored = geometries[0].mirrored === true;
     const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
     const samples: SearchSample[] = [];
     const sampleFrames: BufferedFrame[] = [];
@@ -189,7 +216,7 @@ export class LockSearch {
       const deviation = this.identityProjector.normalizedSignature(window[i].view, normalized);
       if (deviation < MIN_SIGNATURE_DEVIATION) continue;
       const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
-      samples.push({ frame: window[i].frame, coarse });
+      samples.push({ frame: window[i].frame, coarse: mirrored ? mirrorRows(coarse) : coarse });
       sampleFrames.push(window[i]);
     }
     if (samples.length < MIN_SEARCH_SAMPLES) return null;
@@ -203,9 +230,6 @@ export class LockSearch {
       MAX_CANDIDATES,
       separation,
     );
-    const geometries = geometry
-      ? [geometry]
-      : CROP_HYPOTHESES.map((crop) => ({ left: crop, right: crop, top: crop, bottom: crop }));
     const lock = fineSearch(
       reference,
       sampleFrames,
@@ -271,5 +295,19 @@ export class LockSearch {
 }
 
 function sameGeometry(a: CropGeometry, b: CropGeometry): boolean {
-  return a.left === b.left && a.right === b.right && a.top === b.top && a.bottom === b.bottom;
+  return (
+    a.left === b.left &&
+    a.right === b.right &&
+    a.top === b.top &&
+    a.bottom === b.bottom &&
+    Boolean(a.mirrored) === Boolean(b.mirrored)
+  );
+}
+
+/** A coarse signature (COARSE_WIDTH columns, row-major) flipped left to right, in place. */
+function mirrorRows(coarse: Float32Array): Float32Array {
+  for (let row = 0; row < COARSE_CELLS; row += COARSE_WIDTH) {
+    coarse.subarray(row, row + COARSE_WIDTH).reverse();
+  }
+  return coarse;
 }
