@@ -16,10 +16,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
+  codewordBit,
   DEFAULT_FALSE_ACCUSATION_PROBABILITY,
   defaultEncoderSettings,
   minimumObservedSegments,
   seededPrng,
+  symbolForBit,
 } from '../src/watermark/index.js';
 import { type Trial } from './robustness-attacks.js';
 import { ATTACKS, CONTENTS, SUBSET } from './robustness-selection.js';
@@ -42,12 +44,34 @@ import {
   tableRow,
 } from './robustness-report.js';
 import { prepareJob, runAttacks, type Settled, settle } from './robustness-trials.js';
+import { coalitionSection } from './robustness-coalitions.js';
 import { peakRssMiB, report, timed } from './support.js';
 
 const benchStart = process.hrtime.bigint();
 const elapsed = (): number => Number(process.hrtime.bigint() - benchStart) / 1e9;
 function log(message: string): void {
   process.stdout.write(`[${elapsed().toFixed(0).padStart(5)} s] ${message}\n`);
+}
+
+/**
+ * The clean downloads' soft bits times the symbol each segment carries: how sure a real read
+ * is (negative: read wrong), for the coalition simulation. Perfect bits without a clean trial.
+ */
+function measuredConfidences(trials: Trial[]): [number[], string] {
+  const clean = trials.filter((trial) => trial.attack === 'clean download' && trial.softBits);
+  const confidences = clean.flatMap((trial) =>
+    Array.from(
+      trial.softBits ?? [],
+      (bit, segment) =>
+        bit * symbolForBit(codewordBit(trial.codebook.codeword(trial.guilty[0]), segment)),
+    ),
+  );
+  return confidences.length > 0
+    ? [
+        confidences,
+        `the clean downloads' measured soft bits (${clean.map((trial) => trial.content).join(', ')})`,
+      ]
+    : [[1], 'perfect bits (no clean download in this run)'];
 }
 
 async function main(): Promise<void> {
@@ -103,6 +127,8 @@ async function main(): Promise<void> {
     const falseAccusationLines = falseAccusations(trials);
     log('collusion capacity…');
     const capacityLines = collusionCapacity();
+    log('collusion of 3: segments needed…');
+    const coalitionLines = coalitionSection(...measuredConfidences(trials));
     const chart = chartOf(trials);
     if (chart && !SUBSET) {
       const svgPath = new URL('../../bench/results/soft-bits.svg', import.meta.url);
@@ -146,6 +172,7 @@ async function main(): Promise<void> {
       '',
       ...falseAccusationLines,
       ...capacityLines,
+      ...coalitionLines,
       '## Soft bits of two suspect copies',
       '',
       chart
