@@ -152,8 +152,11 @@ export class PlaneWarp {
   }
 }
 
-/** The search space of `estimateGeometry`: crops beyond it are not looked for. */
-export const MIN_CROP = -0.05;
+/**
+ * The search space of `estimateGeometry`: crops beyond it are not looked for. Bars down to 1/5
+ * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below).
+ */
+export const MIN_CROP = -0.2;
 export const MAX_CROP = 0.25;
 
 /**
