@@ -60,7 +60,7 @@ async function load(total: number, urlOf: () => string, headers = {}): Promise<n
  * its load drifts; interleaving exposes every kind to the same drift).
  */
 async function compare(total: number, kinds: (() => string)[], headers = {}): Promise<Load[]> {
-  const slices = 4;
+  const slices = 20;
   const latencies = kinds.map(() => [] as number[]);
   const seconds = kinds.map(() => 0);
   for (let slice = 0; slice < slices; slice += 1) {

@@ -172,7 +172,7 @@ export class AutographsService {
       await this.autographs
         .updateOne({ _id: autograph._id }, { $set: { revoked_at: new Date() } })
         .exec();
-      this.playback.forget(autograph._id);
+      await this.playback.revoked(autograph._id);
     }
   }
 
