@@ -9,8 +9,12 @@
  * false accusations: the scores of every innocent autograph in every trial, plus 100,000
  * simulated innocent codewords scored against a few real copies.
  *
+ * Then how long a copy mixed by 3 colluders must be at 100 and 10⁶ autographs (simulated on
+ * the clean downloads' measured soft bits).
+ *
  * Writes bench/results/robustness.md and bench/results/soft-bits.svg. BENCH_SEED=<integer>
- * replays a run's random choices (pirate, colluders, cut position).
+ * replays a run's random choices (pirate, colluders, cut position). BENCH_CONTENTS and
+ * BENCH_ATTACKS run a subset (see robustness-selection.ts) into robustness-subset.md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
