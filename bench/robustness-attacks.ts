@@ -9,7 +9,15 @@ import { type Content, CUT_FRACTION, DURATION, HEIGHT, WIDTH } from './robustnes
 import { ffmpeg } from './support.js';
 
 /** What a pirate's re-encode looks like: x264, fast preset, no audio (the sources have none). */
-const PIRATE_ENCODE = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-an'];
+export const PIRATE_ENCODE = [
+  '-c:v',
+  'libx264',
+  '-preset',
+  'veryfast',
+  '-pix_fmt',
+  'yuv420p',
+  '-an',
+];
 
 export type Expectation = 'pirate' | 'colluders' | 'nobody';
 
@@ -30,6 +38,14 @@ export interface Job {
   /** The two colluders' copies mixed segment by segment, remuxed. */
   collusion: string;
   cutStart: number;
+  /** The coalition of the collusion-of-3 rows. */
+  trio: [number, number, number];
+  /** Three scenes (seconds of the original) cut out by the scene-cut row, in order. */
+  scenesCut: { start: number; length: number }[];
+  /** Two chapters of `length` seconds starting at `first` and `second` swapped. */
+  chapters: { first: number; second: number; length: number };
+  /** Remuxes the copy whose segment i comes from autograph `autographOf(i)`'s download. */
+  copyOf: (autographOf: (segment: number) => number, path: string) => Promise<void>;
   /** Mean luma of the original (0-255), from the detection reference. */
   meanLuma: number;
 }
@@ -43,9 +59,15 @@ export interface Suspect {
 }
 
 export interface Attack {
+  /** Short name for BENCH_ATTACKS (a listed prefix selects the attack). */
+  id: string;
   name: string;
   expect: Expectation;
   make: (job: Job, output: string) => Promise<Suspect>;
+  /** Colluders of a 'colluders' row (default: the two of the collusion of 2). */
+  coalition?: (job: Job) => number[];
+  /** Container of the suspect copy (default mp4). */
+  extension?: string;
 }
 
 export interface Trial {
@@ -67,19 +89,31 @@ export interface Trial {
   codebook: PackedCodebook;
 }
 
-async function reencode(job: Job, output: string, filter: string, crf: number): Promise<void> {
+export async function reencode(
+  job: Job,
+  output: string,
+  filter: string,
+  crf: number,
+): Promise<void> {
   await ffmpeg(['-i', job.download, '-vf', filter, ...PIRATE_ENCODE, '-crf', String(crf), output]);
 }
 
-const made = (path: string, note = '', temporary = true): Suspect => ({ path, note, temporary });
+export const made = (path: string, note = '', temporary = true): Suspect => ({
+  path,
+  note,
+  temporary,
+});
 
-export const ATTACKS: Attack[] = [
+/** The attacks of the first robustness issue: re-encodes, crops, partial copies, 2 colluders. */
+export const BASIC_ATTACKS: Attack[] = [
   {
+    id: 'clean',
     name: 'clean download',
     expect: 'pirate',
     make: (job) => Promise.resolve(made(job.download, 'the MP4 as downloaded', false)),
   },
   {
+    id: 'crf32',
     name: 'CRF 32, 360p',
     expect: 'pirate',
     make: async (job, out) => {
@@ -88,6 +122,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'crf40',
     name: 'CRF 40, half size',
     expect: 'pirate',
     make: async (job, out) => {
@@ -96,6 +131,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'crop',
     name: 'crop 10% per edge',
     expect: 'pirate',
     make: async (job, out) => {
@@ -104,6 +140,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'brightness',
     name: 'brightness +20%, contrast 0.8',
     expect: 'pirate',
     make: async (job, out) => {
@@ -118,6 +155,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'fps30',
     name: '25 → 30 fps',
     expect: 'pirate',
     make: async (job, out) => {
@@ -126,6 +164,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'cut40',
     name: `contiguous ${CUT_FRACTION * 100}% cut`,
     expect: 'pirate',
     make: async (job, out) => {
@@ -142,8 +181,10 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'hls-mkv',
     name: 'HLS segments → MKV',
     expect: 'pirate',
+    extension: 'mkv',
     make: async (job, out) => {
       const segments = job.embedded.renditions[0].segments.map((segment) =>
         codewordBit(job.codebook.codeword(job.pirate), segment.index) === 1 ? segment.a : segment.b,
@@ -153,6 +194,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'collusion2',
     name: 'collusion of 2 (random halves)',
     expect: 'colluders',
     make: (job) =>
@@ -165,6 +207,7 @@ export const ATTACKS: Attack[] = [
       ),
   },
   {
+    id: 'unmarked',
     name: 'unmarked encode',
     expect: 'nobody',
     make: async (job, out) => {
@@ -173,6 +216,7 @@ export const ATTACKS: Attack[] = [
     },
   },
   {
+    id: 'different',
     name: 'different video',
     expect: 'nobody',
     make: (job) =>

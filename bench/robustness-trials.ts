@@ -17,7 +17,8 @@ import {
   scoreCodewords,
   tardosBiases,
 } from '../src/watermark/index.js';
-import { type Attack, ATTACKS, type Job, type Suspect, type Trial } from './robustness-attacks.js';
+import { type Attack, type Job, type Suspect, type Trial } from './robustness-attacks.js';
+import { ATTACKS } from './robustness-selection.js';
 import {
   AUTOGRAPHS,
   type Content,
@@ -104,6 +105,11 @@ export async function prepareJob(
     ),
   );
 
+  // Drawn after the choices above so that a seed replays them as before.
+  const cutStart = Math.round(prng.nextFloat() * (1 - CUT_FRACTION) * DURATION * 10) / 10;
+  const others = Array.from({ length: AUTOGRAPHS }, (_, i) => i).filter((i) => i !== pirate);
+  const trio = [0, 1, 2].map(() => others.splice(randomInt(prng, others.length), 1)[0]);
+
   let lumaSum = 0;
   for (const value of reference.segmentMeans) lumaSum += value;
   return {
@@ -120,15 +126,41 @@ export async function prepareJob(
     colluders: [first, second],
     download,
     collusion,
-    cutStart: Math.round(prng.nextFloat() * (1 - CUT_FRACTION) * DURATION * 10) / 10,
+    cutStart,
+    trio: [trio[0], trio[1], trio[2]],
+    scenesCut: scenesToCut(prng),
+    chapters: chaptersToSwap(prng),
+    copyOf: (autographOf, path) =>
+      remuxTo(
+        path,
+        segments.map((segment) => variantOf(autographOf(segment.index), segment.index)),
+      ),
     meanLuma: lumaSum / reference.segmentMeans.length,
   };
+}
+
+/** Three scenes of 5-15 s, one in each third of the film. */
+function scenesToCut(prng: Prng): Job['scenesCut'] {
+  return [0, 1, 2].map((third) => {
+    const length = 5 + Math.round(10 * prng.nextFloat());
+    const start = (third * DURATION) / 3 + 5 + prng.nextFloat() * (DURATION / 3 - 10 - length);
+    return { start: Math.round(start * 10) / 10, length };
+  });
+}
+
+/** Two consecutive-ish chapters of 40 s, the first starting in 10-50 s, 10-30 s apart. */
+function chaptersToSwap(prng: Prng): Job['chapters'] {
+  const length = 40;
+  const first = 10 + Math.round(40 * prng.nextFloat());
+  const second = first + length + 10 + Math.round(20 * prng.nextFloat());
+  return { first, second, length };
 }
 
 /** The autographs whose copies went into a suspect copy of this attack. */
 function guiltyOf(job: Job, attack: Attack): number[] {
   if (attack.expect === 'pirate') return [job.pirate];
-  return attack.expect === 'colluders' ? [...job.colluders] : [];
+  if (attack.expect === 'nobody') return [];
+  return attack.coalition?.(job) ?? [...job.colluders];
 }
 
 /** A trial before any evidence: nobody accused, nothing observed. */
@@ -217,7 +249,7 @@ export async function runAttacks(job: Job, onTrial: (trial: Trial) => void): Pro
   const trials: Trial[] = [];
   const prepare = (index: number): Promise<Settled<Suspect>> => {
     const attack = ATTACKS[index];
-    const extension = attack.name.includes('MKV') ? 'mkv' : 'mp4';
+    const extension = attack.extension ?? 'mp4';
     return settle(attack.make(job, join(job.dir, `attack-${index}.${extension}`)));
   };
   let next = prepare(0);

@@ -9,22 +9,28 @@
  * false accusations: the scores of every innocent autograph in every trial, plus 100,000
  * simulated innocent codewords scored against a few real copies.
  *
+ * Then how long a copy mixed by 3 colluders must be at 100 and 10⁶ autographs (simulated on
+ * the clean downloads' measured soft bits).
+ *
  * Writes bench/results/robustness.md and bench/results/soft-bits.svg. BENCH_SEED=<integer>
- * replays a run's random choices (pirate, colluders, cut position).
+ * replays a run's random choices (pirate, colluders, cut position). BENCH_CONTENTS and
+ * BENCH_ATTACKS run a subset (see robustness-selection.ts) into robustness-subset.md.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import {
+  codewordBit,
   DEFAULT_FALSE_ACCUSATION_PROBABILITY,
   defaultEncoderSettings,
   minimumObservedSegments,
   seededPrng,
+  symbolForBit,
 } from '../src/watermark/index.js';
-import { ATTACKS, type Trial } from './robustness-attacks.js';
+import { type Trial } from './robustness-attacks.js';
+import { ATTACKS, CONTENTS, SUBSET } from './robustness-selection.js';
 import {
   AUTOGRAPHS,
-  CONTENTS,
   DURATION,
   FPS,
   HEIGHT,
@@ -42,12 +48,34 @@ import {
   tableRow,
 } from './robustness-report.js';
 import { prepareJob, runAttacks, type Settled, settle } from './robustness-trials.js';
+import { coalitionSection } from './robustness-coalitions.js';
 import { peakRssMiB, report, timed } from './support.js';
 
 const benchStart = process.hrtime.bigint();
 const elapsed = (): number => Number(process.hrtime.bigint() - benchStart) / 1e9;
 function log(message: string): void {
   process.stdout.write(`[${elapsed().toFixed(0).padStart(5)} s] ${message}\n`);
+}
+
+/**
+ * The clean downloads' soft bits times the symbol each segment carries: how sure a real read
+ * is (negative: read wrong), for the coalition simulation. Perfect bits without a clean trial.
+ */
+function measuredConfidences(trials: Trial[]): [number[], string] {
+  const clean = trials.filter((trial) => trial.attack === 'clean download' && trial.softBits);
+  const confidences = clean.flatMap((trial) =>
+    Array.from(
+      trial.softBits ?? [],
+      (bit, segment) =>
+        bit * symbolForBit(codewordBit(trial.codebook.codeword(trial.guilty[0]), segment)),
+    ),
+  );
+  return confidences.length > 0
+    ? [
+        confidences,
+        `the clean downloads' measured soft bits (${clean.map((trial) => trial.content).join(', ')})`,
+      ]
+    : [[1], 'perfect bits (no clean download in this run)'];
 }
 
 async function main(): Promise<void> {
@@ -103,8 +131,10 @@ async function main(): Promise<void> {
     const falseAccusationLines = falseAccusations(trials);
     log('collusion capacity…');
     const capacityLines = collusionCapacity();
+    log('collusion of 3: segments needed…');
+    const coalitionLines = coalitionSection(...measuredConfidences(trials));
     const chart = chartOf(trials);
-    if (chart) {
+    if (chart && !SUBSET) {
       const svgPath = new URL('../../bench/results/soft-bits.svg', import.meta.url);
       await mkdir(new URL('.', svgPath), { recursive: true });
       await writeFile(svgPath, chart.svg);
@@ -146,6 +176,7 @@ async function main(): Promise<void> {
       '',
       ...falseAccusationLines,
       ...capacityLines,
+      ...coalitionLines,
       '## Soft bits of two suspect copies',
       '',
       chart
@@ -158,7 +189,8 @@ async function main(): Promise<void> {
       '| --- | --- | --- | --- | --- |',
       ...costs,
     ];
-    report('robustness', lines);
+    // A narrowed run (BENCH_CONTENTS / BENCH_ATTACKS) never overwrites the full run's results.
+    report(SUBSET ? 'robustness-subset' : 'robustness', lines);
   } finally {
     await rm(root, { recursive: true, force: true });
   }

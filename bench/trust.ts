@@ -16,7 +16,7 @@ import {
   seededPrng,
   symbolForBit,
 } from '../src/watermark/index.js';
-import { ATTACKS } from './robustness-attacks.js';
+import { BASIC_ATTACKS } from './robustness-attacks.js';
 import {
   AUTOGRAPHS,
   CONTENTS,
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const pirateSymbols = (i: number) =>
     symbolForBit(codewordBit(job.codebook.codeword(job.pirate), i));
 
-  const crf40 = ATTACKS.find(({ name }) => name === 'CRF 40, half size');
+  const crf40 = BASIC_ATTACKS.find(({ id }) => id === 'crf40');
   if (!crf40) throw new Error('bench:robustness has no CRF 40 attack');
   const attacked = await crf40.make(job, join(root, 'crf40.mp4'));
   const perInnocent = perInnocentProbability(TOTAL_EPSILON, AUTOGRAPHS);

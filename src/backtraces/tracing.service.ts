@@ -113,7 +113,7 @@ export class TracingService {
           matched: alignment.matched,
           offset_seconds: round(alignment.offsetFrames / verdict.frameRate, 3),
           rate: round(alignment.rate, 5),
-          crop: mapValues(alignment.geometry, (share) => round(share, 4)),
+          crop: mapValues(cropOf(alignment.geometry), (share) => round(share, 4)),
           confidence: round(alignment.confidence, 4),
           locks: alignment.locks,
           frames_aligned: alignment.framesAligned,
@@ -228,6 +228,11 @@ function round(value: number, decimals: number): number {
 /** Probabilities span hundreds of orders of magnitude: 4 significant digits. */
 function significant(value: number): number {
   return Number(value.toPrecision(4));
+}
+
+/** The four shares of the copy's crop (without the engine's mirror flag). */
+function cropOf({ left, right, top, bottom }: Record<'left' | 'right' | 'top' | 'bottom', number>) {
+  return { left, right, top, bottom };
 }
 
 function mapValues<K extends string>(

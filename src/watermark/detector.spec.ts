@@ -353,6 +353,23 @@ describe('extractSoftBits (ffmpeg)', () => {
     expectPirateAccused(verdict);
   });
 
+  it('accuses the pirate of a horizontally flipped copy', async () => {
+    const suspect = encode('hflip', ['-i', pirateCopy], 'hflip');
+    const { result, verdict } = await trace('hflip', suspect);
+    expect(result.alignment.geometry.mirrored).toBe(true);
+    expect(result.segmentsObserved).toBe(200);
+    expectPirateAccused(verdict);
+  });
+
+  it('accuses the pirate of a copy letterboxed into a 4:3 frame', async () => {
+    const suspect = encode('letterbox', ['-i', pirateCopy], 'pad=320:240:0:30');
+    const { result, verdict } = await trace('letterbox', suspect);
+    expect(result.alignment.geometry.top).toBeCloseTo(-1 / 6, 2);
+    expect(result.alignment.geometry.bottom).toBeCloseTo(-1 / 6, 2);
+    expect(result.alignment.geometry.left).toBeCloseTo(0, 2);
+    expectPirateAccused(verdict);
+  });
+
   it('accuses the pirate of a brighter, lower-contrast copy', async () => {
     const suspect = encode('eq', ['-i', pirateCopy], 'eq=brightness=0.08:contrast=0.8');
     expectPirateAccused((await trace('eq', suspect)).verdict);

@@ -75,6 +75,19 @@ describe('PlaneWarp', () => {
     expect(warp.validCount).toBe(58 * HEIGHT);
   });
 
+  it('samples a mirrored crop right to left', () => {
+    const ramp = Float32Array.from({ length: WIDTH * HEIGHT }, (_, i) => i % WIDTH);
+    const geometry = { left: 0.1, right: 0.05, top: 0, bottom: 0, mirrored: true };
+    const warp = new PlaneWarp(WIDTH, HEIGHT, WIDTH, HEIGHT, originalOnSuspect(geometry));
+    const out = warp.apply(ramp);
+    expect(warp.validCount).toBe(WIDTH * HEIGHT);
+    for (const x of [0, 17, 63]) {
+      // Suspect pixel centre x shows original position 0.95 − 0.85 (x + 0.5) / 64.
+      const expected = (0.95 - (0.85 * (x + 0.5)) / WIDTH) * WIDTH - 0.5;
+      expect(out[5 * WIDTH + x]).toBeCloseTo(expected, 4);
+    }
+  });
+
   it('inverts the crop map with suspectOnOriginal', () => {
     const geometry = { left: 0.08, right: 0.02, top: 0.1, bottom: 0.05 };
     const forward = originalOnSuspect(geometry);
@@ -94,13 +107,17 @@ describe('estimateGeometry', () => {
     expect(geometryScore(evidence, WIDTH, HEIGHT, IDENTITY_GEOMETRY)).toBeLessThan(atTruth - 0.01);
   });
 
-  it.each([
+  it.each<[string, CropGeometry]>([
     ['symmetric 10%', { left: 0.1, right: 0.1, top: 0.1, bottom: 0.1 }],
     ['asymmetric', { left: 0.12, right: 0.03, top: 0.02, bottom: 0.08 }],
     ['bars (shrunk picture)', { left: -0.04, right: -0.04, top: -0.03, bottom: -0.03 }],
+    ['mirrored', { left: 0.12, right: 0.03, top: 0.02, bottom: 0.08, mirrored: true }],
   ])('recovers a %s crop within 0.006, whatever the brightness and contrast', (_, truth) => {
-    const { geometry, score } = estimateGeometry(evidenceFor(truth, 0.8, 25), WIDTH, HEIGHT);
+    const guess = { ...IDENTITY_GEOMETRY, mirrored: truth.mirrored };
+    const evidence = evidenceFor(truth, 0.8, 25);
+    const { geometry, score } = estimateGeometry(evidence, WIDTH, HEIGHT, guess);
     expect(score).toBeGreaterThan(0.99);
+    expect(geometry.mirrored).toBe(truth.mirrored);
     for (const edge of ['left', 'right', 'top', 'bottom'] as const) {
       expect(Math.abs(geometry[edge] - truth[edge])).toBeLessThanOrEqual(0.006);
     }

@@ -3,13 +3,15 @@ import { type Plane } from './resample.js';
 /**
  * Where a suspect's picture sits in the original frame: the fraction of the original width
  * (left, right) and height (top, bottom) cut away on each side before the copy was scaled back
- * to full frame. Negative values mean a border was added (the picture was shrunk).
+ * to full frame. Negative values mean a border was added (the picture was shrunk). `mirrored`:
+ * the copy was then flipped left to right (left and right still name the original's sides).
  */
 export interface CropGeometry {
   left: number;
   right: number;
   top: number;
   bottom: number;
+  mirrored?: boolean;
 }
 
 export const IDENTITY_GEOMETRY: Readonly<CropGeometry> = { left: 0, right: 0, top: 0, bottom: 0 };
@@ -25,8 +27,12 @@ export interface AxisMap {
  * the suspect grid.
  */
 export function originalOnSuspect(geometry: CropGeometry): { x: AxisMap; y: AxisMap } {
+  const width = 1 - geometry.left - geometry.right;
   return {
-    x: { offset: geometry.left, scale: 1 - geometry.left - geometry.right },
+    // Mirrored: the suspect's left edge shows the original's right edge of the kept picture.
+    x: geometry.mirrored
+      ? { offset: 1 - geometry.right, scale: -width }
+      : { offset: geometry.left, scale: width },
     y: { offset: geometry.top, scale: 1 - geometry.top - geometry.bottom },
   };
 }
@@ -146,8 +152,11 @@ export class PlaneWarp {
   }
 }
 
-/** The search space of `estimateGeometry`: crops beyond it are not looked for. */
-export const MIN_CROP = -0.05;
+/**
+ * The search space of `estimateGeometry`: crops beyond it are not looked for. Bars down to 1/5
+ * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below).
+ */
+export const MIN_CROP = -0.2;
 export const MAX_CROP = 0.25;
 
 /**
@@ -242,7 +251,7 @@ export function estimateGeometry(
   let best: CropGeometry = { ...guess };
   let bestScore = score(best);
   for (const crop of tryStartCrops ? START_CROPS : []) {
-    const candidate = { left: crop, right: crop, top: crop, bottom: crop };
+    const candidate = { ...guess, left: crop, right: crop, top: crop, bottom: crop };
     const candidateScore = score(candidate);
     if (candidateScore > bestScore) {
       best = candidate;
@@ -250,7 +259,7 @@ export function estimateGeometry(
     }
   }
 
-  const edges: (keyof CropGeometry)[] = ['left', 'right', 'top', 'bottom'];
+  const edges = ['left', 'right', 'top', 'bottom'] as const;
   for (const step of SEARCH_STEPS) {
     let improved = true;
     while (improved) {

@@ -34,7 +34,39 @@ const MAX_CANDIDATES = 16;
 /** The fastest speed ratio searched (original frames per copy frame). */
 export const MAX_SEARCH_RATE = 25 / 24;
 /** Symmetric crops tried when the geometry is still unknown (refined after the lock). */
-const CROP_HYPOTHESES = [-0.05, 0, 0.05, 0.1];
+const CROP_HYPOTHESES: CropGeometry[] = [-0.05, 0, 0.05, 0.1].map((crop) => ({
+  left: crop,
+  right: crop,
+  top: crop,
+  bottom: crop,
+}));
+
+/**
+ * One global search: copy frames are summarised through `view` (a geometry under which the
+ * copy shows every signature cell of the original), candidates refined under `crops`.
+ */
+interface SearchHypotheses {
+  view: CropGeometry;
+  crops: CropGeometry[];
+}
+
+const LETTERBOX: CropGeometry = { left: 0, right: 0, top: -1 / 6, bottom: -1 / 6 };
+const PILLARBOX: CropGeometry = { left: -1 / 6, right: -1 / 6, top: 0, bottom: 0 };
+const MIRRORED: CropGeometry = { ...IDENTITY_GEOMETRY, mirrored: true };
+
+/**
+ * Before the first lock, in this order until one locks: the plain crops; the picture framed by
+ * bars (16:9 letterboxed in 4:3, bars of 1/6 of its height above and below; or pillarboxed in
+ * a frame 4/3 wider); the crops mirrored (a horizontal flip). A copy that matches plainly costs
+ * nothing more; one that never matches (another video) is searched four times per window
+ * until the back-off.
+ */
+const FIRST_SEARCHES: SearchHypotheses[] = [
+  { view: IDENTITY_GEOMETRY, crops: CROP_HYPOTHESES },
+  { view: LETTERBOX, crops: [LETTERBOX] },
+  { view: PILLARBOX, crops: [PILLARBOX] },
+  { view: MIRRORED, crops: CROP_HYPOTHESES.map((crop) => ({ ...crop, mirrored: true })) },
+];
 /** After this many failed searches in a row, searches back off (another video: stay fast). */
 const SEARCHES_BEFORE_BACKOFF = 4;
 const MAX_BACKOFF_WINDOWS = 6;
@@ -62,7 +94,10 @@ export class LockSearch {
   readonly windowFrames: number;
   private readonly viewSize: number;
   private readonly signatureSize: number;
-  private readonly identityProjector: SignatureProjector;
+  /** Per first search, the projector of its view (see SearchHypotheses). */
+  private readonly viewProjectors: Map<CropGeometry, SignatureProjector>;
+  /** The view of later searches, once the copy's geometry is known. */
+  private copyView: SignatureProjector | null = null;
   private readonly estimator: ReferenceEstimator;
   private readonly coarse: CoarseSignature;
   private coarseTable: Float32Array | null = null;
@@ -83,7 +118,9 @@ export class LockSearch {
       Math.round(MAX_SEARCH_WINDOW_SECONDS * rate),
       Math.max(Math.round(SEARCH_WINDOW_SECONDS * rate), 3 * reference.framesPerSegment),
     );
-    this.identityProjector = new SignatureProjector(reference, IDENTITY_GEOMETRY);
+    this.viewProjectors = new Map(
+      FIRST_SEARCHES.map(({ view }) => [view, new SignatureProjector(reference, view)]),
+    );
     this.coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
     this.estimator = new ReferenceEstimator(reference);
   }
@@ -175,10 +212,36 @@ export class LockSearch {
     return lock;
   }
 
-  /** The lock, if any, and the frames sampled to find it. */
+  /** The lock, if any, and the frames sampled to find it (see FIRST_SEARCHES). */
   private findLock(
     window: BufferedFrame[],
     geometry: CropGeometry | null,
+  ): { lock: TimeLock; samples: BufferedFrame[] } | null {
+    if (geometry) {
+      // Later searches keep the copy's geometry, seen through itself when the copy shows every
+      // cell (bars), else through the first search's view that shares its mirror.
+      this.copyView ??= this.viewOf(geometry);
+      return this.findLockUnder(window, this.copyView, [geometry]);
+    }
+    for (const { view, crops } of FIRST_SEARCHES) {
+      const found = this.findLockUnder(window, this.viewOf(view), crops);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  private viewOf(geometry: CropGeometry): SignatureProjector {
+    const known = this.viewProjectors.get(geometry);
+    if (known) return known;
+    const own = new SignatureProjector(this.reference, geometry);
+    if (own.cells.length === this.signatureSize) return own;
+    return this.viewOf(geometry.mirrored ? MIRRORED : IDENTITY_GEOMETRY);
+  }
+
+  private findLockUnder(
+    window: BufferedFrame[],
+    projector: SignatureProjector,
+    geometries: CropGeometry[],
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     const reference = this.reference;
     const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
@@ -186,7 +249,7 @@ export class LockSearch {
     const sampleFrames: BufferedFrame[] = [];
     const normalized = new Float32Array(this.signatureSize);
     for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
-      const deviation = this.identityProjector.normalizedSignature(window[i].view, normalized);
+      const deviation = projector.normalizedSignature(window[i].view, normalized);
       if (deviation < MIN_SIGNATURE_DEVIATION) continue;
       const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
       samples.push({ frame: window[i].frame, coarse });
@@ -203,9 +266,6 @@ export class LockSearch {
       MAX_CANDIDATES,
       separation,
     );
-    const geometries = geometry
-      ? [geometry]
-      : CROP_HYPOTHESES.map((crop) => ({ left: crop, right: crop, top: crop, bottom: crop }));
     const lock = fineSearch(
       reference,
       sampleFrames,
@@ -271,5 +331,11 @@ export class LockSearch {
 }
 
 function sameGeometry(a: CropGeometry, b: CropGeometry): boolean {
-  return a.left === b.left && a.right === b.right && a.top === b.top && a.bottom === b.bottom;
+  return (
+    a.left === b.left &&
+    a.right === b.right &&
+    a.top === b.top &&
+    a.bottom === b.bottom &&
+    Boolean(a.mirrored) === Boolean(b.mirrored)
+  );
 }

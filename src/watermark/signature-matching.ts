@@ -51,7 +51,11 @@ export class SignatureProjector {
     this.signatureWidth = signatureWidth;
     const warp = new PlaneWarp(width, height, width, height, suspectOnOriginal(geometry));
     this.identity =
-      geometry.left === 0 && geometry.right === 0 && geometry.top === 0 && geometry.bottom === 0;
+      !geometry.mirrored &&
+      geometry.left === 0 &&
+      geometry.right === 0 &&
+      geometry.top === 0 &&
+      geometry.bottom === 0;
     this.sums = new Float64Array(signatureWidth * signatureHeight);
     // The same spans as the reference's box downscale (resample.ts) from view to signature.
     const columnStarts = spanStarts(width, signatureWidth);
