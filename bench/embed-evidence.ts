@@ -4,13 +4,13 @@
  * re-encodes. For each content (20 s at 1280x720, 2 s segments) the job embeds 720p and 360p;
  * the copy is variant A of one rendition (every soft bit should be positive). Reported: the
  * detector's mark amplitude / noise and the mean soft bit. BENCH_STRENGTH overrides the default
- * strength (1.6 gives 720p the strength it had before it depended on the rendition).
+ * strength; BENCH_CONTENTS picks bench:embed contents by name (default: clean, dark).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { extractSoftBits } from '../src/watermark/detector.js';
-import { DEFAULT_STRENGTH, renditionStrength } from '../src/watermark/embed-frame.js';
+import { DEFAULT_STRENGTH } from '../src/watermark/embed-frame.js';
 import { embedVariants } from '../src/watermark/embed-variants.js';
 import { readReference } from '../src/watermark/reference.js';
 import { CONTENTS, makeContent } from './embed-contents.js';
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
           const bits = [...result.softBits];
           const meanBit = bits.reduce((sum, bit) => sum + bit, 0) / Math.max(1, bits.length);
           rows.push(
-            `| ${name} | ${rendition.height}p | ${renditionStrength(strength, rendition.height).toFixed(2)} | ${leak.name} | ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)} | ${meanBit.toFixed(3)} |`,
+            `| ${name} | ${rendition.height}p | ${strength.toFixed(2)} | ${leak.name} | ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)} | ${meanBit.toFixed(3)} |`,
           );
         }
       }

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_STRENGTH,
-  embedFrame,
-  embedVariantPair,
-  renditionStrength,
-} from './embed-frame.js';
+import { DEFAULT_STRENGTH, embedFrame, embedVariantPair } from './embed-frame.js';
 import { perceptualMask } from './mask.js';
 import { watermarkPattern } from './pattern.js';
 import { seededPrng } from './prng.js';
@@ -91,13 +86,5 @@ describe('embedVariantPair', () => {
   it('rejects mismatched buffers', () => {
     const out = new Uint8Array(10);
     expect(() => embedFrame(textured, WIDTH, HEIGHT, pattern, 1, 1, out)).toThrow(RangeError);
-  });
-});
-
-describe('renditionStrength', () => {
-  it('keeps the whole strength up to 360p, then 360 / height, never under half', () => {
-    expect(
-      [180, 360, 540, 720, 1080, 2160].map((height) => renditionStrength(0.8, height)),
-    ).toEqual([0.8, 0.8, 0.8 * (360 / 540), 0.4, 0.4, 0.4]);
   });
 });

@@ -10,26 +10,6 @@ export type WatermarkSymbol = 1 | -1;
  */
 export const DEFAULT_STRENGTH = 0.8;
 
-/** The rendition height that gets the whole strength (the ladder's lowest real rung). */
-export const FULL_STRENGTH_HEIGHT = 360;
-/** The least share of the strength a tall rendition keeps. */
-export const MIN_RENDITION_SHARE = 0.5;
-
-/**
- * The strength of one rendition: the whole of it up to 360p, then in proportion to 360 / height
- * (half at 720p, at least half above). The detector averages every rendition down to the same
- * small view, so a mark of amplitude ∝ 1 / height keeps the mark's energy per picture
- * (amplitude² × pixels) constant: against a rendition's own coding noise (white at its size)
- * a 720p copy then carries the evidence of a 360p one. The ladder codes tall renditions with
- * less error per pixel, so a whole-strength mark there cost 1.6 dB PSNR where it cost 0.5 at
- * 360p (bench:embed). The price: a 720p copy that a pirate shrinks to 360p and re-encodes
- * carries half the amplitude of a 360p copy that went through the same.
- */
-export function renditionStrength(strength: number, height: number): number {
-  const share = FULL_STRENGTH_HEIGHT / height;
-  return strength * (share > 1 ? 1 : share < MIN_RENDITION_SHARE ? MIN_RENDITION_SHARE : share);
-}
-
 /**
  * Adds symbol * strength * mask * pattern to the luma of one frame and writes the result to
  * `out`. `frame` is a luma plane or a whole yuv420p frame (Y, then U and V): whatever follows the
@@ -70,9 +50,8 @@ export function embedVariantPair(
   outA: Uint8Array,
   outB: Uint8Array,
   mask: Float32Array = new Float32Array(width * height),
-  sceneGain?: number,
 ): void {
-  perceptualMask(frame, width, height, mask, sceneGain);
+  perceptualMask(frame, width, height, mask);
   checkSizes(frame, width, height, pattern, outA, mask);
   checkSizes(frame, width, height, pattern, outB, mask);
   const lumaSize = width * height;

@@ -1,12 +1,11 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_STRENGTH, embedVariantPair, renditionStrength } from './embed-frame.js';
+import { DEFAULT_STRENGTH, embedVariantPair } from './embed-frame.js';
 import { MediaError, type MediaInfo, probeMedia, scaledSize } from './media.js';
 import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
 import { type DownloadPackage, packageDownload } from './media-download.js';
 import { type EncodedSegment, FrameEncoder, PLAYLIST_NAME } from './media-encoder.js';
 import { readFrames } from './media-frames.js';
-import { frameSceneGain } from './mask.js';
 import { defaultEncoderSettings, type EncoderSettings } from './ladder.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
@@ -45,7 +44,6 @@ export interface EmbedOptions {
   /** Seconds; each segment holds ceil(segmentDuration * fps) frames. */
   segmentDuration?: number;
   renditions: RenditionRequest[];
-  /** Luma levels RMS before the mask at 360p and below; taller renditions get less of it. */
   strength?: number;
   preset?: string;
   onProgress?: (progress: EmbedProgress) => void;
@@ -109,8 +107,7 @@ export function framesPerSegment(frameRate: number, segmentDuration: number): nu
  *
  * The input is decoded once per rendition, scaled to it. Frame n belongs to segment
  * floor(n / framesPerSegment); its luma gets + strength * mask * pattern(segment) in A and the
- * opposite in B, with the strength of its rendition (`renditionStrength`) and the scene gain of
- * the segment's first frame (`frameSceneGain`). The reference is computed from the unmarked frames of the lowest rendition
+ * opposite in B. The reference is computed from the unmarked frames of the lowest rendition
  * (first in the loop): its 64x36 / 16x9 views barely depend on the rendition, and this saves
  * a separate decode.
  *
@@ -273,7 +270,7 @@ interface RenditionJob {
 
 async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
   const { options, outputDir, width, height, encoding, frameRate, segmentFrames } = job;
-  const strength = renditionStrength(options.strength ?? DEFAULT_STRENGTH, height);
+  const strength = options.strength ?? DEFAULT_STRENGTH;
   const renditionDir = join(outputDir, `${height}p`);
   const encoderOptions = {
     width,
@@ -302,27 +299,12 @@ async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
   let segmentsB: EncodedSegment[];
   try {
     let framesDone = 0;
-    let segment = -1;
-    let sceneGain = 1;
     for await (const frame of readFrames(options.input, { width, height, fps: frameRate })) {
       options.signal?.throwIfAborted();
-      if (Math.floor(frame.index / segmentFrames) !== segment) {
-        segment = Math.floor(frame.index / segmentFrames);
-        sceneGain = frameSceneGain(frame.data, width, height);
-      }
+      const segment = Math.floor(frame.index / segmentFrames);
       const pattern = watermarkPattern(options.key, segment, width, height);
       job.reference?.addFrame(frame.data);
-      embedVariantPair(
-        frame.data,
-        width,
-        height,
-        pattern,
-        strength,
-        variantA,
-        variantB,
-        mask,
-        sceneGain,
-      );
+      embedVariantPair(frame.data, width, height, pattern, strength, variantA, variantB, mask);
       await Promise.all([encoderA.write(variantA), encoderB.write(variantB)]);
       job.onFrame(++framesDone);
     }

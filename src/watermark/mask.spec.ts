@@ -1,11 +1,4 @@
-import {
-  frameSceneGain,
-  MASK_MAX_GAIN,
-  MASK_MIN_GAIN,
-  perceptualMask,
-  SCENE_MIN_GAIN,
-  sceneGain,
-} from './mask.js';
+import { MASK_MAX_GAIN, MASK_MIN_GAIN, perceptualMask, SCENE_MIN_GAIN, sceneGain } from './mask.js';
 import { seededPrng } from './prng.js';
 
 function texturedLeftHalf(width: number, height: number): Uint8Array {
@@ -39,17 +32,6 @@ describe('perceptualMask', () => {
       1,
       1,
     ]);
-  });
-
-  it('takes a given scene gain instead of the frame own, as a segment keeps its first frame', () => {
-    const width = 320;
-    const height = 180;
-    const frame = new Uint8Array(width * height).fill(128);
-    expect(frameSceneGain(frame, width, height)).toBe(SCENE_MIN_GAIN);
-    expect(frameSceneGain(texturedLeftHalf(width, height), width, height)).toBe(1);
-    const mask = perceptualMask(frame, width, height, undefined, 0.6);
-    expect(Math.min(...mask)).toBeCloseTo(0.6, 6);
-    expect(Math.max(...mask)).toBeCloseTo(0.6, 6);
   });
 
   it('is strong in texture, weak in flat areas, within [0.5, 2] with mean ~1', () => {

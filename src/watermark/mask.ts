@@ -26,17 +26,15 @@ export const SCENE_MIN_GAIN = 0.25;
  * the mark), low in flat areas (where a change of one level can be seen). Block activity is the
  * mean absolute gradient per 8x8 block, smoothed over 3x3 blocks, mapped to
  * sqrt(activity / mean activity), normalised to mean 1 and clamped to [0.5, 2], scaled down on
- * flat frames (SCENE_FULL_ACTIVITY; `scene`, when given, instead of the frame's own), then
- * interpolated bilinearly so the gain has no block edges. A function of the frame (and the
- * scene gain) alone: deterministic, and the detector does not need it. Writes into `out`
- * (allocated when omitted) and returns it.
+ * flat frames (SCENE_FULL_ACTIVITY), then interpolated bilinearly so the gain has no block
+ * edges. A function of the frame alone: deterministic, and the detector does not need it. Writes into `out` (allocated when
+ * omitted) and returns it.
  */
 export function perceptualMask(
   luma: Uint8Array,
   width: number,
   height: number,
   out: Float32Array = new Float32Array(width * height),
-  scene?: number,
 ): Float32Array {
   if (luma.length < width * height || out.length < width * height) {
     throw new RangeError(`luma/out buffers are smaller than ${width}x${height}`);
@@ -44,25 +42,9 @@ export function perceptualMask(
   const blocksX = Math.ceil(width / MASK_BLOCK_SIZE);
   const blocksY = Math.ceil(height / MASK_BLOCK_SIZE);
   const activity = blockActivity(luma, width, height, blocksX, blocksY);
-  const gains = blockGains(boxBlur3x3(activity, blocksX, blocksY), blocksX, blocksY, scene);
+  const gains = blockGains(boxBlur3x3(activity, blocksX, blocksY), blocksX, blocksY);
   upsampleBilinear(gains, blocksX, blocksY, width, height, out);
   return out;
-}
-
-/**
- * The scene gain (see SCENE_FULL_ACTIVITY) of one frame. The engine takes it from the first
- * frame of each segment and keeps it for the whole segment: on a flat picture the frame's
- * activity wanders with the encoder's noise (0.17 to 0.47 from frame to frame on a flat
- * animation), and a gain that followed it would make the rounded mark flicker, which costs
- * bits where x264 otherwise spends almost none.
- */
-export function frameSceneGain(luma: Uint8Array, width: number, height: number): number {
-  const blocksX = Math.ceil(width / MASK_BLOCK_SIZE);
-  const blocksY = Math.ceil(height / MASK_BLOCK_SIZE);
-  const activity = blockActivity(luma, width, height, blocksX, blocksY);
-  let sum = 0;
-  for (const value of activity) sum += value;
-  return sceneGain(sum / activity.length);
 }
 
 /**
@@ -145,12 +127,7 @@ function boxBlur3x3(values: Float64Array, cols: number, rows: number): Float64Ar
  * sqrt(activity / mean activity), then scaled to mean 1 and clamped; clamping shifts the mean,
  * so scaling and clamping alternate a few times (the mean settles within a percent).
  */
-function blockGains(
-  activity: Float64Array,
-  cols: number,
-  rows: number,
-  scene = Number.NaN,
-): Float32Array {
+function blockGains(activity: Float64Array, cols: number, rows: number): Float32Array {
   const count = cols * rows;
   let meanActivity = 0;
   for (let b = 0; b < count; b++) meanActivity += activity[b];
@@ -169,8 +146,8 @@ function blockGains(
       gains[b] = g < MASK_MIN_GAIN ? MASK_MIN_GAIN : g > MASK_MAX_GAIN ? MASK_MAX_GAIN : g;
     }
   }
-  const sceneShare = Number.isNaN(scene) ? sceneGain(meanActivity) : scene;
-  for (let b = 0; b < count; b++) gains[b] *= sceneShare;
+  const scene = sceneGain(meanActivity);
+  for (let b = 0; b < count; b++) gains[b] *= scene;
   return gains;
 }
 
