@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AccessRecorder } from '../src/autographs/access-recorder.service.js';
 import { AccessSummary } from '../src/autographs/schemas/access-summary.schema.js';
-import { sha256 } from '../src/auth/secrets.js';
+import { sha256 } from '../src/common/secrets.js';
 import { Autograph } from '../src/autographs/schemas/autograph.schema.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
@@ -60,7 +60,7 @@ async function load(total: number, urlOf: () => string, headers = {}): Promise<n
  * its load drifts; interleaving exposes every kind to the same drift).
  */
 async function compare(total: number, kinds: (() => string)[], headers = {}): Promise<Load[]> {
-  const slices = 4;
+  const slices = 20;
   const latencies = kinds.map(() => [] as number[]);
   const seconds = kinds.map(() => 0);
   for (let slice = 0; slice < slices; slice += 1) {

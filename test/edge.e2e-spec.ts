@@ -13,7 +13,7 @@ import {
   syncRevocations,
 } from '../src/edge/edge-agent.js';
 import { writeEdgeFiles } from '../src/edge/edge-files.js';
-import { createEdgeToken, readEdgeToken } from '../src/edge/edge-token.js';
+import { createEdgeToken, readEdgeToken } from '../src/edge-tokens/edge-token.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,

@@ -11,7 +11,7 @@ import { RefExpander } from '../common/ref-expander.service.js';
 import { Ref } from '../common/refs.js';
 import type { ApplicationDto, NewApplication } from './dto/application.dto.js';
 import { Application } from './schemas/application.schema.js';
-import { newSecret, sha256 } from './secrets.js';
+import { newSecret, sha256 } from '../common/secrets.js';
 import { TokensService } from './tokens.service.js';
 
 export function toApplicationDto(application: Stored<Application>): ApplicationDto {

@@ -9,7 +9,7 @@ import { Tickets } from '../common/tickets.js';
 import { UsersService } from '../users/users.service.js';
 import { OAuthError } from './oauth-error.js';
 import { Token, type TokenType } from './schemas/token.schema.js';
-import { newSecret, sha256 } from './secrets.js';
+import { newSecret, sha256 } from '../common/secrets.js';
 
 /** The one scope there is: the whole API of the token's user. */
 export const API_SCOPE = 'api';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { EdgeTokensModule } from '../edge/edge-tokens.module.js';
+import { EdgeTokensModule } from '../edge-tokens/edge-tokens.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
 import { NetworkModule } from '../network/network.module.js';
 import { PipelinesModule } from '../pipelines/pipelines.module.js';
@@ -11,6 +11,7 @@ import { AutographsController } from './autographs.controller.js';
 import { AutographsService } from './autographs.service.js';
 import { PlaybackController } from './playback.controller.js';
 import { PlaybackService } from './playback.service.js';
+import { RevocationSignal } from './revocation-signal.js';
 import { AccessSummary, AccessSummarySchema } from './schemas/access-summary.schema.js';
 import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
 
@@ -27,7 +28,13 @@ import { Autograph, AutographSchema } from './schemas/autograph.schema.js';
     WatermarkingModule,
   ],
   controllers: [AutographsController, PlaybackController],
-  providers: [AutographsService, PlaybackService, AccessRecorder, AccessSummaryStore],
+  providers: [
+    AutographsService,
+    PlaybackService,
+    AccessRecorder,
+    AccessSummaryStore,
+    RevocationSignal,
+  ],
   exports: [AutographsService],
 })
 export class AutographsModule {}

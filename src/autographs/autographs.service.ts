@@ -9,11 +9,11 @@ import type { Principal } from '../common/principal.js';
 import { OwnedRepository } from '../common/owned-repository.js';
 import { RefExpander } from '../common/ref-expander.service.js';
 import { Link, Ref } from '../common/refs.js';
-import { sha256 } from '../auth/secrets.js';
+import { sha256 } from '../common/secrets.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { WatermarkKeysService } from '../watermarking/watermark-keys.service.js';
 import { segmentCountOf } from '../jobs/schemas/job.schema.js';
-import { EdgeTokensService } from '../edge/edge-tokens.service.js';
+import { EdgeTokensService } from '../edge-tokens/edge-tokens.service.js';
 import type { Job } from '../jobs/schemas/job.schema.js';
 import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { AccessSummaryStore } from './access-summary.store.js';
@@ -172,7 +172,7 @@ export class AutographsService {
       await this.autographs
         .updateOne({ _id: autograph._id }, { $set: { revoked_at: new Date() } })
         .exec();
-      this.playback.forget(autograph._id);
+      await this.playback.revoked(autograph._id);
     }
   }
 

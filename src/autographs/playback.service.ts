@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Model, Types } from 'mongoose';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
-import { sha256 } from '../auth/secrets.js';
+import { sha256 } from '../common/secrets.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
 import {
@@ -20,6 +20,7 @@ import { StorageService } from '../pipelines/storage.service.js';
 import { AccessRecorder, type Viewer } from './access-recorder.service.js';
 import { masterPlaylist, vodPlaylist } from './hls-playlists.js';
 import { PersonalDownload } from './personal-download.js';
+import { RevocationSignal } from './revocation-signal.js';
 import { Autograph, autographIdOfToken } from './schemas/autograph.schema.js';
 
 export type { Viewer } from './access-recorder.service.js';
@@ -37,10 +38,11 @@ export interface PlaybackSession {
 /** Finished jobs kept in memory (each holds its segment list). */
 const JOB_CACHE_SIZE = 256;
 /**
- * How long a looked-up autograph is reused: a viewer's burst of segment requests costs one read,
- * and a revocation made on another server takes effect within this time (at once on this one).
+ * How long a looked-up autograph is reused: a viewer's whole session costs one read. A revocation
+ * empties the cache at once on the server that made it and within REVOCATION_POLL_MS on the others
+ * (RevocationSignal); the TTL only bounds how long anything else edited in the database is missed.
  */
-const AUTOGRAPH_TTL_MS = 1000;
+const AUTOGRAPH_TTL_MS = 60_000;
 const AUTOGRAPH_CACHE_SIZE = 10_000;
 /** Codewords kept in memory (a few hundred bytes each for a feature film). */
 const CODEWORD_CACHE_SIZE = 100_000;
@@ -81,7 +83,10 @@ export class PlaybackService {
     private readonly engine: WatermarkEngine,
     private readonly recorder: AccessRecorder,
     private readonly storage: StorageService,
-  ) {}
+    private readonly revocations: RevocationSignal,
+  ) {
+    revocations.onRevocation(() => this.playing.clear());
+  }
 
   /**
    * 404 unless every file still lies inside the job owner's storage roots: a folder the job
@@ -112,9 +117,10 @@ export class PlaybackService {
     return { autograph, job, codeword };
   }
 
-  /** Forgets a revoked autograph at once (other servers within AUTOGRAPH_TTL_MS). */
-  forget(autographId: Types.ObjectId): void {
+  /** Stops a revoked autograph's playback: at once here, within REVOCATION_POLL_MS elsewhere. */
+  async revoked(autographId: Types.ObjectId): Promise<void> {
     this.playing.delete(autographId.toString());
+    await this.revocations.announce();
   }
 
   /**

@@ -19,6 +19,11 @@ export class BodyParserMiddleware implements NestMiddleware {
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
+    if (!hasBody(request)) {
+      // Most requests (every GET, every segment) carry none: skip the body reader.
+      request.body = {};
+      return next();
+    }
     this.readText(request, response, (error?: unknown) => {
       if (error) return next(bodyReadError(error, request));
       try {
@@ -30,6 +35,14 @@ export class BodyParserMiddleware implements NestMiddleware {
       }
     });
   }
+}
+
+/** As body-parser decides it (type-is `hasBody`): a transfer encoding or a Content-Length. */
+function hasBody(request: Request): boolean {
+  const length = request.headers['content-length'];
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '')
+  );
 }
 
 export function parseBody(raw: string, contentType = ''): unknown {

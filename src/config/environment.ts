@@ -17,7 +17,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { parseTrustProxy } from './trust-proxy.js';
-import { MIN_PASSWORD_LENGTH } from '../users/password.js';
+import { MIN_PASSWORD_LENGTH } from './password-policy.js';
 
 /** 'true' / 'false' as a boolean; anything else unchanged, for the validator to reject. */
 export function toBoolean(value: unknown): unknown {

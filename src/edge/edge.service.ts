@@ -16,7 +16,7 @@ import type {
   EdgeLogReceiptDto,
   EdgeRevocationsDto,
 } from './dto/edge.dto.js';
-import { EdgeTokensService } from './edge-tokens.service.js';
+import { EdgeTokensService } from '../edge-tokens/edge-tokens.service.js';
 import { EdgeLogStream } from './schemas/edge-log-stream.schema.js';
 import { paceInfoSidecar } from './wm-pace-info.js';
 

@@ -5,7 +5,12 @@ import { dirname, resolve } from 'node:path';
 import type { Types } from 'mongoose';
 import { ApiError } from '../common/api-error.js';
 import { UsersService } from '../users/users.service.js';
-import { directoryOfUri, directoryUri, isInside, resolveInputName } from './storage-paths.js';
+import {
+  directoryOfUri,
+  directoryUri,
+  isInside,
+  resolveInputName,
+} from '../common/storage-paths.js';
 
 const ROOTS_CACHE_SIZE = 10_000;
 const REAL_PATH_CACHE_SIZE = 100_000;

@@ -8,12 +8,6 @@ const scryptAsync = promisify(scrypt) as (
   options: { N: number; r: number; p: number; maxmem: number },
 ) => Promise<Buffer>;
 
-/**
- * The shortest password accepted: 12 characters, as NIST SP 800-63B recommends for passwords
- * chosen by users; with scrypt below, guessing one stays out of reach.
- */
-export const MIN_PASSWORD_LENGTH = 12;
-
 /** scrypt cost: ~16 MiB and tens of milliseconds per hash, slow enough to stall guessing. */
 const COST = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 const KEY_LENGTH = 32;

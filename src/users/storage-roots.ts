@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { Environment } from '../config/environment.js';
 import { ApiError } from '../common/api-error.js';
 import type { Stored } from '../common/paging.js';
-import { directoryOfUri, directoryUri, isInside } from '../pipelines/storage-paths.js';
+import { directoryOfUri, directoryUri, isInside } from '../common/storage-paths.js';
 import type { User } from './schemas/user.schema.js';
 
 type RootHolder = Pick<Stored<User>, '_id' | 'role' | 'storage_roots'>;

@@ -14,7 +14,7 @@ import { ListMetaDto } from '../../common/dto/ref.dto.js';
 import { NestedObject } from '../../common/dto/nested-object.decorator.js';
 import { COMMON_SORT_KEYS, ListQuery } from '../../common/dto/query.dto.js';
 import type { Role } from '../../common/principal.js';
-import { MIN_PASSWORD_LENGTH } from '../password.js';
+import { MIN_PASSWORD_LENGTH } from '../../config/password-policy.js';
 
 export class NewUser {
   @ApiProperty({ example: 'owner@example.com' })

@@ -1,6 +1,6 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ApiError } from '../common/api-error.js';
+import { ApiError } from './api-error.js';
 
 /** Whether `candidate` is `root` or lies below it (both absolute and normalised). */
 export function isInside(root: string, candidate: string): boolean {
