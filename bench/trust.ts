@@ -3,24 +3,16 @@
  * thresholds for 10²…10⁶ autographs at ε_total = 1e-6 per backtrace; an importance-sampling
  * estimate of the innocent tail at the 10⁶ threshold (1e-12 per innocent) next to the bound;
  * segments a single pirate needs to be named with 90 % probability (clean bits and the bits of
- * a CRF 40 half-size copy); three 20 s clips combined; finding the job among 100.
+ * a CRF 40 half-size copy). Finding the job and several copies: bench:trust-copies.
  * Writes bench/results/trust.md. One content (fractal), 180 s, 1 s segments.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  accuse,
   codewordBit,
-  type DetectionReference,
-  extractFromCopies,
   extractSoftBits,
-  findOriginal,
-  framesPerSegment,
-  minimumObservedSegments,
   perInnocentProbability,
-  readFrames,
-  ReferenceBuilder,
   seededPrng,
   symbolForBit,
 } from '../src/watermark/index.js';
@@ -28,7 +20,6 @@ import { ATTACKS } from './robustness-attacks.js';
 import {
   AUTOGRAPHS,
   CONTENTS,
-  FPS,
   HEIGHT,
   JOB_KEY,
   makeMedia,
@@ -36,7 +27,7 @@ import {
   WIDTH,
 } from './robustness-clips.js';
 import { prepareJob } from './robustness-trials.js';
-import { ffmpeg, peakRssMiB, report, timed } from './support.js';
+import { peakRssMiB, report } from './support.js';
 import {
   importanceSampledTail,
   segmentsNeeded,
@@ -48,8 +39,6 @@ const COUNTS = [1e2, 1e3, 1e4, 1e5, 1e6];
 const TABLE_COUNTS = [1e2, 1e4, 1e6];
 const IS_SAMPLES = 200_000;
 const TRIALS = 200;
-const CANDIDATE_JOBS = 100;
-const CLIP_SECONDS = 30;
 
 const start = Date.now();
 function log(message: string): void {
@@ -57,42 +46,6 @@ function log(message: string): void {
 }
 const exp = (value: number): string => value.toExponential(2);
 const power = (n: number): string => `10^${Math.round(Math.log10(n))}`;
-
-/**
- * A different video as long as the original, for the job search: the look-alike's signatures
- * repeated to the original's length, rotated by `shift` frames so no two decoys are alike.
- */
-function decoyOf(
-  lookalike: DetectionReference,
-  original: DetectionReference,
-  shift: number,
-): DetectionReference {
-  const size = lookalike.signatureWidth * lookalike.signatureHeight;
-  const signatures = new Uint8Array(original.frameCount * size);
-  for (let frame = 0; frame < original.frameCount; frame++) {
-    const from = (frame + shift) % lookalike.frameCount;
-    signatures.set(lookalike.signatures.subarray(from * size, (from + 1) * size), frame * size);
-  }
-  const view = lookalike.detectionWidth * lookalike.detectionHeight;
-  const segmentMeans = new Float32Array(original.segmentCount * view);
-  for (let segment = 0; segment < original.segmentCount; segment++) {
-    const from =
-      (segment + Math.floor(shift / lookalike.framesPerSegment)) % lookalike.segmentCount;
-    segmentMeans.set(
-      lookalike.segmentMeans.subarray(from * view, (from + 1) * view),
-      segment * view,
-    );
-  }
-  return { ...original, signatures, segmentMeans };
-}
-
-async function referenceOf(path: string): Promise<DetectionReference> {
-  const builder = new ReferenceBuilder(WIDTH, HEIGHT, FPS, SEGMENT, framesPerSegment(FPS, SEGMENT));
-  for await (const frame of readFrames(path, { width: WIDTH, height: HEIGHT, grayOnly: true })) {
-    builder.addFrame(frame.data);
-  }
-  return builder.finish();
-}
 
 async function main(): Promise<void> {
   const startLoad = loadavg();
@@ -112,8 +65,8 @@ async function main(): Promise<void> {
   const extract = (suspect: string) =>
     extractSoftBits({ suspect, reference: job.reference, key: JOB_KEY, epsilon: perInnocent });
   log('extracting the clean download and the CRF 40 half-size copy');
-  const [clean, cleanSeconds] = await timed(() => extract(job.download));
-  const [attackedBits, attackedSeconds] = await timed(() => extract(attacked.path));
+  const clean = await extract(job.download);
+  const attackedBits = await extract(attacked.path);
   const copies = [
     { name: 'clean download', bits: clean.softBits },
     { name: 'CRF 40, half size', bits: attackedBits.softBits },
@@ -152,59 +105,6 @@ async function main(): Promise<void> {
     return { name, needed };
   });
 
-  log(`three ${CLIP_SECONDS} s clips of the download, combined`);
-  const starts = [10, 75, 140];
-  const clips = [];
-  for (const at of starts) {
-    const clip = join(root, `clip-${at}.mp4`);
-    await ffmpeg([
-      '-ss',
-      String(at),
-      '-t',
-      '20',
-      '-i',
-      attacked.path,
-      '-c:v',
-      'libx264',
-      '-crf',
-      '18',
-      clip,
-    ]);
-    clips.push(clip);
-  }
-  const verdictOf = (softBits: Float32Array) =>
-    accuse({ softBits, codebook: job.codebook, biases: job.biases });
-  const pirateScore = (softBits: Float32Array) =>
-    verdictOf(softBits).accused.find(({ index }) => index === job.pirate)?.score ?? null;
-  const alone = await extractFromCopies({
-    suspects: [clips[1]],
-    reference: job.reference,
-    key: JOB_KEY,
-    epsilon: 0.5, // no too-short rule: the bench reports what each input holds
-  });
-  const combined = await extractFromCopies({
-    suspects: clips,
-    reference: job.reference,
-    key: JOB_KEY,
-    epsilon: 0.5,
-  });
-  const aloneVerdict = verdictOf(alone.softBits);
-  const combinedVerdict = verdictOf(combined.softBits);
-
-  log(`finding the job among ${CANDIDATE_JOBS}`);
-  const lookalike = await referenceOf(media.lookalike);
-  const realAt = 57;
-  const candidates = Array.from({ length: CANDIDATE_JOBS }, (_, i) =>
-    i === realAt
-      ? { id: 'original', reference: job.reference, key: JOB_KEY }
-      : {
-          id: `decoy-${i}`,
-          reference: decoyOf(lookalike, job.reference, i * 37),
-          key: `decoy-${i}`,
-        },
-  );
-  const [found, findSeconds] = await timed(() => findOriginal(attacked.path, candidates));
-
   const endLoad = loadavg();
   report('trust', [
     '# bench:trust — the bound per backtrace, on real soft bits',
@@ -239,28 +139,7 @@ async function main(): Promise<void> {
     '',
     'Goal at 10^6: below 48 segments (information limit ≈ 40; the best published practical codes ≈ 88).',
     '',
-    `## Several copies: three ${CLIP_SECONDS} s clips of the download`,
-    '',
-    `Clips of the pirate's download at ${starts.join(' s, ')} s, re-encoded at CRF 23, each aligned on its own, soft evidence combined per segment; n = ${AUTOGRAPHS} autographs. The too-short rule (${minimumObservedSegments(perInnocent)} segments at n = ${AUTOGRAPHS}) is left out here so that each input is scored for what it holds. (20 s clips of this content cover about 13 segments each: the lock needs the first seconds of a clip.)`,
-    '',
-    '| input | segments observed | pirate score | threshold | accused |',
-    '| --- | --- | --- | --- | --- |',
-    `| one clip (${starts[1]} s) | ${alone.segmentsObserved} | ${pirateScore(alone.softBits)?.toFixed(2) ?? 'below threshold'} | ${aloneVerdict.threshold.toFixed(2)} | ${aloneVerdict.accused.map(({ index }) => `#${index}`).join(', ') || 'nobody'} |`,
-    `| three clips combined | ${combined.segmentsObserved} | ${pirateScore(combined.softBits)?.toFixed(2) ?? 'below threshold'} | ${combinedVerdict.threshold.toFixed(2)} | ${combinedVerdict.accused.map(({ index }) => `#${index}`).join(', ') || 'nobody'} |`,
-    '',
-    `Pirate: #${job.pirate}.`,
-    '',
-    `## Finding the job among ${CANDIDATE_JOBS}`,
-    '',
-    `The CRF 40 copy searched against ${CANDIDATE_JOBS} references: its own original and ${CANDIDATE_JOBS - 1} different videos of the same length (the look-alike fractal of bench:robustness, repeated and rotated). Found: **${found?.id ?? 'none'}** (lock correlation ${found?.correlation.toFixed(3) ?? '—'}, ${found?.framesRead ?? 0} copy frames decoded).`,
-    '',
-    '| step | seconds |',
-    '| --- | --- |',
-    `| finding the job among ${CANDIDATE_JOBS} | ${findSeconds.toFixed(2)} |`,
-    `| extraction of the same copy | ${attackedSeconds.toFixed(2)} |`,
-    `| ratio | ${((100 * findSeconds) / attackedSeconds).toFixed(1)} % |`,
-    '',
-    `(Extraction of the clean download: ${cleanSeconds.toFixed(2)} s.)`,
+    `Finding the job of a copy and the multi-copy gain: bench:trust-copies (bench/results/trust-copies.md).`,
   ]);
   await rm(root, { recursive: true, force: true });
 }

@@ -229,6 +229,14 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
         const codeword = keys.codeword(jobId, id, SEGMENTS);
         return Array.from({ length: SEGMENTS }, (_, i) => codewordBit(codeword, i));
       };
+      // Over 8 segments two codewords can coincide (biased bits); bob must differ from alice.
+      for (let k = 3; bits(bob.id).join() === bits(alice.id).join(); k++) {
+        const another = await request(t.http)
+          .post(`/v1/jobs/${jobId}/autographs`)
+          .set(auth())
+          .send({ autograph: { tag: `bob${k}` } });
+        bob = another.body.autograph;
+      }
     });
 
     it('serves RFC 8216 playlists', async () => {

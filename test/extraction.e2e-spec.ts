@@ -137,6 +137,7 @@ describe('backtraces find the leaker', () => {
       // What the verdict rests on: 100 autographs share the bound of 1e-6 for the backtrace.
       expect(done.verdict).toMatchObject({
         autographs_scored: 100,
+        jobs_traced: 1,
         false_accusation_probability: 1e-6,
         per_autograph_probability: 1e-8,
         threshold: accused.threshold,
@@ -349,24 +350,62 @@ describe('backtraces find the leaker', () => {
       for (const segments of covered) expect(segments).toBeLessThanOrEqual(21);
     }, 600_000);
 
-    it('finds the job when job_id is not given, and fails a copy of no original', async () => {
-      const id = await backtrace('uploads/leak.mp4', '');
-      await t.app.get(ExtractionWorker).processNext();
-      const done = await result(id);
-      expect(done).toMatchObject({ status: 'SUCCESS', job: { id: jobId } });
-      expect(done.extracted_data.map((d: { autograph_tag: string }) => d.autograph_tag)).toEqual([
-        leakerTag,
-      ]);
+    describe('without job_id, two jobs of the same film', () => {
+      let secondJobId: string;
+      let secondLeakerTag: string;
 
-      await makeClip(join(inputDir(), 'stranger.mp4'), 30, '320x180', 'pattern');
-      const stranger = await backtrace('stranger.mp4', '');
-      await t.app.get(ExtractionWorker).processNext();
-      expect(await result(stranger)).toMatchObject({
-        status: 'FAILED',
-        error_code: 'ORIGINAL_NOT_FOUND',
-        job: null,
-      });
-    }, 600_000);
+      beforeAll(async () => {
+        // The same original again, other autographs (one rendition: the lock cannot tell them apart).
+        secondJobId = await embedJob(t, token, pipelineId, 'film.mp4', [360]);
+        const created = await request(t.http)
+          .post(`/v1/jobs/${secondJobId}/autographs`)
+          .set(auth())
+          .send({ autographs: Array.from({ length: 10 }, (_, i) => ({ tag: `second-${i}` })) });
+        const leaker = created.body.autographs[6];
+        secondLeakerTag = leaker.tag;
+        const downloaded = join(t.storageRoot, 'second-download.mp4');
+        await downloadTo(t.http, leaker.playback.download_url, downloaded, {});
+        await runFfmpeg([
+          ...['-loglevel', 'error', '-i', downloaded, '-c:v', 'libx264', '-crf', '28'],
+          join(inputDir(), 'uploads', 'second-leak.mp4'),
+        ]);
+      }, 900_000);
+
+      it.each([
+        ['the first', () => ['uploads/leak.mp4', jobId, leakerTag, 100]],
+        ['the second', () => ['uploads/second-leak.mp4', secondJobId, secondLeakerTag, 10]],
+      ])(
+        'names the leaker of %s job and reports that job, the bound shared by both',
+        async (_, of) => {
+          const [input, expectedJob, tag, autographs] = of() as [string, string, string, number];
+          const id = await backtrace(input, '');
+          await t.app.get(ExtractionWorker).processNext();
+          const done = await result(id);
+          expect(done).toMatchObject({ status: 'SUCCESS', job: { id: expectedJob } });
+          expect(
+            done.extracted_data.map((d: { autograph_tag: string }) => d.autograph_tag),
+          ).toEqual([tag]);
+          expect(done.verdict).toMatchObject({
+            jobs_traced: 2,
+            autographs_scored: autographs,
+            false_accusation_probability: 1e-6,
+            per_autograph_probability: expect.closeTo(1e-6 / (2 * autographs), 15),
+          });
+        },
+        600_000,
+      );
+
+      it('fails a copy of no original', async () => {
+        await makeClip(join(inputDir(), 'stranger.mp4'), 30, '320x180', 'pattern');
+        const stranger = await backtrace('stranger.mp4', '');
+        await t.app.get(ExtractionWorker).processNext();
+        expect(await result(stranger)).toMatchObject({
+          status: 'FAILED',
+          error_code: 'ORIGINAL_NOT_FOUND',
+          job: null,
+        });
+      }, 600_000);
+    });
   });
 
   it('accuses nobody in an unmarked encode of the original', async () => {

@@ -9,11 +9,16 @@ import { BacktracesAliasController, BacktracesController } from './backtraces.co
 import { BacktracesService } from './backtraces.service.js';
 import { Backtrace, BacktraceSchema } from './schemas/backtrace.schema.js';
 import { TracingService } from './tracing.service.js';
+import { JobFinderService } from './job-finder.service.js';
+import { JobSignatureRecord, JobSignatureRecordSchema } from './schemas/job-signature.schema.js';
 import { EvidenceService } from './evidence/evidence.service.js';
 
 @Module({
   imports: [
-    MongooseModule.forFeature([{ name: Backtrace.name, schema: BacktraceSchema }]),
+    MongooseModule.forFeature([
+      { name: Backtrace.name, schema: BacktraceSchema },
+      { name: JobSignatureRecord.name, schema: JobSignatureRecordSchema },
+    ]),
     JobsModule,
     AutographsModule,
     PipelinesModule,
@@ -21,7 +26,7 @@ import { EvidenceService } from './evidence/evidence.service.js';
     WatermarkingModule,
   ],
   controllers: [BacktracesController, BacktracesAliasController],
-  providers: [BacktracesService, TracingService, EvidenceService],
+  providers: [BacktracesService, TracingService, JobFinderService, EvidenceService],
   exports: [TracingService],
 })
 export class BacktracesModule {}

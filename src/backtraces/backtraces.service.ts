@@ -37,7 +37,9 @@ export function toBacktraceDto(backtrace: Stored<Backtrace>): BacktraceDto {
     })),
     application: Ref.of('application', backtrace.application),
     job: Ref.of('job', backtrace.job),
-    verdict: backtrace.verdict ? { ...backtrace.verdict } : null,
+    verdict: backtrace.verdict
+      ? { ...backtrace.verdict, jobs_traced: backtrace.verdict.jobs_traced ?? 1 }
+      : null,
     status,
     percentage_completed,
     error_msg,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import type { Model, Types } from 'mongoose';
 import { AutographsService } from '../autographs/autographs.service.js';
 import { LeasedQueue, leaseOptions } from '../common/leased-queue.js';
 import type { Stored } from '../common/paging.js';
@@ -9,13 +9,13 @@ import { WorkFailure } from '../common/work-failure.js';
 import { Environment } from '../config/environment.js';
 import { FilesService } from '../files/files.service.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { type Job, type JobResult, segmentCountOf } from '../jobs/schemas/job.schema.js';
+import { type Job, segmentCountOf } from '../jobs/schemas/job.schema.js';
 import type { File } from '../files/schemas/file.schema.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
-import { WatermarkEngine } from '../watermarking/watermark-engine.service.js';
-import { join } from 'node:path';
+import { type TraceResult, WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { buildInfo } from '../common/build-info.js';
+import { JobFinderService, referencePathOf, type SucceededJob } from './job-finder.service.js';
 import { Backtrace } from './schemas/backtrace.schema.js';
 
 /**
@@ -23,7 +23,9 @@ import { Backtrace } from './schemas/backtrace.schema.js';
  * with the job's original, read one soft bit per segment and score every autograph of the
  * job, and names those above the threshold that keeps the probability of accusing any
  * innocent autograph of the job below FALSE_ACCUSATION_PROBABILITY, with their access stats
- * and what the verdict rests on. Nothing above it → `extracted_data: []`.
+ * and what the verdict rests on. Nothing above it → `extracted_data: []`. Without job_id, the
+ * copy is traced against every job JobFinderService finds equally matching (jobs of one
+ * original) with the bound shared out, and the job whose autographs it accuses is reported.
  */
 @Injectable()
 export class TracingService {
@@ -40,6 +42,7 @@ export class TracingService {
     private readonly storage: StorageService,
     private readonly files: FilesService,
     private readonly engine: WatermarkEngine,
+    private readonly finder: JobFinderService,
   ) {
     this.queue = new LeasedQueue(backtraces, leaseOptions(environment));
     this.falseAccusationProbability = environment.FALSE_ACCUSATION_PROBABILITY;
@@ -58,45 +61,23 @@ export class TracingService {
     }
     const fileIds = files.map(({ _id }) => _id);
     await this.queue.heartbeat(backtrace, { file: fileIds[0], files: fileIds });
-    const job = backtrace.job
-      ? await this.jobs.findOwned(owner, backtrace.job.toString())
-      : await this.findOriginal(backtrace, paths[0], signal);
-    if (job.status !== 'SUCCESS' || !job.result) {
-      throw new WorkFailure(
-        'JOB_NOT_READY',
-        `Job ${job._id.toString()} is ${job.status}: a copy can be traced once its job has succeeded.`,
-      );
+    let jobs: Stored<Job>[];
+    if (backtrace.job) {
+      jobs = [await this.jobs.findOwned(owner, backtrace.job.toString())];
+    } else {
+      jobs = await this.finder.jobsOf(backtrace.user, paths[0], signal);
+      await this.queue.heartbeat(backtrace, { job: jobs[0]._id });
     }
-    const identities = await this.autographs.identitiesOf(job._id);
-    if (identities.length === 0) {
-      throw new WorkFailure(
-        'NO_AUTOGRAPHS',
-        `Job ${job._id.toString()} has no autographs: no copy of it can carry one.`,
-      );
-    }
-    const segmentCount = segmentCountOf(job);
-    const referencePath = referencePathOf(job.result);
-    if (!(await this.storage.isReadable(job.user, referencePath))) {
-      throw new WorkFailure(
-        'REFERENCE_UNAVAILABLE',
-        `The detection reference of job ${job._id.toString()} is no longer inside its owner's storage roots.`,
-      );
-    }
-    const [verdict, referenceSha256] = await Promise.all([
-      this.engine.trace({
-        jobId: job._id.toString(),
-        referencePath,
-        suspects: paths,
-        identities,
-        segmentCount,
-        falseAccusationProbability: this.falseAccusationProbability,
-        signal,
-        // Decoding is the work; scoring and writing the result are the last percent.
-        onProgress: this.queue.progress(backtrace, 1, 99),
-      }),
-      this.files.sha256Of(referencePath, signal),
+    const traceable = await this.traceableOf(jobs);
+    // Several jobs of one original: each is held to an equal share of the bound, so the
+    // probability that the backtrace accuses any innocent of any of them stays within it.
+    const share = this.falseAccusationProbability / traceable.length;
+    const [traced] = await Promise.all([
+      this.traceEach(backtrace, traceable, paths, share, signal),
       ...files.map((file, i) => this.files.recordSha256(file._id, paths[i], signal)),
     ]);
+    const { job, segmentCount, verdict } = mostSignificant(traced);
+    const referenceSha256 = await this.files.sha256Of(referencePathOf(job.result), signal);
     const stats = await this.autographs.statsOf(
       verdict.accused.map(({ id }) => id),
       segmentCount,
@@ -115,7 +96,8 @@ export class TracingService {
       })),
       verdict: {
         autographs_scored: verdict.autographsScored,
-        false_accusation_probability: verdict.falseAccusationProbability,
+        jobs_traced: traced.length,
+        false_accusation_probability: this.falseAccusationProbability,
         per_autograph_probability: significant(verdict.perInnocentProbability),
         threshold: Number.isFinite(verdict.threshold) ? round(verdict.threshold, 3) : null,
         segments_observed: verdict.segmentsObserved,
@@ -144,39 +126,92 @@ export class TracingService {
   }
 
   /**
-   * The owner's job whose original the copy comes from (the job was not given), found by the
-   * alignment's signatures among every succeeded job of the owner; ORIGINAL_NOT_FOUND if none.
+   * The jobs a copy can be traced against, with their autographs: succeeded, with autographs
+   * and a readable reference. None → the first job's reason.
    */
-  private async findOriginal(
-    backtrace: Stored<Backtrace>,
-    path: string,
-    signal: AbortSignal,
-  ): Promise<Stored<Job>> {
-    const jobs = (await this.jobs.succeededOf(backtrace.user)).filter(
-      (job): job is Stored<Job> & { result: JobResult } => job.result !== null,
-    );
-    const readable = [];
+  private async traceableOf(jobs: Stored<Job>[]): Promise<TraceableJob[]> {
+    const traceable: TraceableJob[] = [];
+    let firstFailure: WorkFailure | null = null;
     for (const job of jobs) {
-      if (await this.storage.isReadable(job.user, referencePathOf(job.result))) readable.push(job);
+      const checked = await this.traceable(job);
+      if (checked instanceof WorkFailure) firstFailure ??= checked;
+      else traceable.push(checked);
     }
-    const found = await this.engine.findOriginal(
-      path,
-      readable.map((job) => ({
-        jobId: job._id.toString(),
-        referencePath: referencePathOf(job.result),
-      })),
-      signal,
-    );
-    const job = found && readable.find(({ _id }) => _id.toString() === found.id);
-    if (!job) {
-      throw new WorkFailure(
-        'ORIGINAL_NOT_FOUND',
-        `The copy matches none of the ${readable.length} succeeded jobs of its owner: give job_id if its original is known.`,
+    if (traceable.length === 0 && firstFailure) throw firstFailure;
+    return traceable;
+  }
+
+  private async traceable(job: Stored<Job>): Promise<TraceableJob | WorkFailure> {
+    const id = job._id.toString();
+    if (job.status !== 'SUCCESS' || !job.result) {
+      return new WorkFailure(
+        'JOB_NOT_READY',
+        `Job ${id} is ${job.status}: a copy can be traced once its job has succeeded.`,
       );
     }
-    await this.queue.heartbeat(backtrace, { job: job._id });
-    return job;
+    const identities = await this.autographs.identitiesOf(job._id);
+    if (identities.length === 0) {
+      return new WorkFailure(
+        'NO_AUTOGRAPHS',
+        `Job ${id} has no autographs: no copy of it can carry one.`,
+      );
+    }
+    if (!(await this.storage.isReadable(job.user, referencePathOf(job.result)))) {
+      return new WorkFailure(
+        'REFERENCE_UNAVAILABLE',
+        `The detection reference of job ${id} is no longer inside its owner's storage roots.`,
+      );
+    }
+    return { job: { ...job, result: job.result }, identities, segmentCount: segmentCountOf(job) };
   }
+
+  /** Traces the copies against each job in turn (decoding is the work: 1-99 % shared out). */
+  private async traceEach(
+    backtrace: Stored<Backtrace>,
+    jobs: TraceableJob[],
+    suspects: string[],
+    falseAccusationProbability: number,
+    signal: AbortSignal,
+  ): Promise<TracedJob[]> {
+    const traced: TracedJob[] = [];
+    for (const [i, traceable] of jobs.entries()) {
+      const { job, identities, segmentCount } = traceable;
+      const from = 1 + Math.round((98 * i) / jobs.length);
+      const to = 1 + Math.round((98 * (i + 1)) / jobs.length);
+      const verdict = await this.engine.trace({
+        jobId: job._id.toString(),
+        referencePath: referencePathOf(job.result),
+        suspects,
+        identities,
+        segmentCount,
+        falseAccusationProbability,
+        signal,
+        onProgress: this.queue.progress(backtrace, from, to),
+      });
+      traced.push({ ...traceable, verdict });
+    }
+    return traced;
+  }
+}
+
+interface TraceableJob {
+  job: SucceededJob;
+  identities: { _id: Types.ObjectId; tag: string }[];
+  segmentCount: number;
+}
+
+interface TracedJob extends TraceableJob {
+  verdict: TraceResult;
+}
+
+/**
+ * Of the jobs traced, the one whose autographs the copy accuses most significantly (lowest
+ * bound on an innocent reaching the top score); if none accuses, the first (best locked).
+ */
+function mostSignificant(traced: TracedJob[]): TracedJob {
+  const strongest = (entry: TracedJob) =>
+    Math.min(...entry.verdict.accused.map(({ innocentProbability }) => innocentProbability));
+  return traced.reduce((best, entry) => (strongest(entry) < strongest(best) ? entry : best));
 }
 
 /** The names of the backtrace's copies: `inputs`, or the seed's single `input`. */
@@ -184,10 +219,6 @@ export function inputNamesOf(backtrace: Pick<Backtrace, 'input' | 'inputs'>): st
   return backtrace.inputs.length > 0
     ? backtrace.inputs.map(({ input_name }) => input_name)
     : [backtrace.input.input_name];
-}
-
-function referencePathOf(result: JobResult): string {
-  return join(result.output_dir, result.reference);
 }
 
 function round(value: number, decimals: number): number {

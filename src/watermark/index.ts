@@ -109,5 +109,11 @@ export {
   minimumObservedSegments,
 } from './detector.js';
 export { rootOfIncreasing } from './roots.js';
-export { type FoundOriginal, type OriginalCandidate, findOriginal } from './find-original.js';
+export { type FoundOriginal, type OriginalCandidate, findOriginals } from './find-original.js';
+export {
+  decodeJobSignature,
+  encodeJobSignature,
+  type JobSignature,
+  jobSignatureOf,
+} from './job-signature.js';
 export { type SeveralCopiesResult, combineSoftBits, extractFromCopies } from './several-copies.js';

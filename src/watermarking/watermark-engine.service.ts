@@ -8,8 +8,11 @@ import {
   type EmbedResult,
   embedVariants,
   extractFromCopies,
-  findOriginal,
+  decodeJobSignature,
+  encodeJobSignature,
+  findOriginals,
   type FoundOriginal,
+  jobSignatureOf,
   type MediaInfo,
   perInnocentProbability,
   probeMedia,
@@ -133,22 +136,28 @@ export class WatermarkEngine {
   }
 
   /**
-   * Which of these jobs' originals the copy comes from (see findOriginal), by their detection
-   * references; null when none matches.
+   * Which of these jobs' originals the copy comes from (see findOriginals), by their job
+   * signatures and, for the best few, their detection references; every job that matches as
+   * well as the best, best first ([] when none matches).
    */
-  async findOriginal(
+  findOriginals(
     suspect: string,
-    jobs: { jobId: string; referencePath: string }[],
+    jobs: { jobId: string; referencePath: string; signature: () => Promise<Uint8Array> }[],
     signal: AbortSignal,
-  ): Promise<FoundOriginal | null> {
-    const candidates = await Promise.all(
-      jobs.map(async ({ jobId, referencePath }) => ({
-        id: jobId,
-        reference: await engineWork(readReference(referencePath)),
-        key: this.keys.jobKey(jobId),
-      })),
-    );
-    return engineWork(findOriginal(suspect, candidates, signal));
+  ): Promise<FoundOriginal[]> {
+    const candidates = jobs.map(({ jobId, referencePath, signature }) => ({
+      id: jobId,
+      signature: async () => decodeJobSignature(await signature()),
+      reference: () => readReference(referencePath),
+      key: this.keys.jobKey(jobId),
+    }));
+    return engineWork(findOriginals(suspect, candidates, signal));
+  }
+
+  /** A job's signature (see job-signature.ts), from its detection reference. */
+  async jobSignature(referencePath: string): Promise<Buffer> {
+    const reference = await engineWork(readReference(referencePath));
+    return encodeJobSignature(jobSignatureOf(reference));
   }
 
   /** What ffprobe sees in a file (rejects when it is not a readable video). */

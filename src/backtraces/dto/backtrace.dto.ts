@@ -95,12 +95,17 @@ export class VerdictDto {
   autographs_scored!: number;
   @ApiProperty({
     description:
+      'Jobs the copy was traced against: 1, or without job_id every job of its original that matched equally well (jobs of one movie); the bound is shared out over them and `job` is the one whose autographs the copy accuses.',
+  })
+  jobs_traced!: number;
+  @ApiProperty({
+    description:
       'Bound on the probability that this backtrace accuses any innocent autograph (FALSE_ACCUSATION_PROBABILITY).',
   })
   false_accusation_probability!: number;
   @ApiProperty({
     description:
-      'What the bound leaves each innocent: false_accusation_probability / autographs_scored.',
+      'What the bound leaves each innocent: false_accusation_probability / (jobs_traced x autographs_scored).',
   })
   per_autograph_probability!: number;
   @ApiProperty({

@@ -55,6 +55,8 @@ export class SuspectCopyDto {
 
 export class BoundDto {
   @ApiProperty() autographs_scored!: number;
+  @ApiProperty({ description: 'Jobs of the same original the copy was traced against.' })
+  jobs_traced!: number;
   @ApiProperty() false_accusation_probability!: number;
   @ApiProperty() per_autograph_probability!: number;
   @ApiProperty({ type: Number, nullable: true }) threshold!: number | null;

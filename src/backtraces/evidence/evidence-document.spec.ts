@@ -41,6 +41,7 @@ function evidence(): EvidenceDto {
     software: { version: '0.1.0', commit: 'd'.repeat(40) },
     bound: {
       autographs_scored: 100,
+      jobs_traced: 1,
       false_accusation_probability: 1e-6,
       per_autograph_probability: 1e-8,
       threshold: 5.5,

@@ -128,6 +128,7 @@ ${facts([
 <h2>The bound</h2>
 ${facts([
   ['Autographs scored', bound.autographs_scored],
+  ['Jobs of this original traced', bound.jobs_traced],
   [
     'Segments observed',
     `${bound.segments_observed} of ${bound.segment_count}${evidence.suspect_copies.length > 1 ? ', the copies combined' : ''}`,

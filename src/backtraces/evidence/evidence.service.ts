@@ -86,7 +86,7 @@ export class EvidenceService {
       },
       reference_sha256: evidence.reference_sha256,
       software: evidence.software,
-      bound: { ...verdict, method: boundMethod(verdict) },
+      bound: { ...verdict, jobs_traced: verdict.jobs_traced ?? 1, method: boundMethod(verdict) },
       accused: backtrace.extracted_data.map(({ autograph, ...entry }) => ({
         autograph_tag: entry.autograph_tag,
         score: entry.score,
@@ -110,10 +110,18 @@ const exp = (value: number): string => value.toExponential(2);
 /** How the bound is computed, in plain words, with this backtrace's numbers. */
 function boundMethod(verdict: Verdict): string {
   const n = verdict.autographs_scored;
+  const k = verdict.jobs_traced ?? 1;
+  const epsilon = exp(verdict.false_accusation_probability);
+  const share = k > 1 ? `(${epsilon} / ${k}) / ${n}` : `${epsilon} / ${n}`;
+  const jobs =
+    k > 1
+      ? `The copy matched ${k} jobs of the same original equally well and was traced against each, each held to ${epsilon} / ${k}; this is the job whose autographs it accuses (or the best-matching one). `
+      : '';
   return (
+    jobs +
     `Each of the ${n} autographs of the job was scored against the copy's soft bits with a likelihood-ratio test. ` +
     "An innocent autograph's codeword was drawn at random independently of the copy, so the chance that it reaches a score s is at most min over λ of exp(K(λ) − λ·s) (a Chernoff bound, K computed exactly from the job's code and this copy's soft bits); the threshold is the score where this chance is " +
-    `${exp(verdict.false_accusation_probability)} / ${n} = ${exp(verdict.per_autograph_probability)}. ` +
-    `Adding that chance over all ${n} autographs (the union bound), the probability that this backtrace accuses any innocent autograph is at most ${exp(verdict.false_accusation_probability)}.`
+    `${share} = ${exp(verdict.per_autograph_probability)}. ` +
+    `Adding that chance over all ${n} autographs${k > 1 ? ` of each of the ${k} jobs` : ''} (the union bound), the probability that this backtrace accuses any innocent autograph is at most ${epsilon}.`
   );
 }

@@ -25,9 +25,14 @@ export interface ExtractedData {
 export interface Verdict {
   /** Autographs of the job scored: the n of the union bound. */
   autographs_scored: number;
+  /**
+   * Jobs the copy was traced against: 1, or when job_id was not given, every job of its
+   * original (the bound is shared out over them). Absent from backtraces traced before: 1.
+   */
+  jobs_traced?: number;
   /** Bound on accusing any innocent autograph in this backtrace (FALSE_ACCUSATION_PROBABILITY). */
   false_accusation_probability: number;
-  /** What that leaves each innocent autograph: the bound divided by autographs_scored. */
+  /** What that leaves each innocent autograph: the bound / (jobs_traced x autographs_scored). */
   per_autograph_probability: number;
   /** Score an innocent reaches with at most per_autograph_probability; null: none can. */
   threshold: number | null;
