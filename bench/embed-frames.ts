@@ -3,7 +3,8 @@
  * the unmarked encode, for the luma step at segment boundaries and the frame where the mark
  * shows most.
  */
-import { writeFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readFrames } from '../src/watermark/media-frames.js';
 import { ffmpeg } from './support.js';
 
@@ -51,6 +52,16 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) squares += (a[i] - b[i]) ** 2;
   const mse = squares / a.length;
   return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+}
+
+/**
+ * The segments of a playlist's directory joined into one MPEG-TS file (TS concatenates
+ * byte-wise): the engine's frame reader refuses playlists, as it does for uploads.
+ */
+export async function joinedSegments(directory: string, path: string): Promise<string> {
+  const names = (await readdir(directory)).filter((name) => name.endsWith('.ts')).sort();
+  for (const name of names) await appendFile(path, await readFile(join(directory, name)));
+  return path;
 }
 
 const mean = (values: number[]): number =>

@@ -13,7 +13,7 @@
  */
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   embedVariants,
   framesPerSegment,
@@ -28,6 +28,7 @@ import {
   analyseFrames,
   DIFFERENCE_GAIN,
   type FrameFindings,
+  joinedSegments,
   type WorstFrame,
   writeWorstFramePng,
 } from './embed-frames.js';
@@ -37,6 +38,8 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
 const SEGMENT = 2;
 const RENDITIONS = (process.env.BENCH_RENDITIONS ?? '720,540,360').split(',').map(Number);
 const TARGET = { psnr: 0.5, ssim: 0.003, bitrate: 0.03 };
+/** BENCH_STRENGTH overrides the engine's default strength (to calibrate it). */
+const STRENGTH = process.env.BENCH_STRENGTH ? Number(process.env.BENCH_STRENGTH) : undefined;
 /** BENCH_CONTENTS picks and orders contents by name (comma-separated). */
 const contents = process.env.BENCH_CONTENTS
   ? process.env.BENCH_CONTENTS.split(',').map((name) => {
@@ -177,6 +180,7 @@ async function benchContent(
       key: 'bench-job-key',
       segmentDuration: SEGMENT,
       renditions: RENDITIONS.map((height) => ({ height })),
+      strength: STRENGTH,
     }));
   });
   const segmentFrames = framesPerSegment(info.frame_rate, SEGMENT);
@@ -198,7 +202,11 @@ async function benchContent(
       a: await againstSource(rendition.playlistA, source, width, height),
       b: await againstSource(rendition.playlistB, source, width, height),
       frames: await analyseFrames(
-        { a: rendition.playlistA, b: rendition.playlistB, unmarked },
+        {
+          a: await joinedSegments(dirname(rendition.playlistA), join(work, `${height}p-a.ts`)),
+          b: await joinedSegments(dirname(rendition.playlistB), join(work, `${height}p-b.ts`)),
+          unmarked: await joinedSegments(unmarkedDir, join(work, `${height}p-unmarked.ts`)),
+        },
         width,
         height,
         segmentFrames,
