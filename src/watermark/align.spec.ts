@@ -6,8 +6,7 @@ import {
   type SearchSample,
 } from './align.js';
 import { IDENTITY_GEOMETRY, PlaneWarp, suspectOnOriginal } from './geometry.js';
-import { watermarkPattern } from './pattern.js';
-import { type DetectionReference } from './reference.js';
+import { SYNTHETIC_SIGNATURE as SIGNATURE, syntheticReference } from './reference.testing.js';
 import { downscalePlane } from './resample.js';
 import {
   CoarseSignature,
@@ -17,41 +16,8 @@ import {
 } from './signature-matching.js';
 
 const FRAMES = 900;
-const SIGNATURE = 16 * 9;
 
-/**
- * A reference whose signatures drift smoothly from one random picture to the next every 20
- * frames: every frame differs from its neighbours, slowly, like real footage.
- */
-function syntheticReference(): DetectionReference {
-  const signatures = new Uint8Array(FRAMES * SIGNATURE);
-  for (let frame = 0; frame < FRAMES; frame++) {
-    const key = Math.floor(frame / 20);
-    const t = (frame % 20) / 20;
-    const from = watermarkPattern('align-spec', key, 16, 9);
-    const to = watermarkPattern('align-spec', key + 1, 16, 9);
-    for (let c = 0; c < SIGNATURE; c++) {
-      signatures[frame * SIGNATURE + c] = Math.round(128 + 40 * ((1 - t) * from[c] + t * to[c]));
-    }
-  }
-  return {
-    frameRate: 25,
-    segmentDuration: 1,
-    framesPerSegment: 25,
-    frameCount: FRAMES,
-    segmentCount: FRAMES / 25,
-    sourceWidth: 64,
-    sourceHeight: 36,
-    signatureWidth: 16,
-    signatureHeight: 9,
-    signatures,
-    detectionWidth: 64,
-    detectionHeight: 36,
-    segmentMeans: new Float32Array((FRAMES / 25) * 64 * 36),
-  };
-}
-
-const reference = syntheticReference();
+const reference = syntheticReference('align-spec', FRAMES, 20);
 
 /** The copy's view of original frame `frame`: each cell as a 4x4 block, contrast x0.8, +20. */
 function viewOf(frame: number): Uint8Array {

@@ -7,39 +7,14 @@ import {
   signatureScore,
 } from './job-signature.js';
 import { MAX_SEARCH_RATE } from './lock-search.js';
-import { watermarkPattern } from './pattern.js';
 import { type DetectionReference } from './reference.js';
+import { SYNTHETIC_SIGNATURE as SIGNATURE, syntheticReference } from './reference.testing.js';
 
 const FRAMES = 1000;
-const SIGNATURE = 16 * 9;
 
 /** A film of `seed`: a new random picture every 25 frames, cross-fading into the next. */
 function film(seed: string): DetectionReference {
-  const signatures = new Uint8Array(FRAMES * SIGNATURE);
-  for (let frame = 0; frame < FRAMES; frame++) {
-    const shot = Math.floor(frame / 25);
-    const t = (frame % 25) / 25;
-    const from = watermarkPattern(seed, shot, 16, 9);
-    const to = watermarkPattern(seed, shot + 1, 16, 9);
-    for (let c = 0; c < SIGNATURE; c++) {
-      signatures[frame * SIGNATURE + c] = Math.round(128 + 40 * ((1 - t) * from[c] + t * to[c]));
-    }
-  }
-  return {
-    frameRate: 25,
-    segmentDuration: 1,
-    framesPerSegment: 25,
-    frameCount: FRAMES,
-    segmentCount: FRAMES / 25,
-    sourceWidth: 64,
-    sourceHeight: 36,
-    signatureWidth: 16,
-    signatureHeight: 9,
-    signatures,
-    detectionWidth: 64,
-    detectionHeight: 36,
-    segmentMeans: new Float32Array((FRAMES / 25) * 64 * 36),
-  };
+  return syntheticReference(seed, FRAMES, 25);
 }
 
 /** 10 s of a copy of `original` from frame `offset` at `rate`, darker and flatter (x0.7 + 30). */
