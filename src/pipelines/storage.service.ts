@@ -78,7 +78,10 @@ export class StorageService {
     return realPath;
   }
 
-  /** Whether the file at `path` lies, on the real file system, inside the owner's roots now. */
+  /**
+   * Whether the file at `path` lies, on the real file system, inside the owner's roots (as seen
+   * at most READ_CHECK_TTL_MS ago).
+   */
   async isReadable(owner: Types.ObjectId, path: string): Promise<boolean> {
     const [real, roots] = await Promise.all([this.realPath(path), this.rootsForReading(owner)]);
     return real !== false && roots.some((root) => isInside(root, real));
