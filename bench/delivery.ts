@@ -26,7 +26,7 @@ import { Job } from '../src/jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import type { LoadRequest, LoadResult } from './delivery-load.js';
 import { BENCH_ADMIN, startBenchApi, useBenchEnvironment } from './bench-app.js';
-import { apiCall, benchPipeline, ffmpeg, report } from './support.js';
+import { apiCall, queueBenchJob, report } from './support.js';
 
 const SECONDS = 20;
 const CONNECTIONS = 50;
@@ -137,31 +137,9 @@ async function main(): Promise<void> {
       '/v1/oauth/token',
       { grant_type: 'password', ...BENCH_ADMIN },
     );
-    await ffmpeg([
-      ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SECONDS}`],
-      ...['-pix_fmt', 'yuv420p', join(root, 'in.mp4')],
-    ]);
-    const { pipeline } = await call<{ pipeline: { id: string } }>(
-      'POST',
-      '/v1/pipelines',
-      await benchPipeline(root),
-      token,
-    );
-    const { job } = await call<{ job: { id: string } }>(
-      'POST',
-      '/v1/jobs',
-      {
-        job: {
-          pipeline: { id: pipeline.id },
-          input: { input_name: 'in.mp4' },
-          autograph: { segment_duration: 1 },
-          outputs: [{ height: 180 }],
-        },
-      },
-      token,
-    );
+    const queuedJobId = await queueBenchJob(api, token, root, SECONDS);
     if (!(await app.get(JobsWorker).processNext())) throw new Error('the job did not run');
-    const jobId = new Types.ObjectId(job.id);
+    const jobId = new Types.ObjectId(queuedJobId);
     const stored = (await app
       .get<Model<Job>>(getModelToken(Job.name))
       .findById(jobId)
@@ -182,7 +160,7 @@ async function main(): Promise<void> {
     }>('POST', '/v1/applications', { application: { name: 'edge' } }, token);
     const client = new EdgeApiClient(api, application.client_id, application.client_secret);
     const edgeOut = join(root, 'edge');
-    writeEdgeFiles(await fetchEdgeConfig(client, [job.id]), {
+    writeEdgeFiles(await fetchEdgeConfig(client, [queuedJobId]), {
       out: edgeOut,
       listen: `127.0.0.1:${edgePort}`,
       workers: '1',
@@ -238,14 +216,14 @@ async function main(): Promise<void> {
       const apiViewers: string[][] = [];
       for (const id of sample) {
         const edge = (await tokens.issue(id.toString(), stored))!;
-        const codeword = keys.codeword(job.id, id.toString(), segments.length);
+        const codeword = keys.codeword(queuedJobId, id.toString(), segments.length);
         const play = `/v1/play/${keys.playbackToken(id.toString())}/180p`;
         edgeViewers.push(
-          segments.map((s) => `/${job.id}/~${edge.token}/180p/${s.a.split('/').pop()}`),
+          segments.map((s) => `/${queuedJobId}/~${edge.token}/180p/${s.a.split('/').pop()}`),
         );
         staticViewers.push(
           segments.map(
-            (s, i) => `/static/${job.id}/${(codeword[i >>> 5] >>> (i & 31)) & 1 ? s.a : s.b}`,
+            (s, i) => `/static/${queuedJobId}/${(codeword[i >>> 5] >>> (i & 31)) & 1 ? s.a : s.b}`,
           ),
         );
         apiViewers.push(segments.map((_, i) => `${play}/segment_${String(i).padStart(5, '0')}.ts`));

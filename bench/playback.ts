@@ -21,7 +21,7 @@ import { JobsWorker } from '../src/jobs/jobs.worker.js';
 import { Job } from '../src/jobs/schemas/job.schema.js';
 import { WatermarkKeysService } from '../src/watermarking/watermark-keys.service.js';
 import { BENCH_ADMIN, startBenchApi, useBenchEnvironment } from './bench-app.js';
-import { apiCall, benchPipeline, ffmpeg, peakRssMiB, report } from './support.js';
+import { apiCall, peakRssMiB, queueBenchJob, report } from './support.js';
 
 const REQUESTS = 2000;
 const CONCURRENCY = 20;
@@ -96,31 +96,9 @@ async function main(): Promise<void> {
         password: BENCH_ADMIN.password,
       }).then((r) => r.access_token);
     let token = await login();
-    await ffmpeg([
-      ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${SECONDS}`],
-      ...['-pix_fmt', 'yuv420p', join(root, 'in.mp4')],
-    ]);
-    const pipeline = await call<{ pipeline: { id: string } }>(
-      'POST',
-      '/v1/pipelines',
-      await benchPipeline(root),
-      token,
-    );
-    const { job } = await call<{ job: { id: string } }>(
-      'POST',
-      '/v1/jobs',
-      {
-        job: {
-          pipeline: { id: pipeline.pipeline.id },
-          input: { input_name: 'in.mp4' },
-          autograph: { segment_duration: 1 },
-          outputs: [{ height: 180 }],
-        },
-      },
-      token,
-    );
+    const queuedJobId = await queueBenchJob(base, token, root, SECONDS);
     if (!(await app.get(JobsWorker).processNext())) throw new Error('the job did not run');
-    const jobId = new Types.ObjectId(job.id);
+    const jobId = new Types.ObjectId(queuedJobId);
     const stored = await app.get<Model<Job>>(getModelToken(Job.name)).findById(jobId).lean().exec();
     const { output_dir, renditions } = stored!.result!;
     const segments = renditions[0].segments;

@@ -50,6 +50,44 @@ export async function benchPipeline(root: string): Promise<object> {
   };
 }
 
+/**
+ * Through the API at `base`: a `seconds` testsrc2 clip (320x180) under `root`, a pipeline on
+ * `root` and a job of one 180p rendition with 1 s segments, queued; returns the job's id.
+ */
+export async function queueBenchJob(
+  base: string,
+  token: string,
+  root: string,
+  seconds: number,
+): Promise<string> {
+  await ffmpeg([
+    ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=25:duration=${seconds}`],
+    ...['-pix_fmt', 'yuv420p', join(root, 'in.mp4')],
+  ]);
+  const { pipeline } = await apiCall<{ pipeline: { id: string } }>(
+    base,
+    'POST',
+    '/v1/pipelines',
+    await benchPipeline(root),
+    token,
+  );
+  const { job } = await apiCall<{ job: { id: string } }>(
+    base,
+    'POST',
+    '/v1/jobs',
+    {
+      job: {
+        pipeline: { id: pipeline.id },
+        input: { input_name: 'in.mp4' },
+        autograph: { segment_duration: 1 },
+        outputs: [{ height: 180 }],
+      },
+    },
+    token,
+  );
+  return job.id;
+}
+
 /** Wall-clock seconds of an async step. */
 export async function timed<T>(step: () => Promise<T>): Promise<[T, number]> {
   const start = process.hrtime.bigint();

@@ -14,6 +14,7 @@ import {
 } from '../src/edge/edge-agent.js';
 import { writeEdgeFiles } from '../src/edge/edge-files.js';
 import { createEdgeToken, readEdgeToken } from '../src/edge-tokens/edge-token.js';
+import type { EdgePlayback } from '../src/edge-tokens/edge-tokens.service.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -36,15 +37,6 @@ import { freePort } from './support/server.js';
 const SECONDS = 60;
 const VIEWER = { 'User-Agent': 'EdgeViewer/1.0 (e2e)', 'Accept-Language': 'de-DE' };
 
-interface EdgePlayback {
-  manifest_url: string;
-  tokenized_url: string;
-  token: string;
-  token_id: string;
-  expires_at: number;
-  header: string;
-  cookie: string;
-}
 interface Autograph {
   id: string;
   tag: string;
