@@ -56,6 +56,23 @@ describe('access summary store (embedded database)', () => {
     ).toEqual(['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4']);
     expect(read.get(other.toString())?.map((s) => [...s.segments])).toEqual([[0b101]]);
     expect(read.get(unseen.toString())).toEqual([]);
+    // A page's worth of autographs is read slot after slot (not in rounds): the same answer.
+    const page = await store.read([
+      autograph,
+      ...Array.from({ length: 20 }, () => new Types.ObjectId()),
+    ]);
+    expect(
+      page
+        .get(autograph.toString())
+        ?.map((s) => s.ip_address)
+        .sort(),
+    ).toEqual(
+      read
+        .get(autograph.toString())
+        ?.map((s) => s.ip_address)
+        .sort(),
+    );
+    expect(page.size).toBe(21);
   });
 
   it('updates a placed summary in place', async () => {
