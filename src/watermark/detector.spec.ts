@@ -370,6 +370,19 @@ describe('extractSoftBits (ffmpeg)', () => {
     expectPirateAccused(verdict);
   });
 
+  it('reads through a burnt-in logo and subtitles nearly as well as through a plain re-encode', async () => {
+    const markToNoise = ({ markAmplitude, noiseLevel }: ExtractionResult): number =>
+      markAmplitude / noiseLevel;
+    const plain = await trace('plain', encode('plain', ['-i', pirateCopy], ''));
+    const overlays =
+      'drawbox=x=iw-60:y=8:w=48:h=18:color=white@0.7:t=fill,' +
+      "drawbox=x=iw*0.2:y=ih-30:w=iw*0.6:h=10:color=white@0.9:t=fill:enable='lt(mod(t,3),2)'";
+    const { result, verdict } = await trace('logo', encode('logo', ['-i', pirateCopy], overlays));
+    expect(result.segmentsObserved).toBe(200);
+    expect(markToNoise(result)).toBeGreaterThan(0.7 * markToNoise(plain.result));
+    expectPirateAccused(verdict);
+  });
+
   it('accuses the pirate of a brighter, lower-contrast copy', async () => {
     const suspect = encode('eq', ['-i', pirateCopy], 'eq=brightness=0.08:contrast=0.8');
     expectPirateAccused((await trace('eq', suspect)).verdict);
