@@ -370,6 +370,27 @@ describe('extractSoftBits (ffmpeg)', () => {
     expectPirateAccused(verdict);
   });
 
+  it('accuses the pirate of a copy shown at 40 % inside another video (picture-in-picture)', async () => {
+    // The pirate's copy at 128x72 with its top left corner at (170, 92) of a 320x180 frame.
+    const background = 'life=s=320x180:r=25:ratio=0.1:mold=10,format=yuv420p';
+    const graph = '[1:v]scale=128:72[inset];[0:v][inset]overlay=170:92:shortest=1';
+    const suspect = join(dir, 'inset.mp4');
+    ffmpeg(
+      ...['-f', 'lavfi', '-i', background, '-i', pirateCopy, '-filter_complex', graph],
+      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', suspect],
+    );
+    const { result, verdict } = await trace('inset', suspect);
+    const { left, right, top, bottom } = result.alignment.geometry;
+    // Borders in units of the inset (170 / 128 left, 22 / 128 right, 92 / 72 top, 16 / 72
+    // bottom), found within a tenth of the inset: under a pixel at the detection size.
+    expect(Math.abs(left + 170 / 128)).toBeLessThan(0.1);
+    expect(Math.abs(right + 22 / 128)).toBeLessThan(0.1);
+    expect(Math.abs(top + 92 / 72)).toBeLessThan(0.1);
+    expect(Math.abs(bottom + 16 / 72)).toBeLessThan(0.1);
+    expect(result.segmentsObserved).toBe(200);
+    expectPirateAccused(verdict);
+  });
+
   it('reads through a burnt-in logo and subtitles nearly as well as through a plain re-encode', async () => {
     const markToNoise = ({ markAmplitude, noiseLevel }: ExtractionResult): number =>
       markAmplitude / noiseLevel;

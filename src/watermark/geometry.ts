@@ -154,10 +154,14 @@ export class PlaneWarp {
 
 /**
  * The search space of `estimateGeometry`: crops beyond it are not looked for. Bars down to 1/5
- * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below).
+ * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below); a guess with
+ * wider borders (an inset, see inset-search.ts) is refined within INSET_MARGIN of itself.
  */
 export const MIN_CROP = -0.2;
 export const MAX_CROP = 0.25;
+const INSET_MARGIN = 0.1;
+/** The smallest share of the suspect frame the picture may cover (an inset of 1/4 width). */
+const MIN_PICTURE_SHARE = 1 / 16;
 
 /**
  * One comparison for the geometry search: the suspect's mean view over some frames (suspect
@@ -183,7 +187,7 @@ export function geometryScore(
   scratch: Float32Array = new Float32Array(width * height),
 ): number {
   const warp = new PlaneWarp(width, height, width, height, originalOnSuspect(geometry));
-  if (warp.validCount < (width * height) / 4) return -1;
+  if (warp.validCount < width * height * MIN_PICTURE_SHARE) return -1;
   let total = 0;
   let weights = 0;
   for (const pair of evidence) {
@@ -267,7 +271,8 @@ export function estimateGeometry(
       for (const edge of edges) {
         for (const direction of [-1, 1]) {
           const value = best[edge] + direction * step;
-          if (value < MIN_CROP - 1e-9 || value > MAX_CROP + 1e-9) continue;
+          const lowest = Math.min(MIN_CROP, guess[edge] - INSET_MARGIN);
+          if (value < lowest - 1e-9 || value > MAX_CROP + 1e-9) continue;
           const candidate = { ...best, [edge]: value };
           const candidateScore = score(candidate);
           if (candidateScore > bestScore + 1e-6) {

@@ -13,6 +13,7 @@ import {
   type GeometryEvidence,
   IDENTITY_GEOMETRY,
 } from './geometry.js';
+import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
 import { placeByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
@@ -67,6 +68,11 @@ const FIRST_SEARCHES: SearchHypotheses[] = [
   { view: PILLARBOX, crops: [PILLARBOX] },
   { view: MIRRORED, crops: CROP_HYPOTHESES.map((crop) => ({ ...crop, mirrored: true })) },
 ];
+/**
+ * Then, for the first few searches of a copy only, a picture-in-picture search (see
+ * InsetSearch): it costs up to a second, which another video should not pay every window.
+ */
+const INSET_SEARCHES = 3;
 /** After this many failed searches in a row, searches back off (another video: stay fast). */
 const SEARCHES_BEFORE_BACKOFF = 4;
 const MAX_BACKOFF_WINDOWS = 6;
@@ -101,6 +107,8 @@ export class LockSearch {
   private readonly estimator: ReferenceEstimator;
   private readonly coarse: CoarseSignature;
   private coarseTable: Float32Array | null = null;
+  private readonly insets: InsetSearch;
+  private insetSearches = 0;
 
   private window: BufferedFrame[] = [];
   /** Frames before this one are not buffered (search back-off). */
@@ -123,6 +131,7 @@ export class LockSearch {
     );
     this.coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
     this.estimator = new ReferenceEstimator(reference);
+    this.insets = new InsetSearch(reference, this.coarse, () => this.table());
   }
 
   /**
@@ -227,7 +236,9 @@ export class LockSearch {
       const found = this.findLockUnder(window, this.viewOf(view), crops);
       if (found) return found;
     }
-    return null;
+    if (this.insetSearches >= INSET_SEARCHES) return null;
+    this.insetSearches++;
+    return this.insets.find(window);
   }
 
   private viewOf(geometry: CropGeometry): SignatureProjector {
@@ -257,10 +268,9 @@ export class LockSearch {
     }
     if (samples.length < MIN_SEARCH_SAMPLES) return null;
 
-    this.coarseTable ??= this.coarse.table(reference);
     const separation = Math.max(7, Math.round(reference.frameRate / 2));
     const candidates = coarseSearch(
-      this.coarseTable,
+      this.table(),
       reference.frameCount,
       samples,
       MAX_CANDIDATES,
@@ -277,6 +287,10 @@ export class LockSearch {
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
     return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+  }
+
+  private table(): Float32Array {
+    return (this.coarseTable ??= this.coarse.table(this.reference));
   }
 
   /** Crop estimate from the window's frames, grouped by original segment under the lock. */
