@@ -27,7 +27,7 @@ const MIN_PIXELS = 16;
  * A pixel whose residual departs from the median by more than this many robust standard
  * deviations, and by more than OUTLIER_FLOOR luma levels, shows something else than the
  * original (an overlay). The floor is many times the mark's amplitude at detection size, so
- * a clean copy keeps every pixel.
+ * a clean copy keeps (nearly) every pixel.
  */
 const OUTLIER_SIGMAS = 5;
 const OUTLIER_FLOOR = 6;
@@ -145,7 +145,8 @@ export class SegmentCorrelator {
   private readonly estimateSuspect: Float32Array;
   private readonly residual: Float32Array;
   private readonly pattern: Float32Array;
-  /** Scratch for the inlier mask and the sorted residuals. */
+  /** Scratch for the outliers, the inlier mask and the sorted residuals. */
+  private readonly outlier: Uint8Array;
   private readonly kept: Uint8Array;
   private readonly sorted: Float32Array;
 
@@ -175,6 +176,7 @@ export class SegmentCorrelator {
     this.estimateSuspect = new Float32Array(size);
     this.residual = new Float32Array(size);
     this.pattern = new Float32Array(size);
+    this.outlier = new Uint8Array(size);
     this.kept = new Uint8Array(size);
     this.sorted = new Float32Array(size);
     this.decoys = [];
@@ -265,9 +267,9 @@ export class SegmentCorrelator {
   }
 
   /**
-   * The valid pixels whose residual stays within OUTLIER_SIGMAS robust deviations (median
-   * absolute deviation) of the median and under OUTLIER_FLOOR, and their neighbours: `valid`
-   * itself when no pixel departs that far.
+   * The valid pixels away from outliers: residuals beyond OUTLIER_SIGMAS robust deviations
+   * (median absolute deviation) and OUTLIER_FLOOR from the median. `valid` itself when no
+   * pixel departs that far.
    */
   private inliers(): Uint8Array {
     const { residual, valid } = this;
@@ -279,13 +281,29 @@ export class SegmentCorrelator {
     for (let i = 0; i < n; i++) values[i] = Math.abs(values[i] - median);
     values.sort();
     const limit = Math.max(OUTLIER_FLOOR, OUTLIER_SIGMAS * MAD_TO_SIGMA * values[n >> 1]);
-    const kept = this.kept;
+    const outlier = this.outlier;
     let outliers = 0;
     for (let i = 0; i < valid.length; i++) {
-      kept[i] = valid[i] !== 0 && Math.abs(residual[i] - median) <= limit ? 1 : 0;
-      outliers += valid[i] - kept[i];
+      outlier[i] = valid[i] !== 0 && Math.abs(residual[i] - median) > limit ? 1 : 0;
+      outliers += outlier[i];
     }
-    return outliers === 0 ? valid : erode(kept, this.width, this.height);
+    if (outliers === 0) return valid;
+    // An overlay's edges are blurred: the outliers' neighbours go too.
+    const { width, height } = this;
+    const kept = this.kept;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * width + x;
+        const near =
+          outlier[i] |
+          (x > 0 ? outlier[i - 1] : 0) |
+          (x + 1 < width ? outlier[i + 1] : 0) |
+          (y > 0 ? outlier[i - width] : 0) |
+          (y + 1 < height ? outlier[i + width] : 0);
+        kept[i] = valid[i] & (near ^ 1);
+      }
+    }
+    return kept;
   }
 
   /** The pattern of (key, segment) sampled on the suspect grid (outside pixels 0). */
