@@ -200,16 +200,37 @@ describe('jobs → autographs → playback, downloads and access stats', () => {
     expect(racing.map((r) => r.status).sort()).toEqual([201, 409]);
     expect(racing.find((r) => r.status === 409)?.body.error.error_code).toBe('TAG_TAKEN');
     expect(await t.connection.collection('autographs').countDocuments()).toBe(before + 2);
-    await t.connection
-      .collection('autographs')
-      .deleteMany({ tag: { $in: ['erin', 'frank', 'gina'] } });
-
     const list = await request(t.http)
       .get(`/v1/jobs/${jobId}/autographs?sort=tag&limit=2`)
       .set(auth());
-    expect(list.body).toMatchObject({ total: 5, start: 0, limit: 2 });
+    expect(list.body).toMatchObject({ total: 7, start: 0, limit: 2 });
     expect(list.body.autographs.map((a: { tag: string }) => a.tag)).toEqual(
       [...list.body.autographs.map((a: { tag: string }) => a.tag)].sort(),
+    );
+  });
+
+  it("lists a job's autographs in the order they were made, from either end, with the total", async () => {
+    const made = await request(t.http)
+      .post(`/v1/jobs/${jobId}/autographs`)
+      .set(auth())
+      .send({ autographs: ['ls_1', 'ls_2', 'ls_3', 'ls_4'].map((tag) => ({ tag })) })
+      .expect(201);
+    const tags = (body: { autographs: { tag: string }[] }): string[] =>
+      body.autographs.map((a) => a.tag);
+    const byId = await request(t.http).get(`/v1/jobs/${jobId}/autographs?sort=id`).set(auth());
+
+    const newest = await request(t.http)
+      .get(`/v1/jobs/${jobId}/autographs?direction=-1&limit=3`)
+      .set(auth());
+    expect(newest.body).toMatchObject({ total: byId.body.total, start: 0, limit: 3 });
+    expect(tags(newest.body)).toEqual(['ls_4', 'ls_3', 'ls_2']);
+    const oldest = await request(t.http)
+      .get(`/v1/jobs/${jobId}/autographs?start=${byId.body.total - 4}&limit=10`)
+      .set(auth());
+    expect(tags(oldest.body)).toEqual(['ls_1', 'ls_2', 'ls_3', 'ls_4']);
+    expect(oldest.body.autographs[0].id).toBe(made.body.autographs[0].id);
+    expect(tags(byId.body)).toEqual(
+      tags((await request(t.http).get(`/v1/jobs/${jobId}/autographs`).set(auth())).body),
     );
   });
 

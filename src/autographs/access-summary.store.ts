@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { type AnyBulkWriteOperation, type Model, mongo, type Types } from 'mongoose';
 import { duplicatePositions } from '../common/duplicate-keys.js';
+import { lookUpEach } from '../common/id-lookups.js';
 import { Tickets } from '../common/tickets.js';
 import type { StoredSummary } from './access-stats.js';
 import { AccessSummary } from './schemas/access-summary.schema.js';
@@ -12,8 +13,6 @@ import { AccessSummary } from './schemas/access-summary.schema.js';
  * updates of existing documents never ends.
  */
 const WRITE_BATCH = 50;
-/** Autographs whose summaries are read at the same time when a page asks for its stats. */
-const READ_CONCURRENCY = 16;
 /** The ticket that says summaries written by version 0.1 have been moved to slots. */
 export const LEGACY_SUMMARIES_MIGRATION = 'migration:access-summary-slots';
 
@@ -80,16 +79,9 @@ export class AccessSummaryStore implements OnModuleInit {
 
   /** Each autograph's stored summaries, read slot by slot. */
   async read(autographs: Types.ObjectId[]): Promise<Map<string, StoredSummary[]>> {
-    const found = new Map<string, StoredSummary[]>();
-    let next = 0;
-    const readNext = async (): Promise<void> => {
-      while (next < autographs.length) {
-        const autograph = autographs[next++].toString();
-        found.set(autograph, await this.readSlots(autograph));
-      }
-    };
-    await Promise.all(Array.from({ length: READ_CONCURRENCY }, readNext));
-    return found;
+    const ids = autographs.map(String);
+    const lists = await lookUpEach(ids, (autograph) => this.readSlots(autograph));
+    return new Map(ids.map((autograph, index) => [autograph, lists[index]]));
   }
 
   private async readSlots(autograph: string): Promise<StoredSummary[]> {

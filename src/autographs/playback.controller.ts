@@ -8,22 +8,13 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { ApiError } from '../common/api-error.js';
 import { Public } from '../common/auth.decorators.js';
-import { clientAddress } from '../common/client-address.js';
 import { RawResponse } from '../common/render.interceptor.js';
 import { sendDownload } from './download-response.js';
-import { PlaybackService, type Viewer } from './playback.service.js';
+import { PlaybackService } from './playback.service.js';
+import { noStore, sendSegment, viewerOf } from './segment-response.js';
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
-
-function viewerOf(request: Request): Viewer {
-  return {
-    ip: clientAddress(request),
-    userAgent: request.get('user-agent') ?? 'N/A',
-    acceptLanguage: request.get('accept-language') ?? 'N/A',
-  };
-}
 
 /**
  * What viewers fetch, through unguessable per-autograph URLs (players cannot send bearer
@@ -144,42 +135,6 @@ export class PlaybackController {
     @Req() request: Request,
     @Res() response: Response,
   ): Promise<void> {
-    const session = await this.playback.session(token);
-    const file = this.playback.segmentFile(session, rendition, segment);
-    await this.playback.checkReadable(session, [file.path]);
-    if (await sentWhole(response.set(noStore()), file.path)) {
-      this.playback.recordAccess(session, viewerOf(request), [file.index], file.height, false);
-    }
+    await sendSegment(this.playback, { token, rendition, segment }, request, response);
   }
-}
-
-/**
- * Sends a segment (Range requests allowed) and says whether the viewer obtained all of it: a
- * complete 200 to a GET, or a 206 whose range was the whole file. HEAD, partial ranges, a
- * hang-up or a missing file obtain nothing, so access records cannot be inflated by probing.
- */
-function sentWhole(response: Response, path: string): Promise<boolean> {
-  return new Promise((resolve, reject) => {
-    response.sendFile(path, { headers: { 'Content-Type': 'video/mp2t' } }, (error?: Error) => {
-      if (error && !response.headersSent) {
-        reject(
-          new ApiError(HttpStatus.NOT_FOUND, 'MEDIA_UNAVAILABLE', 'This segment is unavailable.'),
-        );
-        return;
-      }
-      const whole = response.statusCode === 200 || wholeRange(response.get('Content-Range'));
-      resolve(!error && response.req.method === 'GET' && whole);
-    });
-  });
-}
-
-/** Whether a 206's `Content-Range: bytes first-last/size` covers the whole file. */
-function wholeRange(contentRange: string | undefined): boolean {
-  const match = /^bytes 0-(\d+)\/(\d+)$/.exec(contentRange ?? '');
-  return match !== null && Number(match[1]) + 1 === Number(match[2]);
-}
-
-/** Personal media: never cached by shared caches; players on other origins may read it. */
-function noStore(): Record<string, string> {
-  return { 'Cache-Control': 'private, no-store', 'Access-Control-Allow-Origin': '*' };
 }
