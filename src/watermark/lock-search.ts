@@ -8,6 +8,7 @@ import {
 } from './align.js';
 import { ReferenceEstimator, SegmentAccumulator } from './segment-correlation.js';
 import {
+  barsOf,
   type CropGeometry,
   estimateGeometry,
   type GeometryEvidence,
@@ -69,10 +70,11 @@ const FIRST_SEARCHES: SearchHypotheses[] = [
   { view: MIRRORED, crops: CROP_HYPOTHESES.map((crop) => ({ ...crop, mirrored: true })) },
 ];
 /**
- * Then, for the first few searches of a copy only, a picture-in-picture search (see
- * InsetSearch): it costs up to a second, which another video should not pay every window.
+ * Then, for the first two searches of a copy only, a picture-in-picture search (see
+ * InsetSearch): it costs as much as a few plain ones, which another video should not pay
+ * every window.
  */
-const INSET_SEARCHES = 3;
+const INSET_SEARCHES = 2;
 /** After this many failed searches in a row, searches back off (another video: stay fast). */
 const SEARCHES_BEFORE_BACKOFF = 4;
 const MAX_BACKOFF_WINDOWS = 6;
@@ -228,7 +230,8 @@ export class LockSearch {
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     if (geometry) {
       // Later searches keep the copy's geometry, seen through itself when the copy shows every
-      // cell (bars), else through the first search's view that shares its mirror.
+      // cell (bars around the picture) or has bars over it, else through the first search's
+      // view that shares its mirror.
       this.copyView ??= this.viewOf(geometry);
       return this.findLockUnder(window, this.copyView, [geometry]);
     }
@@ -236,16 +239,38 @@ export class LockSearch {
       const found = this.findLockUnder(window, this.viewOf(view), crops);
       if (found) return found;
     }
+    const framed = this.findFramed(window);
+    if (framed) return framed;
     if (this.insetSearches >= INSET_SEARCHES) return null;
     this.insetSearches++;
     return this.insets.find(window);
+  }
+
+  /**
+   * Black bars found in the window itself (a 4:3 centre crop pillarboxed into 16:9, any
+   * matte): the crops seen between them.
+   */
+  private findFramed(window: BufferedFrame[]): ReturnType<LockSearch['findLockUnder']> {
+    const { detectionWidth: width, detectionHeight: height } = this.reference;
+    const bars = barsOf(
+      window.map(({ view }) => view),
+      width,
+      height,
+    );
+    if (!bars) return null;
+    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, bars });
+    return this.findLockUnder(
+      window,
+      view,
+      CROP_HYPOTHESES.map((crop) => ({ ...crop, bars })),
+    );
   }
 
   private viewOf(geometry: CropGeometry): SignatureProjector {
     const known = this.viewProjectors.get(geometry);
     if (known) return known;
     const own = new SignatureProjector(this.reference, geometry);
-    if (own.cells.length === this.signatureSize) return own;
+    if (own.cells.length === this.signatureSize || geometry.bars) return own;
     return this.viewOf(geometry.mirrored ? MIRRORED : IDENTITY_GEOMETRY);
   }
 

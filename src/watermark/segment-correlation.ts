@@ -29,8 +29,8 @@ const MIN_PIXELS = 16;
  * original (an overlay). The floor is many times the mark's amplitude at detection size, so
  * a clean copy keeps (nearly) every pixel.
  */
-const OUTLIER_SIGMAS = 5;
-const OUTLIER_FLOOR = 6;
+const OUTLIER_SIGMAS = 6;
+const OUTLIER_FLOOR = 12;
 /** Standard deviation of a gaussian per unit of median absolute deviation. */
 const MAD_TO_SIGMA = 1.4826;
 
