@@ -15,6 +15,7 @@ import {
   readReference,
   remuxToMp4,
   scoreCodewords,
+  symbolForBit,
   tardosBiases,
 } from '../src/watermark/index.js';
 import { type Attack, type Job, type Suspect, type Trial } from './robustness-attacks.js';
@@ -183,6 +184,18 @@ function emptyTrial(job: Job, attack: Attack, note: string): Trial {
   };
 }
 
+/** The share of observed segments (soft bit ≠ 0) whose sign is the codeword's symbol. */
+function bitsRight(softBits: Float32Array, codeword: Uint32Array): string {
+  let observed = 0;
+  let right = 0;
+  softBits.forEach((bit, segment) => {
+    if (bit === 0) return;
+    observed++;
+    if (Math.sign(bit) === symbolForBit(codewordBit(codeword, segment))) right++;
+  });
+  return `${decimal((100 * right) / observed, 1)} %`;
+}
+
 /** Runs extraction and accusation on one suspect copy, as a backtrace would. */
 async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Trial> {
   const trial = emptyTrial(job, attack, suspect.note);
@@ -206,6 +219,9 @@ async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Tria
     trial.note += alignment.matched
       ? `; aligned at ${decimal(alignment.offsetFrames / FPS, 1)} s, rate ${alignment.rate.toFixed(3)}${cropNote}, ${alignment.locks} lock(s), mark/noise ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)}`
       : '; not aligned with the original';
+    if (attack.expect === 'pirate' && trial.observed > 0) {
+      trial.note += `, ${bitsRight(result.softBits, job.codebook.codeword(job.pirate))} of segment bits right`;
+    }
 
     const verdict = accuse({
       softBits: result.softBits,

@@ -219,6 +219,7 @@ describe('backtraces find the leaker', () => {
           accused: [{ autograph_tag: leakerTag }],
         });
         expect(first.suspect_copies[0].alignment.offset_seconds).toBeCloseTo(0, 1);
+        expect(first.suspect_copies[0].alignment.mirrored).toBe(false);
         expect(first.soft_bits).toHaveLength(SECONDS);
         expect(first.accused[0].codeword_symbols).toHaveLength(SECONDS);
         // The soft bits agree with the leaker's codeword far more often than chance.

@@ -114,6 +114,7 @@ export class TracingService {
           offset_seconds: round(alignment.offsetFrames / verdict.frameRate, 3),
           rate: round(alignment.rate, 5),
           crop: mapValues(cropOf(alignment.geometry), (share) => round(share, 4)),
+          mirrored: alignment.geometry.mirrored === true,
           confidence: round(alignment.confidence, 4),
           locks: alignment.locks,
           frames_aligned: alignment.framesAligned,

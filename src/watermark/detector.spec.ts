@@ -370,6 +370,43 @@ describe('extractSoftBits (ffmpeg)', () => {
     expectPirateAccused(verdict);
   });
 
+  it('accuses the pirate of a 4:3 centre crop pillarboxed back into 16:9', async () => {
+    const suspect = encode('matte', ['-i', pirateCopy], 'crop=240:180,pad=320:180:40:0');
+    const { result, verdict } = await trace('matte', suspect);
+    // Bars of 40 / 320 of the frame each side, found one detection pixel (1 / 64) wider.
+    const bar = 40 / 320 + 1 / 64;
+    expect(result.alignment.geometry.bars).toEqual({ left: bar, right: bar, top: 0, bottom: 0 });
+    expect(result.segmentsObserved).toBe(200);
+    expectPirateAccused(verdict);
+  });
+
+  it('accuses the pirate of a copy shown at 40 % inside another video (picture-in-picture)', async () => {
+    // The pirate's copy at 128x72 with its top left corner at (170, 92) of a 320x180 frame.
+    const background = 'life=s=320x180:r=25:ratio=0.1:mold=10,format=yuv420p';
+    const graph = '[1:v]scale=128:72[inset];[0:v][inset]overlay=170:92:shortest=1';
+    const input = ['-f', 'lavfi', '-i', background, '-i', pirateCopy, '-filter_complex', graph];
+    const { result, verdict } = await trace('inset', encode('inset', input, ''));
+    // Borders in units of the inset, found within a tenth of it (under a detection pixel).
+    const borders = { left: -170 / 128, right: -22 / 128, top: -92 / 72, bottom: -16 / 72 };
+    for (const side of ['left', 'right', 'top', 'bottom'] as const) {
+      expect(Math.abs(result.alignment.geometry[side] - borders[side])).toBeLessThan(0.1);
+    }
+    expect(result.segmentsObserved).toBe(200);
+    expectPirateAccused(verdict);
+  });
+
+  it('reads through a burnt-in logo and subtitles nearly as well as through a plain re-encode', async () => {
+    const markToNoise = (r: ExtractionResult): number => r.markAmplitude / r.noiseLevel;
+    const plain = await trace('plain', encode('plain', ['-i', pirateCopy], ''));
+    const overlays =
+      'drawbox=x=iw-60:y=8:w=48:h=18:color=white@0.7:t=fill,' +
+      "drawbox=x=iw*0.2:y=ih-30:w=iw*0.6:h=10:color=white@0.9:t=fill:enable='lt(mod(t,3),2)'";
+    const { result, verdict } = await trace('logo', encode('logo', ['-i', pirateCopy], overlays));
+    expect(result.segmentsObserved).toBe(200);
+    expect(markToNoise(result)).toBeGreaterThan(0.7 * markToNoise(plain.result));
+    expectPirateAccused(verdict);
+  });
+
   it('accuses the pirate of a brighter, lower-contrast copy', async () => {
     const suspect = encode('eq', ['-i', pirateCopy], 'eq=brightness=0.08:contrast=0.8');
     expectPirateAccused((await trace('eq', suspect)).verdict);
@@ -415,12 +452,8 @@ describe('extractSoftBits (ffmpeg)', () => {
   });
 
   it('accuses nobody in another video', async () => {
-    const other = encode(
-      'other',
-      ['-f', 'lavfi', '-i', 'life=s=320x180:mold=10:r=25:ratio=0.1', '-t', '20'],
-      '',
-    );
-    const { result, verdict } = await trace('other', other);
+    const input = ['-f', 'lavfi', '-i', 'life=s=320x180:mold=10:r=25:ratio=0.1', '-t', '20'];
+    const { result, verdict } = await trace('other', encode('other', input, ''));
     expect(result.alignment.matched).toBe(false);
     expect(result.softBits.every((bit) => bit === 0)).toBe(true);
     expect(verdict.accused).toEqual([]);

@@ -5,6 +5,8 @@ import { type Plane } from './resample.js';
  * (left, right) and height (top, bottom) cut away on each side before the copy was scaled back
  * to full frame. Negative values mean a border was added (the picture was shrunk). `mirrored`:
  * the copy was then flipped left to right (left and right still name the original's sides).
+ * `bars`: black bars laid over the copy's own frame afterwards (a 4:3 centre crop pillarboxed
+ * back into 16:9), as shares of the suspect frame: what they cover shows nothing.
  */
 export interface CropGeometry {
   left: number;
@@ -12,6 +14,15 @@ export interface CropGeometry {
   top: number;
   bottom: number;
   mirrored?: boolean;
+  bars?: Bars;
+}
+
+/** Shares of the suspect frame covered by black bars on each side (suspect coordinates). */
+export interface Bars {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
 }
 
 export const IDENTITY_GEOMETRY: Readonly<CropGeometry> = { left: 0, right: 0, top: 0, bottom: 0 };
@@ -20,6 +31,9 @@ export const IDENTITY_GEOMETRY: Readonly<CropGeometry> = { left: 0, right: 0, to
 export interface AxisMap {
   offset: number;
   scale: number;
+  /** The source interval that shows the picture (default [0, 1]). */
+  low?: number;
+  high?: number;
 }
 
 /**
@@ -28,12 +42,21 @@ export interface AxisMap {
  */
 export function originalOnSuspect(geometry: CropGeometry): { x: AxisMap; y: AxisMap } {
   const width = 1 - geometry.left - geometry.right;
+  // Mirrored: the suspect's left edge shows the original's right edge of the kept picture.
+  const x = geometry.mirrored
+    ? { offset: 1 - geometry.right, scale: -width }
+    : { offset: geometry.left, scale: width };
+  const y = { offset: geometry.top, scale: 1 - geometry.top - geometry.bottom };
+  const bars = geometry.bars;
+  if (!bars) return { x, y };
+  // The original seen between the bars only.
+  const between = (map: AxisMap, from: number, to: number): AxisMap => {
+    const ends = [map.offset + map.scale * from, map.offset + map.scale * to];
+    return { ...map, low: Math.max(0, Math.min(...ends)), high: Math.min(1, Math.max(...ends)) };
+  };
   return {
-    // Mirrored: the suspect's left edge shows the original's right edge of the kept picture.
-    x: geometry.mirrored
-      ? { offset: 1 - geometry.right, scale: -width }
-      : { offset: geometry.left, scale: width },
-    y: { offset: geometry.top, scale: 1 - geometry.top - geometry.bottom },
+    x: between(x, bars.left, 1 - bars.right),
+    y: between(y, bars.top, 1 - bars.bottom),
   };
 }
 
@@ -42,10 +65,11 @@ export function originalOnSuspect(geometry: CropGeometry): { x: AxisMap; y: Axis
  * invalid).
  */
 export function suspectOnOriginal(geometry: CropGeometry): { x: AxisMap; y: AxisMap } {
-  const { x, y } = originalOnSuspect(geometry);
+  const { x, y } = originalOnSuspect({ ...geometry, bars: undefined });
+  const bars = geometry.bars ?? { left: 0, right: 0, top: 0, bottom: 0 };
   return {
-    x: { offset: -x.offset / x.scale, scale: 1 / x.scale },
-    y: { offset: -y.offset / y.scale, scale: 1 / y.scale },
+    x: { offset: -x.offset / x.scale, scale: 1 / x.scale, low: bars.left, high: 1 - bars.right },
+    y: { offset: -y.offset / y.scale, scale: 1 / y.scale, low: bars.top, high: 1 - bars.bottom },
   };
 }
 
@@ -72,7 +96,10 @@ function axisTaps(destinationSize: number, sourceSize: number, map: AxisMap): Ax
     const position = map.offset + (map.scale * (d + 0.5)) / destinationSize;
     const low = position - halfFootprint;
     const high = position + halfFootprint;
-    inside[d] = low >= -INSIDE_TOLERANCE && high <= 1 + INSIDE_TOLERANCE ? 1 : 0;
+    inside[d] =
+      low >= (map.low ?? 0) - INSIDE_TOLERANCE && high <= (map.high ?? 1) + INSIDE_TOLERANCE
+        ? 1
+        : 0;
     // Pixel centres sit at (i + 0.5) / size; beyond the outermost centres the edge is held.
     const sample = Math.min(sourceSize - 1, Math.max(0, position * sourceSize - 0.5));
     const index = Math.min(Math.floor(sample), Math.max(0, sourceSize - 2));
@@ -154,10 +181,14 @@ export class PlaneWarp {
 
 /**
  * The search space of `estimateGeometry`: crops beyond it are not looked for. Bars down to 1/5
- * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below).
+ * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below); a guess with
+ * wider borders (an inset, see inset-search.ts) is refined within INSET_MARGIN of itself.
  */
 export const MIN_CROP = -0.2;
 export const MAX_CROP = 0.25;
+const INSET_MARGIN = 0.1;
+/** The smallest share of the suspect frame the picture may cover (an inset of 1/4 width). */
+const MIN_PICTURE_SHARE = 1 / 16;
 
 /**
  * One comparison for the geometry search: the suspect's mean view over some frames (suspect
@@ -183,7 +214,7 @@ export function geometryScore(
   scratch: Float32Array = new Float32Array(width * height),
 ): number {
   const warp = new PlaneWarp(width, height, width, height, originalOnSuspect(geometry));
-  if (warp.validCount < (width * height) / 4) return -1;
+  if (warp.validCount < width * height * MIN_PICTURE_SHARE) return -1;
   let total = 0;
   let weights = 0;
   for (const pair of evidence) {
@@ -267,7 +298,8 @@ export function estimateGeometry(
       for (const edge of edges) {
         for (const direction of [-1, 1]) {
           const value = best[edge] + direction * step;
-          if (value < MIN_CROP - 1e-9 || value > MAX_CROP + 1e-9) continue;
+          const lowest = Math.min(MIN_CROP, guess[edge] - INSET_MARGIN);
+          if (value < lowest - 1e-9 || value > MAX_CROP + 1e-9) continue;
           const candidate = { ...best, [edge]: value };
           const candidateScore = score(candidate);
           if (candidateScore > bestScore + 1e-6) {
@@ -280,4 +312,43 @@ export function estimateGeometry(
     }
   }
   return { geometry: best, score: bestScore };
+}
+
+/** Luma at or under which a column or row is black in every frame of a window: a bar. */
+const BAR_LUMA = 28;
+/** Bars cover at most this share of the frame on one side. */
+const MAX_BAR_SHARE = 0.4;
+
+/**
+ * The black bars around a window of suspect views (detection size), one pixel wider than the
+ * columns and rows that stay black throughout (the edge pixel blends bar and picture); null
+ * when there are none.
+ */
+export function barsOf(views: Plane[], width: number, height: number): Bars | null {
+  const columnMax = new Float32Array(width);
+  const rowMax = new Float32Array(height);
+  for (const view of views) {
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const value = view[y * width + x];
+        if (value > columnMax[x]) columnMax[x] = value;
+        if (value > rowMax[y]) rowMax[y] = value;
+      }
+    }
+  }
+  const share = (maxima: Float32Array, reversed: boolean): number => {
+    const limit = Math.floor(maxima.length * MAX_BAR_SHARE);
+    let black = 0;
+    while (black < limit && maxima[reversed ? maxima.length - 1 - black : black] <= BAR_LUMA) {
+      black++;
+    }
+    return black > 0 ? (black + 1) / maxima.length : 0;
+  };
+  const bars = {
+    left: share(columnMax, false),
+    right: share(columnMax, true),
+    top: share(rowMax, false),
+    bottom: share(rowMax, true),
+  };
+  return bars.left + bars.right + bars.top + bars.bottom > 0 ? bars : null;
 }

@@ -8,11 +8,13 @@ import {
 } from './align.js';
 import { ReferenceEstimator, SegmentAccumulator } from './segment-correlation.js';
 import {
+  barsOf,
   type CropGeometry,
   estimateGeometry,
   type GeometryEvidence,
   IDENTITY_GEOMETRY,
 } from './geometry.js';
+import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
 import { placeByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
@@ -67,6 +69,12 @@ const FIRST_SEARCHES: SearchHypotheses[] = [
   { view: PILLARBOX, crops: [PILLARBOX] },
   { view: MIRRORED, crops: CROP_HYPOTHESES.map((crop) => ({ ...crop, mirrored: true })) },
 ];
+/**
+ * Then, for the first two searches of a copy only, a picture-in-picture search (see
+ * InsetSearch): it costs as much as a few plain ones, which another video should not pay
+ * every window.
+ */
+const INSET_SEARCHES = 2;
 /** After this many failed searches in a row, searches back off (another video: stay fast). */
 const SEARCHES_BEFORE_BACKOFF = 4;
 const MAX_BACKOFF_WINDOWS = 6;
@@ -101,6 +109,8 @@ export class LockSearch {
   private readonly estimator: ReferenceEstimator;
   private readonly coarse: CoarseSignature;
   private coarseTable: Float32Array | null = null;
+  private readonly insets: InsetSearch;
+  private insetSearches = 0;
 
   private window: BufferedFrame[] = [];
   /** Frames before this one are not buffered (search back-off). */
@@ -123,6 +133,7 @@ export class LockSearch {
     );
     this.coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
     this.estimator = new ReferenceEstimator(reference);
+    this.insets = new InsetSearch(reference, this.coarse, () => this.table());
   }
 
   /**
@@ -219,7 +230,8 @@ export class LockSearch {
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     if (geometry) {
       // Later searches keep the copy's geometry, seen through itself when the copy shows every
-      // cell (bars), else through the first search's view that shares its mirror.
+      // cell (bars around the picture) or has bars over it, else through the first search's
+      // view that shares its mirror.
       this.copyView ??= this.viewOf(geometry);
       return this.findLockUnder(window, this.copyView, [geometry]);
     }
@@ -227,14 +239,38 @@ export class LockSearch {
       const found = this.findLockUnder(window, this.viewOf(view), crops);
       if (found) return found;
     }
-    return null;
+    const framed = this.findFramed(window);
+    if (framed) return framed;
+    if (this.insetSearches >= INSET_SEARCHES) return null;
+    this.insetSearches++;
+    return this.insets.find(window);
+  }
+
+  /**
+   * Black bars found in the window itself (a 4:3 centre crop pillarboxed into 16:9, any
+   * matte): the crops seen between them.
+   */
+  private findFramed(window: BufferedFrame[]): ReturnType<LockSearch['findLockUnder']> {
+    const { detectionWidth: width, detectionHeight: height } = this.reference;
+    const bars = barsOf(
+      window.map(({ view }) => view),
+      width,
+      height,
+    );
+    if (!bars) return null;
+    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, bars });
+    return this.findLockUnder(
+      window,
+      view,
+      CROP_HYPOTHESES.map((crop) => ({ ...crop, bars })),
+    );
   }
 
   private viewOf(geometry: CropGeometry): SignatureProjector {
     const known = this.viewProjectors.get(geometry);
     if (known) return known;
     const own = new SignatureProjector(this.reference, geometry);
-    if (own.cells.length === this.signatureSize) return own;
+    if (own.cells.length === this.signatureSize || geometry.bars) return own;
     return this.viewOf(geometry.mirrored ? MIRRORED : IDENTITY_GEOMETRY);
   }
 
@@ -257,10 +293,9 @@ export class LockSearch {
     }
     if (samples.length < MIN_SEARCH_SAMPLES) return null;
 
-    this.coarseTable ??= this.coarse.table(reference);
     const separation = Math.max(7, Math.round(reference.frameRate / 2));
     const candidates = coarseSearch(
-      this.coarseTable,
+      this.table(),
       reference.frameCount,
       samples,
       MAX_CANDIDATES,
@@ -277,6 +312,10 @@ export class LockSearch {
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
     return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+  }
+
+  private table(): Float32Array {
+    return (this.coarseTable ??= this.coarse.table(this.reference));
   }
 
   /** Crop estimate from the window's frames, grouped by original segment under the lock. */

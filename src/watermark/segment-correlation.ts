@@ -21,6 +21,19 @@ const PATTERN_OVERSAMPLING = 2;
 const MIN_CONTRAST_GAIN = 0.2;
 const MAX_CONTRAST_GAIN = 5;
 
+/** The fewest suspect pixels a segment is read from. */
+const MIN_PIXELS = 16;
+/**
+ * A pixel whose residual departs from the median by more than this many robust standard
+ * deviations, and by more than OUTLIER_FLOOR luma levels, shows something else than the
+ * original (an overlay). The floor is many times the mark's amplitude at detection size, so
+ * a clean copy keeps (nearly) every pixel.
+ */
+const OUTLIER_SIGMAS = 6;
+const OUTLIER_FLOOR = 12;
+/** Standard deviation of a gaussian per unit of median absolute deviation. */
+const MAD_TO_SIGMA = 1.4826;
+
 /** Running sums over the suspect frames aligned to one segment of the original. */
 export class SegmentAccumulator {
   segment = -1;
@@ -132,6 +145,10 @@ export class SegmentCorrelator {
   private readonly estimateSuspect: Float32Array;
   private readonly residual: Float32Array;
   private readonly pattern: Float32Array;
+  /** Scratch for the outliers, the inlier mask and the sorted residuals. */
+  private readonly outlier: Uint8Array;
+  private readonly kept: Uint8Array;
+  private readonly sorted: Float32Array;
 
   constructor(
     reference: DetectionReference,
@@ -159,6 +176,9 @@ export class SegmentCorrelator {
     this.estimateSuspect = new Float32Array(size);
     this.residual = new Float32Array(size);
     this.pattern = new Float32Array(size);
+    this.outlier = new Uint8Array(size);
+    this.kept = new Uint8Array(size);
+    this.sorted = new Float32Array(size);
     this.decoys = [];
     this.decoyEnergies = new Float64Array(DECOY_COUNT);
     for (let d = 0; d < DECOY_COUNT; d++) {
@@ -171,14 +191,51 @@ export class SegmentCorrelator {
   /** Null when the segment cannot be read (flat picture, failed brightness/contrast fit). */
   observe(accumulator: SegmentAccumulator): SegmentObservation | null {
     const { frames, segment } = accumulator;
-    if (frames === 0 || this.validCount < 16) return null;
+    if (frames === 0 || this.validCount < MIN_PIXELS) return null;
     this.estimator.estimate(segment, accumulator.signatureSum, frames, this.estimateOriginal);
     const estimate = this.originalWarp.apply(this.estimateOriginal, this.estimateSuspect);
-    const valid = this.valid;
     const viewSum = accumulator.viewSum;
     const inverseFrames = 1 / frames;
+    const residual = this.residual;
+    if (!this.fitResidual(viewSum, inverseFrames, estimate, this.valid)) return null;
+    // Pixels where the copy departs far more than compression does (a logo, subtitles, an
+    // inset) are left out, and brightness/contrast refitted without them: an overlay would
+    // otherwise drown the mark and skew the fit.
+    const valid = this.inliers();
+    if (valid !== this.valid && !this.fitResidual(viewSum, inverseFrames, estimate, valid)) {
+      return null;
+    }
 
-    // Least squares fit suspect ≈ gain * original + shift: brightness and contrast.
+    const pattern = this.warpedPattern(this.key, segment, this.pattern);
+    const patternEnergy = centerAndEnergy(pattern, valid);
+    if (!(patternEnergy > 0)) return null;
+    const amplitude = dot(residual, pattern) / patternEnergy;
+    // Decoys see the residual without the mark, so a strong mark does not inflate the noise.
+    for (let i = 0; i < residual.length; i++) residual[i] -= amplitude * pattern[i];
+    let noiseVariance = 0;
+    for (let d = 0; d < DECOY_COUNT; d++) {
+      // The residual is zero outside `valid` and of zero mean inside it (a least squares fit
+      // with a shift): the decoy's projection only needs its energy over `valid`.
+      const energy =
+        valid === this.valid ? this.decoyEnergies[d] : centeredEnergy(this.decoys[d], valid);
+      const projection = dot(residual, this.decoys[d]) / energy;
+      noiseVariance += projection * projection;
+    }
+    noiseVariance /= DECOY_COUNT;
+    return { amplitude, noiseVariance, frames };
+  }
+
+  /**
+   * Least squares fit suspect ≈ gain * original + shift over `valid` (brightness and
+   * contrast), then the residual in the original's luma scale, (suspect - shift) / gain -
+   * original, 0 outside `valid`. False when the fit fails (flat or unrelated picture).
+   */
+  private fitResidual(
+    viewSum: Float32Array,
+    inverseFrames: number,
+    estimate: Float32Array,
+    valid: Uint8Array,
+  ): boolean {
     let n = 0;
     let sumSuspect = 0;
     let sumOriginal = 0;
@@ -194,33 +251,59 @@ export class SegmentCorrelator {
       sumOriginalSquares += original * original;
       sumProducts += suspect * original;
     }
+    if (n < MIN_PIXELS) return false;
     const originalVariance = sumOriginalSquares - (sumOriginal * sumOriginal) / n;
-    if (!(originalVariance > n * 1e-3)) return null;
+    if (!(originalVariance > n * 1e-3)) return false;
     const gain = (sumProducts - (sumSuspect * sumOriginal) / n) / originalVariance;
-    if (!(gain >= MIN_CONTRAST_GAIN && gain <= MAX_CONTRAST_GAIN)) return null;
+    if (!(gain >= MIN_CONTRAST_GAIN && gain <= MAX_CONTRAST_GAIN)) return false;
     const shift = (sumSuspect - gain * sumOriginal) / n;
-
-    // Residual in the original's luma scale: (suspect - shift) / gain - original.
     const residual = this.residual;
     const inverseGain = 1 / gain;
     for (let i = 0; i < valid.length; i++) {
       residual[i] =
         valid[i] === 0 ? 0 : (viewSum[i] * inverseFrames - shift) * inverseGain - estimate[i];
     }
+    return true;
+  }
 
-    const pattern = this.warpedPattern(this.key, segment, this.pattern);
-    const patternEnergy = centerAndEnergy(pattern, valid);
-    if (!(patternEnergy > 0)) return null;
-    const amplitude = dot(residual, pattern) / patternEnergy;
-    // Decoys see the residual without the mark, so a strong mark does not inflate the noise.
-    for (let i = 0; i < residual.length; i++) residual[i] -= amplitude * pattern[i];
-    let noiseVariance = 0;
-    for (let d = 0; d < DECOY_COUNT; d++) {
-      const projection = dot(residual, this.decoys[d]) / this.decoyEnergies[d];
-      noiseVariance += projection * projection;
+  /**
+   * The valid pixels away from outliers: residuals beyond OUTLIER_SIGMAS robust deviations
+   * (median absolute deviation) and OUTLIER_FLOOR from the median. `valid` itself when no
+   * pixel departs that far.
+   */
+  private inliers(): Uint8Array {
+    const { residual, valid } = this;
+    const values = this.sorted.subarray(0, this.validCount);
+    let n = 0;
+    for (let i = 0; i < valid.length; i++) if (valid[i] !== 0) values[n++] = residual[i];
+    values.sort();
+    const median = values[n >> 1];
+    for (let i = 0; i < n; i++) values[i] = Math.abs(values[i] - median);
+    values.sort();
+    const limit = Math.max(OUTLIER_FLOOR, OUTLIER_SIGMAS * MAD_TO_SIGMA * values[n >> 1]);
+    const outlier = this.outlier;
+    let outliers = 0;
+    for (let i = 0; i < valid.length; i++) {
+      outlier[i] = valid[i] !== 0 && Math.abs(residual[i] - median) > limit ? 1 : 0;
+      outliers += outlier[i];
     }
-    noiseVariance /= DECOY_COUNT;
-    return { amplitude, noiseVariance, frames };
+    if (outliers === 0) return valid;
+    // An overlay's edges are blurred: the outliers' neighbours go too.
+    const { width, height } = this;
+    const kept = this.kept;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * width + x;
+        const near =
+          outlier[i] |
+          (x > 0 ? outlier[i - 1] : 0) |
+          (x + 1 < width ? outlier[i + 1] : 0) |
+          (y > 0 ? outlier[i - width] : 0) |
+          (y + 1 < height ? outlier[i + width] : 0);
+        kept[i] = valid[i] & (near ^ 1);
+      }
+    }
+    return kept;
   }
 
   /** The pattern of (key, segment) sampled on the suspect grid (outside pixels 0). */
@@ -273,6 +356,20 @@ function centerAndEnergy(plane: Float32Array, valid: Uint8Array): number {
     energy += value * value;
   }
   return energy;
+}
+
+/** Energy of `plane` over the `valid` pixels once its mean there is removed. */
+function centeredEnergy(plane: Float32Array, valid: Uint8Array): number {
+  let n = 0;
+  let sum = 0;
+  let squares = 0;
+  for (let i = 0; i < plane.length; i++) {
+    if (valid[i] === 0) continue;
+    n++;
+    sum += plane[i];
+    squares += plane[i] * plane[i];
+  }
+  return n > 0 ? squares - (sum * sum) / n : 0;
 }
 
 function dot(a: Float32Array, b: Float32Array): number {

@@ -52,6 +52,7 @@ export class SignatureProjector {
     const warp = new PlaneWarp(width, height, width, height, suspectOnOriginal(geometry));
     this.identity =
       !geometry.mirrored &&
+      !geometry.bars &&
       geometry.left === 0 &&
       geometry.right === 0 &&
       geometry.top === 0 &&

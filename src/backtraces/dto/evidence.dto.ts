@@ -29,6 +29,8 @@ export class AlignmentDto {
   rate!: number;
   @ApiProperty({ type: CropDto, description: 'Share of the original cut away on each side.' })
   crop!: CropDto;
+  @ApiProperty({ description: 'Whether the copy is a horizontal mirror image of the original.' })
+  mirrored!: boolean;
   @ApiProperty({
     description: "Brightness and contrast: how they were matched (each frame's own normalisation).",
   })

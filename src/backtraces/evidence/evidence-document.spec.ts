@@ -23,6 +23,7 @@ function evidence(): EvidenceDto {
           offset_seconds: 0,
           rate: 1,
           crop: { left: 0, right: 0, top: 0, bottom: 0 },
+          mirrored: true,
           brightness_contrast: 'normalised per frame',
           confidence: 0.99,
           locks: 1,
@@ -87,6 +88,7 @@ describe('renderEvidenceHtml', () => {
     for (const fact of ['a'.repeat(64), 'b'.repeat(64), 'c'.repeat(64), 'd'.repeat(40)]) {
       expect(html).toContain(fact);
     }
+    expect(html).toContain('yes: the copy is flipped left to right');
     expect(html).toContain('1,234,567 bytes');
     expect(html).toContain('2.50e-13');
     expect(html).toContain('threshold 5.5');

@@ -58,6 +58,7 @@ ${facts([
     'Crop',
     `left ${crop.left}, right ${crop.right}, top ${crop.top}, bottom ${crop.bottom} (share of the picture)`,
   ],
+  ['Mirrored', alignment.mirrored ? 'yes: the copy is flipped left to right' : 'no'],
   ['Brightness and contrast', alignment.brightness_contrast],
   ['Signature correlation at lock', alignment.confidence],
   ['Locks', alignment.locks],

@@ -74,7 +74,11 @@ export class EvidenceService {
           width: copy.media?.width ?? 0,
           height: copy.media?.height ?? 0,
           segments_observed,
-          alignment: { ...alignment, brightness_contrast: BRIGHTNESS_CONTRAST },
+          alignment: {
+            ...alignment,
+            mirrored: alignment.mirrored ?? false,
+            brightness_contrast: BRIGHTNESS_CONTRAST,
+          },
         };
       }),
       original: {

@@ -56,6 +56,8 @@ export interface EvidenceRecord {
     rate: number;
     /** Share of the original cut away on each side. */
     crop: { left: number; right: number; top: number; bottom: number };
+    /** The copy is a horizontal mirror image of the original (absent in older records). */
+    mirrored?: boolean;
     /** Mean signature correlation at the first lock, and how often the lock was (re)found. */
     confidence: number;
     locks: number;
