@@ -114,6 +114,8 @@ export async function extractSoftBits(options: ExtractOptions): Promise<Extracti
   const detector = new Detector(reference, options.key);
   const { start } = options;
 
+  // One probe, for the duration and the decoder (or the one finding the job made).
+  const info = start?.info ?? (await probeMedia(options.suspect));
   const frames =
     start?.rest ??
     readFrames(options.suspect, {
@@ -121,18 +123,15 @@ export async function extractSoftBits(options: ExtractOptions): Promise<Extracti
       height: reference.detectionHeight,
       grayOnly: true,
       fps: reference.frameRate,
+      info,
     });
   try {
-    // The probe (duration) runs while ffmpeg starts: both cost a process start.
-    const [info, first] = await Promise.all([
-      start?.info ?? probeMedia(options.suspect),
-      frames.next(),
-    ]);
     const expectedFrames = Math.max(1, Math.round(info.duration_s * reference.frameRate));
     // Even at the fastest searched speed the copy cannot reach more segments than this.
     const reachable =
       Math.ceil((expectedFrames * MAX_SEARCH_RATE) / reference.framesPerSegment) + 1;
     if (reachable < needed) throw tooShort(Math.min(reachable, reference.segmentCount), needed);
+    const first = await frames.next();
 
     if (start?.lock) detector.startOn({ lock: start.lock, window: start.frames });
     else for (const { view } of start?.frames ?? []) detector.push(view);
