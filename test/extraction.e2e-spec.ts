@@ -3,13 +3,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getModelToken } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { chromium } from 'playwright-core';
 import request from 'supertest';
 import { Backtrace } from '../src/backtraces/schemas/backtrace.schema.js';
 import { LeasedQueue } from '../src/common/leased-queue.js';
 import { ExtractionWorker } from '../src/extraction/extraction.worker.js';
+import { JobSignaturesService } from '../src/jobs/job-signatures.service.js';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
+import { WatermarkEngine } from '../src/watermarking/watermark-engine.service.js';
 import {
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
@@ -372,6 +374,28 @@ describe('backtraces find the leaker', () => {
         ]);
       }, 900_000);
 
+      /** A job's stored signature, and the one its detection reference gives. */
+      const signatures = async (id: string) => {
+        const _id = new Types.ObjectId(id);
+        const job = await t.connection.collection('jobs').findOne({ _id });
+        const fromReference = await t.app
+          .get(WatermarkEngine)
+          .jobSignature(join(job?.result.output_dir, job?.result.reference));
+        return { stored: await t.app.get(JobSignaturesService).stored(_id), fromReference };
+      };
+
+      it("keeps each job's signature from when it succeeded; an older job's is computed when needed", async () => {
+        for (const id of [jobId, secondJobId]) {
+          const { stored, fromReference } = await signatures(id);
+          expect(Buffer.from(stored ?? [])).toEqual(fromReference);
+          expect(fromReference.length).toBeGreaterThan(32 + SECONDS * 12);
+        }
+        // As a job embedded before signatures were kept: the next backtraces compute it.
+        const _id = new Types.ObjectId(jobId);
+        await t.connection.collection('job_signatures').deleteOne({ _id });
+        expect(await t.app.get(JobSignaturesService).stored(_id)).toBeNull();
+      });
+
       it.each([
         ['the first', () => ['uploads/leak.mp4', jobId, leakerTag, 100]],
         ['the second', () => ['uploads/second-leak.mp4', secondJobId, secondLeakerTag, 10]],
@@ -395,6 +419,11 @@ describe('backtraces find the leaker', () => {
         },
         600_000,
       );
+
+      it("stored the older job's signature at the first backtrace that needed it", async () => {
+        const { stored, fromReference } = await signatures(jobId);
+        expect(Buffer.from(stored ?? [])).toEqual(fromReference);
+      });
 
       it('fails a copy of no original', async () => {
         await makeClip(join(inputDir(), 'stranger.mp4'), 30, '320x180', 'pattern');

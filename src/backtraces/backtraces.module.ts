@@ -10,15 +10,11 @@ import { BacktracesService } from './backtraces.service.js';
 import { Backtrace, BacktraceSchema } from './schemas/backtrace.schema.js';
 import { TracingService } from './tracing.service.js';
 import { JobFinderService } from './job-finder.service.js';
-import { JobSignatureRecord, JobSignatureRecordSchema } from './schemas/job-signature.schema.js';
 import { EvidenceService } from './evidence/evidence.service.js';
 
 @Module({
   imports: [
-    MongooseModule.forFeature([
-      { name: Backtrace.name, schema: BacktraceSchema },
-      { name: JobSignatureRecord.name, schema: JobSignatureRecordSchema },
-    ]),
+    MongooseModule.forFeature([{ name: Backtrace.name, schema: BacktraceSchema }]),
     JobsModule,
     AutographsModule,
     PipelinesModule,

@@ -13,7 +13,11 @@ import { type Job, segmentCountOf } from '../jobs/schemas/job.schema.js';
 import type { File } from '../files/schemas/file.schema.js';
 import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { StorageService } from '../pipelines/storage.service.js';
-import { type TraceResult, WatermarkEngine } from '../watermarking/watermark-engine.service.js';
+import {
+  type DecodedStart,
+  type TraceResult,
+  WatermarkEngine,
+} from '../watermarking/watermark-engine.service.js';
 import { buildInfo } from '../common/build-info.js';
 import { JobFinderService, referencePathOf, type SucceededJob } from './job-finder.service.js';
 import { Backtrace } from './schemas/backtrace.schema.js';
@@ -61,19 +65,8 @@ export class TracingService {
     }
     const fileIds = files.map(({ _id }) => _id);
     await this.queue.heartbeat(backtrace, { file: fileIds[0], files: fileIds });
-    let jobs: Stored<Job>[];
-    if (backtrace.job) {
-      jobs = [await this.jobs.findOwned(owner, backtrace.job.toString())];
-    } else {
-      jobs = await this.finder.jobsOf(backtrace.user, paths[0], signal);
-      await this.queue.heartbeat(backtrace, { job: jobs[0]._id });
-    }
-    const traceable = await this.traceableOf(jobs);
-    // Several jobs of one original: each is held to an equal share of the bound, so the
-    // probability that the backtrace accuses any innocent of any of them stays within it.
-    const share = this.falseAccusationProbability / traceable.length;
     const [traced] = await Promise.all([
-      this.traceEach(backtrace, traceable, paths, share, signal),
+      this.traceJobs(backtrace, paths, signal),
       ...files.map((file, i) => this.files.recordSha256(file._id, paths[i], signal)),
     ]);
     const { job, segmentCount, verdict } = mostSignificant(traced);
@@ -127,6 +120,44 @@ export class TracingService {
   }
 
   /**
+   * Traces the copies against the backtrace's job, or else against every job of its owner that
+   * finding the job says matches equally.
+   */
+  private async traceJobs(
+    backtrace: Stored<Backtrace>,
+    paths: string[],
+    signal: AbortSignal,
+  ): Promise<TracedJob[]> {
+    // What finding the job decoded of the first copy, for its trace against the first job.
+    let start: DecodedStart | null = null;
+    try {
+      let jobs: Stored<Job>[];
+      if (backtrace.job) {
+        jobs = [await this.jobs.findOwned(ownerOf(backtrace), backtrace.job.toString())];
+      } else {
+        ({ jobs, start } = await this.finder.jobsOf(backtrace.user, paths[0], signal));
+        await this.queue.heartbeat(backtrace, { job: jobs[0]._id });
+      }
+      const traceable = await this.traceableOf(jobs);
+      const startsFirst = traceable[0]?.job._id.equals(jobs[0]._id) ?? false;
+      // Several jobs of one original: each is held to an equal share of the bound, so the
+      // probability that the backtrace accuses any innocent of any of them stays within it.
+      const share = this.falseAccusationProbability / traceable.length;
+      return await this.traceEach(
+        backtrace,
+        traceable,
+        paths,
+        share,
+        signal,
+        startsFirst ? start : null,
+      );
+    } finally {
+      // Stops the decoder finding the job left paused, if no trace went on with it.
+      await start?.rest.return(undefined);
+    }
+  }
+
+  /**
    * The jobs a copy can be traced against, with their autographs: succeeded, with autographs
    * and a readable reference. None → the first job's reason.
    */
@@ -173,6 +204,7 @@ export class TracingService {
     suspects: string[],
     falseAccusationProbability: number,
     signal: AbortSignal,
+    start: DecodedStart | null,
   ): Promise<TracedJob[]> {
     const traced: TracedJob[] = [];
     for (const [i, traceable] of jobs.entries()) {
@@ -188,6 +220,8 @@ export class TracingService {
         falseAccusationProbability,
         signal,
         onProgress: this.queue.progress(backtrace, from, to),
+        // Decoded once: only the first trace goes on from it.
+        start: i === 0 ? (start ?? undefined) : undefined,
       });
       traced.push({ ...traceable, verdict });
     }

@@ -12,6 +12,7 @@ import { PipelinesService } from '../pipelines/pipelines.service.js';
 import { type PipelineStorage, StorageService } from '../pipelines/storage.service.js';
 import { type EmbedResult, WatermarkEngine } from '../watermarking/watermark-engine.service.js';
 import { deliveredBitrates } from './job-outputs.js';
+import { JobSignaturesService } from './job-signatures.service.js';
 import { Job, type JobResult } from './schemas/job.schema.js';
 
 /**
@@ -33,6 +34,7 @@ export class EmbeddingService {
     private readonly storage: StorageService,
     private readonly files: FilesService,
     private readonly engine: WatermarkEngine,
+    private readonly signatures: JobSignaturesService,
   ) {
     this.queue = new LeasedQueue(jobs, leaseOptions(environment));
   }
@@ -75,7 +77,10 @@ export class EmbeddingService {
     await rm(outputDir, { recursive: true, force: true });
     await this.removeOtherRuns(job, runDir);
     await rename(runDir, outputDir);
-    return this.register(job, owner, { runDir, outputDir }, embedded);
+    const result = await this.register(job, owner, { runDir, outputDir }, embedded);
+    // Now rather than at the first backtrace without job_id, which would pay for every job.
+    await this.signatures.save(job._id, embedded.jobSignature);
+    return result;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { type BufferedFrame } from './align.js';
+import { type BufferedFrame, type TimeLock } from './align.js';
 import { AlignedSegments } from './aligned-segments.js';
 import { type AlignmentSummary, AlignmentRecord } from './alignment-record.js';
 import { DEFAULT_FALSE_ACCUSATION_PROBABILITY } from './codes.js';
@@ -6,8 +6,8 @@ import { SegmentCorrelator, softBitsFromObservations } from './segment-correlati
 import { type CropGeometry } from './geometry.js';
 import { LineTracker, type AlignedFrameSink, type CropMatching } from './line-tracker.js';
 import { type FoundLock, LockSearch, MAX_SEARCH_RATE } from './lock-search.js';
-import { probeMedia } from './media.js';
-import { readFrames } from './media-frames.js';
+import { type MediaInfo, probeMedia } from './media.js';
+import { type RawFrame, readFrames } from './media-frames.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import { ReferenceMatcher, SignatureProjector } from './signature-matching.js';
@@ -77,6 +77,23 @@ export interface ExtractOptions {
   /** Called with the fraction of the copy decoded, in [0, 1]. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** What was decoded of `suspect` already (finding its job): the extraction goes on from it. */
+  start?: DecodedStart;
+}
+
+/**
+ * The start of a copy decoded by other work (finding its job) at the reference's frame rate
+ * and detection size: its probe, its first frames, the paused decoder of the rest, and the
+ * lock found on those first frames against this reference, if any (they are then not searched
+ * again).
+ */
+export interface DecodedStart {
+  info: MediaInfo;
+  /** Frames 0 to n-1 of the copy. */
+  frames: BufferedFrame[];
+  /** Frames n onwards. */
+  rest: AsyncGenerator<RawFrame>;
+  lock: TimeLock | null;
 }
 
 /**
@@ -95,22 +112,29 @@ export async function extractSoftBits(options: ExtractOptions): Promise<Extracti
   const epsilon = options.epsilon ?? DEFAULT_FALSE_ACCUSATION_PROBABILITY;
   const needed = options.segmentsNeeded ?? minimumObservedSegments(epsilon);
   const detector = new Detector(reference, options.key);
+  const { start } = options;
 
-  const frames = readFrames(options.suspect, {
-    width: reference.detectionWidth,
-    height: reference.detectionHeight,
-    grayOnly: true,
-    fps: reference.frameRate,
-  })[Symbol.asyncIterator]();
+  // One probe, for the duration and the decoder (or the one finding the job made).
+  const info = start?.info ?? (await probeMedia(options.suspect));
+  const frames =
+    start?.rest ??
+    readFrames(options.suspect, {
+      width: reference.detectionWidth,
+      height: reference.detectionHeight,
+      grayOnly: true,
+      fps: reference.frameRate,
+      info,
+    });
   try {
-    // The probe (duration) runs while ffmpeg starts: both cost a process start.
-    const [info, first] = await Promise.all([probeMedia(options.suspect), frames.next()]);
     const expectedFrames = Math.max(1, Math.round(info.duration_s * reference.frameRate));
     // Even at the fastest searched speed the copy cannot reach more segments than this.
     const reachable =
       Math.ceil((expectedFrames * MAX_SEARCH_RATE) / reference.framesPerSegment) + 1;
     if (reachable < needed) throw tooShort(Math.min(reachable, reference.segmentCount), needed);
+    const first = await frames.next();
 
+    if (start?.lock) detector.startOn({ lock: start.lock, window: start.frames });
+    else for (const { view } of start?.frames ?? []) detector.push(view);
     const progressStep = Math.max(1, Math.floor(expectedFrames / 100));
     for (let next = first; !next.done; next = await frames.next()) {
       signal?.throwIfAborted();
@@ -121,7 +145,7 @@ export async function extractSoftBits(options: ExtractOptions): Promise<Extracti
     }
   } finally {
     // Stops ffmpeg when leaving early (too short, aborted, failed).
-    await frames.return?.(undefined);
+    await frames.return(undefined);
   }
   const result = detector.finish(needed);
   options.onProgress?.(1);
@@ -199,6 +223,18 @@ export class Detector {
     }
     const found = this.search.push(frame, this.crop?.geometry ?? null);
     if (found) this.startTracking(found);
+  }
+
+  /**
+   * Starts on a lock found elsewhere on the copy's first frames (finding its job searched
+   * them): they are tracked as if this detector had found it.
+   */
+  startOn(found: FoundLock): void {
+    if (this.framesSeen !== 0 || found.window.some(({ frame }, i) => frame !== i)) {
+      throw new RangeError("a lock found elsewhere must be on the copy's first frames");
+    }
+    this.framesSeen = found.window.length;
+    this.startTracking(found);
   }
 
   /** Ends the copy: last search if still searching, closes every segment, makes the soft bits. */

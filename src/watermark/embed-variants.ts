@@ -6,6 +6,7 @@ import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
 import { type DownloadPackage, packageDownload } from './media-download.js';
 import { type EncodedSegment, FrameEncoder, PLAYLIST_NAME } from './media-encoder.js';
 import { readFrames } from './media-frames.js';
+import { encodeJobSignature, jobSignatureOf } from './job-signature.js';
 import { defaultEncoderSettings, type EncoderSettings } from './ladder.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
@@ -90,6 +91,8 @@ export interface EmbedResult {
   renditions: RenditionOutput[];
   audioTracks: AudioTrackOutput[];
   referencePath: string;
+  /** The job's signature (job-signature.ts), from the reference while it is in memory. */
+  jobSignature: Buffer;
 }
 
 /**
@@ -250,9 +253,19 @@ async function embedAll(
     );
   }
 
+  // Checked on entry: there is at least one rendition, so a reference.
+  const reference = (referenceBuilder as ReferenceBuilder).finish();
   const referencePath = join(outputDir, REFERENCE_FILE_NAME);
-  if (referenceBuilder) await writeReference(referencePath, referenceBuilder.finish());
-  return { source, frameRate, framesPerSegment: segmentFrames, renditions: outputs, referencePath };
+  await writeReference(referencePath, reference);
+  const jobSignature = encodeJobSignature(jobSignatureOf(reference));
+  return {
+    source,
+    frameRate,
+    framesPerSegment: segmentFrames,
+    renditions: outputs,
+    referencePath,
+    jobSignature,
+  };
 }
 
 interface RenditionJob {

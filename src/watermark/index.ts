@@ -100,6 +100,7 @@ export {
   HISTOGRAM_BIN_WIDTH,
   type ScoreHistogram,
   Detector,
+  type DecodedStart,
   type ExtractOptions,
   ExtractionError,
   type ExtractionErrorCode,
@@ -109,7 +110,12 @@ export {
   minimumObservedSegments,
 } from './detector.js';
 export { rootOfIncreasing } from './roots.js';
-export { type FoundOriginal, type OriginalCandidate, findOriginals } from './find-original.js';
+export {
+  type FoundOriginal,
+  type FoundOriginals,
+  type OriginalCandidate,
+  findOriginals,
+} from './find-original.js';
 export {
   decodeJobSignature,
   encodeJobSignature,

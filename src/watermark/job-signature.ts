@@ -116,7 +116,12 @@ export function decodeJobSignature(buffer: Uint8Array): JobSignature {
 }
 
 /** How a copy must be decoded to be compared with a signature (copies decode once per format). */
-export function copyFormatOf(signature: JobSignature): string {
+export function copyFormatOf(
+  signature: Pick<
+    JobSignature,
+    'frameRate' | 'detectionWidth' | 'detectionHeight' | 'signatureWidth' | 'signatureHeight'
+  >,
+): string {
   const { frameRate, detectionWidth, detectionHeight, signatureWidth, signatureHeight } = signature;
   return `${frameRate}:${detectionWidth}x${detectionHeight}:${signatureWidth}x${signatureHeight}`;
 }

@@ -5,6 +5,7 @@ import {
   FFMPEG_PATH,
   INPUT_GUARD,
   MediaError,
+  type MediaInfo,
   probeMedia,
   scaledSize,
   waitForExit,
@@ -18,6 +19,8 @@ export interface ReadFramesOptions {
   grayOnly?: boolean;
   /** Constant output frame rate; defaults to the probed rate. */
   fps?: number;
+  /** The file's probe, when the caller has it already (saves an ffprobe run). */
+  info?: MediaInfo;
 }
 
 export interface RawFrame {
@@ -41,7 +44,7 @@ export async function* readFrames(
   path: string,
   options: ReadFramesOptions = {},
 ): AsyncGenerator<RawFrame> {
-  const info = await probeMedia(path);
+  const info = options.info ?? (await probeMedia(path));
   const { width, height } = scaledSize(info, options);
   const fps = options.fps ?? info.frame_rate;
   const pixelFormat = options.grayOnly ? 'gray' : 'yuv420p';

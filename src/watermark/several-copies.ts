@@ -46,7 +46,7 @@ export interface SeveralCopiesResult {
 export async function extractFromCopies(
   options: Omit<ExtractOptions, 'suspect' | 'segmentsNeeded'> & { suspects: string[] },
 ): Promise<SeveralCopiesResult> {
-  const { suspects, onProgress, ...common } = options;
+  const { suspects, onProgress, start, ...common } = options;
   const needed = minimumObservedSegments(options.epsilon ?? DEFAULT_FALSE_ACCUSATION_PROBABILITY);
   const copies: ExtractionResult[] = [];
   for (const [index, suspect] of suspects.entries()) {
@@ -54,6 +54,8 @@ export async function extractFromCopies(
       await extractSoftBits({
         ...common,
         suspect,
+        // What finding the job decoded is of the first copy.
+        start: index === 0 ? start : undefined,
         // One copy alone must hold enough evidence; several are judged together below.
         segmentsNeeded: suspects.length === 1 ? needed : 0,
         onProgress: (fraction) => onProgress?.((index + fraction) / suspects.length),

@@ -4,6 +4,7 @@ import {
   accuse,
   type AlignmentSummary,
   codewordBit,
+  type DecodedStart,
   type EmbedOptions,
   type EmbedResult,
   embedVariants,
@@ -11,7 +12,7 @@ import {
   decodeJobSignature,
   encodeJobSignature,
   findOriginals,
-  type FoundOriginal,
+  type FoundOriginals,
   jobSignatureOf,
   type MediaInfo,
   perInnocentProbability,
@@ -25,7 +26,7 @@ import { CodebookCache } from './codebooks.js';
 import { engineWork } from './engine-failures.js';
 import { WatermarkKeysService } from './watermark-keys.service.js';
 
-export type { EmbedResult, MediaInfo };
+export type { DecodedStart, EmbedResult, MediaInfo };
 /** The bitrate ladder's rules, for validating and resolving a job's outputs. */
 export { CRF_RANGE, VIDEO_BITRATE_RANGE, encoderSettingsFor } from '../watermark/index.js';
 
@@ -69,6 +70,8 @@ export interface TraceRequest {
   falseAccusationProbability: number;
   onProgress: (fraction: number) => void;
   signal: AbortSignal;
+  /** What finding the job decoded of the first suspect, against this job (findOriginals). */
+  start?: DecodedStart;
 }
 
 /**
@@ -99,6 +102,7 @@ export class WatermarkEngine {
         epsilon: perInnocentProbability(falseAccusationProbability, request.identities.length),
         signal: request.signal,
         onProgress: request.onProgress,
+        start: request.start,
       }),
     );
     const { ids, tags, codebook } = this.codebooks.get(
@@ -138,13 +142,14 @@ export class WatermarkEngine {
   /**
    * Which of these jobs' originals the copy comes from (see findOriginals), by their job
    * signatures and, for the best few, their detection references; every job that matches as
-   * well as the best, best first ([] when none matches).
+   * well as the best, best first ([] when none matches), and the copy's decoded start for
+   * tracing the first (to be closed by the caller).
    */
   findOriginals(
     suspect: string,
     jobs: { jobId: string; referencePath: string; signature: () => Promise<Uint8Array> }[],
     signal: AbortSignal,
-  ): Promise<FoundOriginal[]> {
+  ): Promise<FoundOriginals> {
     const candidates = jobs.map(({ jobId, referencePath, signature }) => ({
       id: jobId,
       signature: async () => decodeJobSignature(await signature()),
