@@ -16,7 +16,7 @@ import {
 } from './geometry.js';
 import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
-import { placeByMark } from './mark-placement.js';
+import { FlatFrames, placeByMark, placeFlatByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import {
@@ -111,6 +111,8 @@ export class LockSearch {
   private coarseTable: Float32Array | null = null;
   private readonly insets: InsetSearch;
   private insetSearches = 0;
+  /** Built on the first flat window (see placeFlat). */
+  private flatFrames: FlatFrames | null = null;
 
   private window: BufferedFrame[] = [];
   /** Frames before this one are not buffered (search back-off). */
@@ -166,7 +168,9 @@ export class LockSearch {
   private search(geometry: CropGeometry | null, framesSeen: number | null): FoundLock | null {
     const window = this.window;
     const found = this.findLock(window, geometry);
-    const lock = found ? this.confirm(window, found.lock, found.samples, geometry) : null;
+    const lock = found
+      ? this.confirm(window, found.lock, found.samples, geometry)
+      : this.placeFlat(window, geometry);
     if (lock) {
       this.failedSearches = 0;
       this.window = [];
@@ -201,6 +205,21 @@ export class LockSearch {
     const lock = geometry ? found : this.refine(window, found, samples);
     if (!matchesPicture(lock)) return null;
     return isUnique(lock) ? lock : placeByMark(this.reference, this.key, window, lock, samples);
+  }
+
+  /**
+   * A window too flat for the signatures (nearly every frame one colour) is placed by the mark
+   * among the original's flat stretches; a window with a picture never is.
+   */
+  private placeFlat(window: BufferedFrame[], geometry: CropGeometry | null): TimeLock | null {
+    const projector = geometry
+      ? (this.copyView ??= this.viewOf(geometry))
+      : this.viewOf(IDENTITY_GEOMETRY);
+    const { samples } = this.sample(window, projector);
+    if (samples.length >= MIN_SEARCH_SAMPLES) return null;
+    this.flatFrames ??= new FlatFrames(this.reference);
+    const copyGeometry = geometry ?? IDENTITY_GEOMETRY;
+    return placeFlatByMark(this.reference, this.key, window, copyGeometry, this.flatFrames);
   }
 
   /**
@@ -280,17 +299,7 @@ export class LockSearch {
     geometries: CropGeometry[],
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     const reference = this.reference;
-    const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
-    const samples: SearchSample[] = [];
-    const sampleFrames: BufferedFrame[] = [];
-    const normalized = new Float32Array(this.signatureSize);
-    for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
-      const deviation = projector.normalizedSignature(window[i].view, normalized);
-      if (deviation < MIN_SIGNATURE_DEVIATION) continue;
-      const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
-      samples.push({ frame: window[i].frame, coarse });
-      sampleFrames.push(window[i]);
-    }
+    const { samples, sampleFrames } = this.sample(window, projector);
     if (samples.length < MIN_SEARCH_SAMPLES) return null;
 
     const separation = Math.max(7, Math.round(reference.frameRate / 2));
@@ -312,6 +321,25 @@ export class LockSearch {
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
     return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+  }
+
+  /** Up to MAX_SEARCH_SAMPLES informative frames spread over the window, seen through `projector`. */
+  private sample(
+    window: BufferedFrame[],
+    projector: SignatureProjector,
+  ): { samples: SearchSample[]; sampleFrames: BufferedFrame[] } {
+    const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
+    const samples: SearchSample[] = [];
+    const sampleFrames: BufferedFrame[] = [];
+    const normalized = new Float32Array(this.signatureSize);
+    for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
+      const deviation = projector.normalizedSignature(window[i].view, normalized);
+      if (deviation < MIN_SIGNATURE_DEVIATION) continue;
+      const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
+      samples.push({ frame: window[i].frame, coarse });
+      sampleFrames.push(window[i]);
+    }
+    return { samples, sampleFrames };
   }
 
   private table(): Float32Array {
