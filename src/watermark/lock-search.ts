@@ -215,7 +215,7 @@ export class LockSearch {
     const projector = geometry
       ? (this.copyView ??= this.viewOf(geometry))
       : this.viewOf(IDENTITY_GEOMETRY);
-    const { samples } = this.sample(window, projector);
+    const { samples } = this.sample(window, projector, this.coarseOf(projector));
     if (samples.length >= MIN_SEARCH_SAMPLES) return null;
     this.flatFrames ??= new FlatFrames(this.reference);
     const copyGeometry = geometry ?? IDENTITY_GEOMETRY;
@@ -299,12 +299,13 @@ export class LockSearch {
     geometries: CropGeometry[],
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     const reference = this.reference;
-    const { samples, sampleFrames } = this.sample(window, projector);
+    const coarse = this.coarseOf(projector);
+    const { samples, sampleFrames } = this.sample(window, projector, coarse);
     if (samples.length < MIN_SEARCH_SAMPLES) return null;
 
     const separation = Math.max(7, Math.round(reference.frameRate / 2));
     const candidates = coarseSearch(
-      this.table(),
+      coarse === this.coarse ? this.table() : coarse.table(reference),
       reference.frameCount,
       samples,
       MAX_CANDIDATES,
@@ -323,10 +324,21 @@ export class LockSearch {
     return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
   }
 
+  /**
+   * The coarse signatures of the cells `projector` keeps: a view with bars over the picture
+   * keeps only some, and the search table must then be made of the same ones.
+   */
+  private coarseOf(projector: SignatureProjector): CoarseSignature {
+    if (projector.cells.length === this.signatureSize) return this.coarse;
+    const { signatureWidth, signatureHeight } = this.reference;
+    return new CoarseSignature(signatureWidth, signatureHeight, projector.cells);
+  }
+
   /** Up to MAX_SEARCH_SAMPLES informative frames spread over the window, seen through `projector`. */
   private sample(
     window: BufferedFrame[],
     projector: SignatureProjector,
+    coarseSignature: CoarseSignature,
   ): { samples: SearchSample[]; sampleFrames: BufferedFrame[] } {
     const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
     const samples: SearchSample[] = [];
@@ -335,7 +347,7 @@ export class LockSearch {
     for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
       const deviation = projector.normalizedSignature(window[i].view, normalized);
       if (deviation < MIN_SIGNATURE_DEVIATION) continue;
-      const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
+      const coarse = coarseSignature.compute(normalized, new Float32Array(COARSE_CELLS));
       samples.push({ frame: window[i].frame, coarse });
       sampleFrames.push(window[i]);
     }
