@@ -94,7 +94,8 @@ export interface FoundLock {
  * window of the copy, samples up to 48 informative frames, correlates their coarse signatures
  * with every offset of the original for a few speed ratios, refines the best candidates with
  * full signatures and a few crop hypotheses, polishes (offset, rate), and confirms the lock
- * (see lock-rules.ts), or places it by the mark when the picture matches at many times. On
+ * (see lock-rules.ts), or places it by the mark when the picture matches at many times or
+ * the window is too flat to match (one colour) where the original is flat too. On
  * the first lock it also estimates the copy's crop. Failed searches keep half the window, and
  * back off after a few in a row.
  */
