@@ -138,7 +138,9 @@ function placeAmong(
   };
   const energyAt = (offset: number): number => placementAt(offset).energy;
 
-  // Every time whose window keeps a frame inside the original.
+  // The score of every time whose window keeps a frame inside the original, then the mark's
+  // energy at the plausible ones: at each local peak, and every half segment along a plateau
+  // (a perfectly still shot, a flat stretch).
   const first = buffer[0].frame;
   const lowest = -buffer[buffer.length - 1].frame;
   const scores = new Float64Array(reference.frameCount - first - lowest);
