@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getModelToken } from '@nestjs/mongoose';
+import { XMLParser } from 'fast-xml-parser';
 import { type Model, Types } from 'mongoose';
 import { chromium } from 'playwright-core';
 import request from 'supertest';
@@ -237,6 +238,20 @@ describe('backtraces find the leaker', () => {
           generated_at: null,
         });
         expect(timeless(second)).toEqual(timeless(first));
+      });
+
+      it('states the same facts as XML with format=xml', async () => {
+        const json = await evidenceOf(traced[0]);
+        const response = await request(t.http)
+          .get(`/v1/titles/backtraces/${traced[0]}/evidence?format=xml`)
+          .set(auth())
+          .expect(200);
+        expect(response.headers['content-type']).toBe('application/xml; charset=utf-8');
+        const { evidence } = new XMLParser({ parseTagValue: false }).parse(response.text);
+        expect(evidence.original.sha256).toBe(json.original.sha256);
+        expect(evidence.reference_sha256).toBe(json.reference_sha256);
+        expect(evidence.accused.item.autograph_tag).toBe(leakerTag);
+        expect(evidence.soft_bits.soft_bit).toHaveLength(SECONDS);
       });
 
       it('is shown to its owner and admins only, once the backtrace has succeeded', async () => {
