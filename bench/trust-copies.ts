@@ -4,7 +4,9 @@
  * the best few) against extracting the same copy, and the multi-copy gain (clips that alone
  * are too short, together naming the pirate). Writes bench/results/trust-copies.md.
  * One content (fractal), 180 s, 1 s segments, 100 autographs (see bench:robustness).
+ * `BENCH_PART=copies` runs the several-copies part alone (its section of the file is replaced).
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +28,7 @@ import {
   seededPrng,
   writeReference,
 } from '../src/watermark/index.js';
-import { BASIC_ATTACKS } from './robustness-attacks.js';
+import { BASIC_ATTACKS, type Job } from './robustness-attacks.js';
 import {
   AUTOGRAPHS,
   CONTENTS,
@@ -107,6 +109,9 @@ const candidatesOf = (jobs: StoredJob[]) =>
     reference: () => readReference(referencePath),
   }));
 
+/** The sections a run writes: `BENCH_PART=copies` runs the several-copies one alone. */
+const COPIES_ONLY = process.env.BENCH_PART === 'copies';
+
 async function main(): Promise<void> {
   const startLoad = loadavg();
   const root = await mkdtemp(join(tmpdir(), 'bench-trust-copies-'));
@@ -114,13 +119,51 @@ async function main(): Promise<void> {
   log(`making and embedding ${content.name} in ${root}`);
   const media = await makeMedia(content, root);
   const job = await prepareJob(content, media, root, seededPrng('bench-trust', 'choices'));
+  const finding = COPIES_ONLY ? null : await findingSection(job, media.lookalike, root);
+  const copies = await severalCopiesSection(job, root);
+
+  const endLoad = loadavg();
+  const load = (values: number[]) => values.map((l) => l.toFixed(1)).join(' / ');
+  const lines = [
+    '# bench:trust-copies — finding the job, and several copies of one leak',
+    '',
+    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), Node ${process.version}; load average at start ${load(startLoad)}, at end ${load(endLoad)} (machine shared with other work). Total ${((Date.now() - start) / 60000).toFixed(1)} min, peak RSS ${peakRssMiB().toFixed(0)} MiB.`,
+    '',
+    `Content: bench:robustness's **${content.name}** clip, 180 s, ${WIDTH}x${HEIGHT} at ${FPS} fps, ${SEGMENT} s segments, ${AUTOGRAPHS} autographs (one pirate, #${job.pirate}); ε_total = ${TOTAL_EPSILON} per backtrace.`,
+    '',
+  ];
+  if (finding) report('trust-copies', [...lines, ...finding, ...copies]);
+  else reportSection(lines, copies);
+  await rm(root, { recursive: true, force: true });
+}
+
+/**
+ * A run of the several-copies part alone: its section replaces the one of the last whole run
+ * in trust-copies.md, the rest of which is kept as it was.
+ */
+function reportSection(lines: string[], section: string[]): void {
+  const path = new URL('../../bench/results/trust-copies.md', import.meta.url);
+  const previous = readFileSync(path, 'utf8');
+  const from = previous.indexOf('## Several copies');
+  if (from < 0) throw new Error('trust-copies.md has no several-copies section');
+  const kept = previous.slice(0, from).trimEnd().split('\n');
+  report('trust-copies', [
+    ...kept,
+    '',
+    ...section,
+    '',
+    `The section above was re-run alone (\`BENCH_PART=copies\`): ${lines[2]}`,
+  ]);
+}
+
+/** Finding the job of two copies among CANDIDATE_JOBS, against extracting them given it. */
+async function findingSection(job: Job, lookalikePath: string, root: string): Promise<string[]> {
   const crf40 = BASIC_ATTACKS.find(({ id }) => id === 'crf40');
   if (!crf40) throw new Error('bench:robustness has no CRF 40 attack');
   const attacked = await crf40.make(job, join(root, 'crf40.mp4'));
-  const perInnocent = perInnocentProbability(TOTAL_EPSILON, AUTOGRAPHS);
 
   log(`writing ${CANDIDATE_JOBS} jobs' references, then their signatures`);
-  const lookalike = await referenceOf(media.lookalike);
+  const lookalike = await referenceOf(lookalikePath);
   await mkdir(join(root, 'jobs'));
   const jobs: StoredJob[] = [];
   for (let i = 0; i < CANDIDATE_JOBS; i++) {
@@ -223,6 +266,25 @@ async function main(): Promise<void> {
   );
   await unused?.rest.return(undefined);
 
+  return [
+    `## Finding the job among ${CANDIDATE_JOBS}`,
+    '',
+    `${CANDIDATE_JOBS} jobs on disk as the service keeps them: the real one (position ${REAL_AT}) and ${CANDIDATE_JOBS - 1} different videos of the same length (the look-alike fractal of bench:robustness, repeated and rotated), each with its detection reference (${(referenceBytes / 1e6).toFixed(2)} MB) and its job signature (${(signatureBytes / 1e3).toFixed(1)} kB: coarse 4x3 signatures averaged over each half second, as bytes). \`findOriginals\` reads the signatures one by one and ranks every job on 10 s of the copy (24 half-seconds at the copy's speed); the full lock search then runs on the best ranks only, reading their references. It hands the copy's probe, the frames it decoded and the lock of the job found to the extraction, which goes on from them instead of decoding and searching the copy's start again. Computing the ${CANDIDATE_JOBS} signatures from the references (the service does it once per job, when the job succeeds): ${seconds(signingSeconds)} s in all.`,
+    '',
+    `**How the cost is measured**: per copy, ${RUNS} backtraces given the job (read its reference, \`extractSoftBits\`) alternate with ${RUNS} without it (\`findOriginals\` among the ${CANDIDATE_JOBS}, then read the reference of the job found and \`extractSoftBits\` going on from what finding decoded), in one run; the cost of finding the job is the difference of the medians of the two totals, as a share of the backtrace given the job. The finding step alone (its probe, decoding, ranking and lock searches, part of which the extraction then does not redo) is shown for reference. Not included: listing the owner's jobs and reading the signatures from the database instead of files.`,
+    '',
+    '| copy | found (lock correlation) | backtrace with the job (s) | without it (s) | of which finding (s) | cost of finding the job (s) | cost / backtrace with the job (goal < 20 %) | same soft bits |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...findingRows,
+    '',
+    `With a second job of the same original among the ${CANDIDATE_JOBS} (its reference, another key), the CRF 40 copy finds **${foundTwice.map(({ id, correlation }) => `${id} (${correlation.toFixed(3)})`).join(', ')}** in ${seconds(twiceSeconds)} s: both match equally well, and the backtrace traces against each with the bound shared out.`,
+    '',
+  ];
+}
+
+/** Clips too short alone, traced alone and together. */
+async function severalCopiesSection(job: Job, root: string): Promise<string[]> {
+  const perInnocent = perInnocentProbability(TOTAL_EPSILON, AUTOGRAPHS);
   log(`${CLIP_STARTS.length} clips of ${CLIP_SECONDS} s of the download, alone and together`);
   const clips: string[] = [];
   for (const at of CLIP_STARTS) {
@@ -259,27 +321,7 @@ async function main(): Promise<void> {
   }
   clipRows.push(await clipRow(`the ${clips.length} clips together`, clips));
 
-  const endLoad = loadavg();
-  const load = (values: number[]) => values.map((l) => l.toFixed(1)).join(' / ');
-  report('trust-copies', [
-    '# bench:trust-copies — finding the job, and several copies of one leak',
-    '',
-    `Run ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), Node ${process.version}; load average at start ${load(startLoad)}, at end ${load(endLoad)} (machine shared with other work). Total ${((Date.now() - start) / 60000).toFixed(1)} min, peak RSS ${peakRssMiB().toFixed(0)} MiB.`,
-    '',
-    `Content: bench:robustness's **${content.name}** clip, 180 s, ${WIDTH}x${HEIGHT} at ${FPS} fps, ${SEGMENT} s segments, ${AUTOGRAPHS} autographs (one pirate, #${job.pirate}); ε_total = ${TOTAL_EPSILON} per backtrace.`,
-    '',
-    `## Finding the job among ${CANDIDATE_JOBS}`,
-    '',
-    `${CANDIDATE_JOBS} jobs on disk as the service keeps them: the real one (position ${REAL_AT}) and ${CANDIDATE_JOBS - 1} different videos of the same length (the look-alike fractal of bench:robustness, repeated and rotated), each with its detection reference (${(referenceBytes / 1e6).toFixed(2)} MB) and its job signature (${(signatureBytes / 1e3).toFixed(1)} kB: coarse 4x3 signatures averaged over each half second, as bytes). \`findOriginals\` reads the signatures one by one and ranks every job on 10 s of the copy (24 half-seconds at the copy's speed); the full lock search then runs on the best ranks only, reading their references. It hands the copy's probe, the frames it decoded and the lock of the job found to the extraction, which goes on from them instead of decoding and searching the copy's start again. Computing the ${CANDIDATE_JOBS} signatures from the references (the service does it once per job, when the job succeeds): ${seconds(signingSeconds)} s in all.`,
-    '',
-    `**How the cost is measured**: per copy, ${RUNS} backtraces given the job (read its reference, \`extractSoftBits\`) alternate with ${RUNS} without it (\`findOriginals\` among the ${CANDIDATE_JOBS}, then read the reference of the job found and \`extractSoftBits\` going on from what finding decoded), in one run; the cost of finding the job is the difference of the medians of the two totals, as a share of the backtrace given the job. The finding step alone (its probe, decoding, ranking and lock searches, part of which the extraction then does not redo) is shown for reference. Not included: listing the owner's jobs and reading the signatures from the database instead of files.`,
-    '',
-    '| copy | found (lock correlation) | backtrace with the job (s) | without it (s) | of which finding (s) | cost of finding the job (s) | cost / backtrace with the job (goal < 20 %) | same soft bits |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...findingRows,
-    '',
-    `With a second job of the same original among the ${CANDIDATE_JOBS} (its reference, another key), the CRF 40 copy finds **${foundTwice.map(({ id, correlation }) => `${id} (${correlation.toFixed(3)})`).join(', ')}** in ${seconds(twiceSeconds)} s: both match equally well, and the backtrace traces against each with the bound shared out.`,
-    '',
+  return [
     `## Several copies: ${CLIP_STARTS.length} clips of ${CLIP_SECONDS} s of the download`,
     '',
     `Clips of the pirate's clean download at ${CLIP_STARTS.join(' s, ')} s, re-encoded at CRF 23, each aligned on its own and their soft evidence combined per segment (\`extractFromCopies\`); n = ${AUTOGRAPHS} autographs, threshold at ε_total / n. A backtrace needs ${needed} observed segments at n = ${AUTOGRAPHS} (COPY_TOO_SHORT below); the pirate score and threshold are shown for what each input holds.`,
@@ -287,8 +329,7 @@ async function main(): Promise<void> {
     '| input | segments observed | pirate score | threshold | backtrace outcome |',
     '| --- | --- | --- | --- | --- |',
     ...clipRows,
-  ]);
-  await rm(root, { recursive: true, force: true });
+  ];
 }
 
 main().catch((error: unknown) => {

@@ -142,6 +142,11 @@ export interface TimeLock {
   inliers: number;
   /** Best score of a candidate at least `separation` frames away: how ambiguous the lock is. */
   runnerUp: number;
+  /**
+   * Placed by the mark on frames too flat to match (see placeFlatByMark): tracking follows
+   * the line from the start instead of waiting for a frame that matches.
+   */
+  flat?: boolean;
 }
 
 /** Correlations at or below this count as no match at all; 1 as a perfect one. */

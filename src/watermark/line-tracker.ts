@@ -58,15 +58,15 @@ export class LineTracker {
   private readonly matchThreshold: number;
   private lineOffset: number;
   private lineRate: number;
-  /** False until a block matches under this lock. */
-  private matched = false;
+  /** False until a block matches under this lock (true from the start for a flat lock). */
+  private matched: boolean;
   private block: BufferedFrame[] = [];
   /** Normalised signatures of the block's frames (reused) and whether each is informative. */
   private readonly blockSignatures: Float32Array[] = [];
   private readonly blockInformative: Uint8Array;
   /** The last aligned frame (copy frame, original frame): interpolation of waiting frames. */
   private lastFrame = 0;
-  private lastOriginal = 0;
+  private lastOriginal: number;
   /** Frames that matched nothing since the last match. */
   private pending: BufferedFrame[] = [];
   /** Frames dropped before the first match under this lock. */
@@ -87,6 +87,8 @@ export class LineTracker {
     this.matchThreshold = matchThreshold(lock);
     this.lineOffset = lock.offset;
     this.lineRate = lock.rate;
+    this.matched = lock.flat === true;
+    this.lastOriginal = Math.round(lock.offset);
   }
 
   /** Tracks one copy frame; returns the frames to search again when tracking is lost. */

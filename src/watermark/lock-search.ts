@@ -16,7 +16,7 @@ import {
 } from './geometry.js';
 import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
-import { placeByMark } from './mark-placement.js';
+import { FlatFrames, placeByMark, placeFlatByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import {
@@ -94,7 +94,8 @@ export interface FoundLock {
  * window of the copy, samples up to 48 informative frames, correlates their coarse signatures
  * with every offset of the original for a few speed ratios, refines the best candidates with
  * full signatures and a few crop hypotheses, polishes (offset, rate), and confirms the lock
- * (see lock-rules.ts), or places it by the mark when the picture matches at many times. On
+ * (see lock-rules.ts), or places it by the mark when the picture matches at many times or
+ * the window is too flat to match (one colour) where the original is flat too. On
  * the first lock it also estimates the copy's crop. Failed searches keep half the window, and
  * back off after a few in a row.
  */
@@ -111,6 +112,8 @@ export class LockSearch {
   private coarseTable: Float32Array | null = null;
   private readonly insets: InsetSearch;
   private insetSearches = 0;
+  /** Built on the first flat window (see placeFlat). */
+  private flatFrames: FlatFrames | null = null;
 
   private window: BufferedFrame[] = [];
   /** Frames before this one are not buffered (search back-off). */
@@ -166,7 +169,9 @@ export class LockSearch {
   private search(geometry: CropGeometry | null, framesSeen: number | null): FoundLock | null {
     const window = this.window;
     const found = this.findLock(window, geometry);
-    const lock = found ? this.confirm(window, found.lock, found.samples, geometry) : null;
+    const lock = found
+      ? this.confirm(window, found.lock, found.samples, geometry)
+      : this.placeFlat(window, geometry);
     if (lock) {
       this.failedSearches = 0;
       this.window = [];
@@ -201,6 +206,21 @@ export class LockSearch {
     const lock = geometry ? found : this.refine(window, found, samples);
     if (!matchesPicture(lock)) return null;
     return isUnique(lock) ? lock : placeByMark(this.reference, this.key, window, lock, samples);
+  }
+
+  /**
+   * A window too flat for the signatures (nearly every frame one colour) is placed by the mark
+   * among the original's flat stretches; a window with a picture never is.
+   */
+  private placeFlat(window: BufferedFrame[], geometry: CropGeometry | null): TimeLock | null {
+    const projector = geometry
+      ? (this.copyView ??= this.viewOf(geometry))
+      : this.viewOf(IDENTITY_GEOMETRY);
+    const { samples } = this.sample(window, projector, this.coarseOf(projector));
+    if (samples.length >= MIN_SEARCH_SAMPLES) return null;
+    this.flatFrames ??= new FlatFrames(this.reference);
+    const copyGeometry = geometry ?? IDENTITY_GEOMETRY;
+    return placeFlatByMark(this.reference, this.key, window, copyGeometry, this.flatFrames);
   }
 
   /**
@@ -280,22 +300,13 @@ export class LockSearch {
     geometries: CropGeometry[],
   ): { lock: TimeLock; samples: BufferedFrame[] } | null {
     const reference = this.reference;
-    const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
-    const samples: SearchSample[] = [];
-    const sampleFrames: BufferedFrame[] = [];
-    const normalized = new Float32Array(this.signatureSize);
-    for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
-      const deviation = projector.normalizedSignature(window[i].view, normalized);
-      if (deviation < MIN_SIGNATURE_DEVIATION) continue;
-      const coarse = this.coarse.compute(normalized, new Float32Array(COARSE_CELLS));
-      samples.push({ frame: window[i].frame, coarse });
-      sampleFrames.push(window[i]);
-    }
+    const coarse = this.coarseOf(projector);
+    const { samples, sampleFrames } = this.sample(window, projector, coarse);
     if (samples.length < MIN_SEARCH_SAMPLES) return null;
 
     const separation = Math.max(7, Math.round(reference.frameRate / 2));
     const candidates = coarseSearch(
-      this.table(),
+      coarse === this.coarse ? this.table() : coarse.table(reference),
       reference.frameCount,
       samples,
       MAX_CANDIDATES,
@@ -312,6 +323,36 @@ export class LockSearch {
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
     return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+  }
+
+  /**
+   * The coarse signatures of the cells `projector` keeps: a view with bars over the picture
+   * keeps only some, and the search table must then be made of the same ones.
+   */
+  private coarseOf(projector: SignatureProjector): CoarseSignature {
+    if (projector.cells.length === this.signatureSize) return this.coarse;
+    const { signatureWidth, signatureHeight } = this.reference;
+    return new CoarseSignature(signatureWidth, signatureHeight, projector.cells);
+  }
+
+  /** Up to MAX_SEARCH_SAMPLES informative frames spread over the window, seen through `projector`. */
+  private sample(
+    window: BufferedFrame[],
+    projector: SignatureProjector,
+    coarseSignature: CoarseSignature,
+  ): { samples: SearchSample[]; sampleFrames: BufferedFrame[] } {
+    const stride = Math.max(1, Math.floor(window.length / MAX_SEARCH_SAMPLES));
+    const samples: SearchSample[] = [];
+    const sampleFrames: BufferedFrame[] = [];
+    const normalized = new Float32Array(this.signatureSize);
+    for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
+      const deviation = projector.normalizedSignature(window[i].view, normalized);
+      if (deviation < MIN_SIGNATURE_DEVIATION) continue;
+      const coarse = coarseSignature.compute(normalized, new Float32Array(COARSE_CELLS));
+      samples.push({ frame: window[i].frame, coarse });
+      sampleFrames.push(window[i]);
+    }
+    return { samples, sampleFrames };
   }
 
   private table(): Float32Array {

@@ -1,9 +1,11 @@
 import { type BufferedFrame, LineScorer, type TimeLock } from './align.js';
+import { type CropGeometry } from './geometry.js';
 import { SegmentAccumulator, SegmentCorrelator } from './segment-correlation.js';
 import { isRivalOf } from './lock-rules.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import { rootOfIncreasing } from './roots.js';
+import { MIN_SIGNATURE_DEVIATION, normalizeInPlace } from './signature-matching.js';
 
 /**
  * Placing by the mark: over n segments of the window, the mean (amplitude / noise)² must be
@@ -41,9 +43,90 @@ export function placeByMark(
   lock: TimeLock,
   samples: BufferedFrame[],
 ): TimeLock | null {
-  const segmentFrames = reference.framesPerSegment;
   const scorer = new LineScorer(reference, samples, lock.geometry);
-  const energyOf = new PlacementEnergy(reference, key, buffer, lock);
+  const best = placeAmong(
+    reference,
+    key,
+    buffer,
+    lock.geometry,
+    (offset) => scorer.score(offset, 1).score,
+    (score) => isRivalOf({ score }, lock),
+  );
+  return best === null ? null : { ...scorer.score(best, 1), runnerUp: lock.runnerUp };
+}
+
+/** Share of a flat window that must fall on flat frames of the original for a placement. */
+const FLAT_SHARE = 0.8;
+
+/**
+ * Places a window too flat to match by its signatures (a plain excerpt of a stretch where
+ * the original fades to one colour) by the mark, among the times where the original is flat
+ * too (`flatFrames`: per original frame, 1 when its signature is flat). The copy is assumed
+ * at the original's speed and under `geometry` (the identity before a first lock: nothing
+ * in a flat picture can tell a crop). Tracking then follows the line from the lock on.
+ */
+export function placeFlatByMark(
+  reference: DetectionReference,
+  key: KeyMaterial,
+  window: BufferedFrame[],
+  geometry: CropGeometry,
+  flatFrames: FlatFrames,
+): TimeLock | null {
+  const first = window[0].frame;
+  const span = window[window.length - 1].frame - first + 1;
+  const best = placeAmong(
+    reference,
+    key,
+    window,
+    geometry,
+    (offset) => flatFrames.within(offset + first, span) / span,
+    (share) => share >= FLAT_SHARE,
+  );
+  if (best === null) return null;
+  const unmatched = { score: 0, correlation: 0, inliers: 0, runnerUp: -1 };
+  return { offset: best, rate: 1, geometry, ...unmatched, flat: true };
+}
+
+/** Which frames of the original have a flat signature, counted over any run of frames. */
+export class FlatFrames {
+  /** Entry k: flat frames among frames 0..k-1. */
+  private readonly counts: Int32Array;
+
+  constructor(reference: DetectionReference) {
+    const size = reference.signatureWidth * reference.signatureHeight;
+    const signature = new Float32Array(size);
+    this.counts = new Int32Array(reference.frameCount + 1);
+    for (let frame = 0; frame < reference.frameCount; frame++) {
+      signature.set(reference.signatures.subarray(frame * size, (frame + 1) * size));
+      const flat = normalizeInPlace(signature, size) < MIN_SIGNATURE_DEVIATION ? 1 : 0;
+      this.counts[frame + 1] = this.counts[frame] + flat;
+    }
+  }
+
+  /** Flat frames of the original among frames from..from+length-1 (outside it: none). */
+  within(from: number, length: number): number {
+    const last = this.counts.length - 1;
+    const clamp = (frame: number): number => Math.min(last, Math.max(0, frame));
+    return this.counts[clamp(from + length)] - this.counts[clamp(from)];
+  }
+}
+
+/**
+ * The placement (offset at the original's speed) the mark picks among the times whose signature
+ * score (`scoreAt`) is `plausible`: the mark's energy is measured at each local peak of the
+ * score and every half segment along a plateau, the best refined frame by frame; null unless
+ * strong and well ahead of any placement a segment away (see MARK_CHANCE).
+ */
+function placeAmong(
+  reference: DetectionReference,
+  key: KeyMaterial,
+  buffer: BufferedFrame[],
+  geometry: CropGeometry,
+  scoreAt: (offset: number) => number,
+  plausible: (score: number) => boolean,
+): number | null {
+  const segmentFrames = reference.framesPerSegment;
+  const energyOf = new PlacementEnergy(reference, key, buffer, geometry);
   const energies = new Map<number, MarkEnergy>();
   const placementAt = (offset: number): MarkEnergy => {
     let placement = energies.get(offset);
@@ -55,17 +138,18 @@ export function placeByMark(
   };
   const energyAt = (offset: number): number => placementAt(offset).energy;
 
-  // Signature scores of every time, then the mark's energy at the times they cannot rule
-  // out: at each local peak, and every half segment along a plateau (a perfectly still shot).
+  // The score of every time whose window keeps a frame inside the original, then the mark's
+  // energy at the plausible ones: at each local peak, and every half segment along a plateau
+  // (a perfectly still shot, a flat stretch).
   const first = buffer[0].frame;
   const lowest = -buffer[buffer.length - 1].frame;
   const scores = new Float64Array(reference.frameCount - first - lowest);
-  for (let i = 0; i < scores.length; i++) scores[i] = scorer.score(lowest + i, 1).score;
+  for (let i = 0; i < scores.length; i++) scores[i] = scoreAt(lowest + i);
   const step = Math.max(1, Math.floor(segmentFrames / 2));
   let best = Number.NaN;
   let lastEvaluated = -Infinity;
   for (let i = 0; i < scores.length; i++) {
-    if (!isRivalOf({ score: scores[i] }, lock)) continue;
+    if (!plausible(scores[i])) continue;
     // A peak rises above a neighbour; a plateau (a still picture) is sampled by `step`.
     const before = scores[i - 1]; // undefined at the ends: compares false
     const here = scores[i];
@@ -88,10 +172,9 @@ export function placeByMark(
     }
   }
   const { energy, segments } = placementAt(best);
-  if (!(energy >= markEnergyThreshold(segments) && energy >= MARK_RIVAL_RATIO * rival)) {
-    return null;
-  }
-  return { ...scorer.score(best, 1), runnerUp: lock.runnerUp };
+  return energy >= markEnergyThreshold(segments) && energy >= MARK_RIVAL_RATIO * rival
+    ? best
+    : null;
 }
 
 /**
@@ -111,11 +194,11 @@ class PlacementEnergy {
     private readonly reference: DetectionReference,
     key: KeyMaterial,
     private readonly buffer: BufferedFrame[],
-    lock: TimeLock,
+    geometry: CropGeometry,
   ) {
     this.viewSize = reference.detectionWidth * reference.detectionHeight;
     this.signatureSize = reference.signatureWidth * reference.signatureHeight;
-    this.correlator = new SegmentCorrelator(reference, key, lock.geometry);
+    this.correlator = new SegmentCorrelator(reference, key, geometry);
     this.accumulator = new SegmentAccumulator(this.viewSize, this.signatureSize);
     this.viewSums = runningViewSums(buffer, this.viewSize);
   }

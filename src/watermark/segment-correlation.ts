@@ -196,17 +196,33 @@ export class SegmentCorrelator {
     const estimate = this.originalWarp.apply(this.estimateOriginal, this.estimateSuspect);
     const viewSum = accumulator.viewSum;
     const inverseFrames = 1 / frames;
-    const residual = this.residual;
     if (!this.fitResidual(viewSum, inverseFrames, estimate, this.valid)) return null;
     // Pixels where the copy departs far more than compression does (a logo, subtitles, an
     // inset) are left out, and brightness/contrast refitted without them: an overlay would
-    // otherwise drown the mark and skew the fit.
-    const valid = this.inliers();
-    if (valid !== this.valid && !this.fitResidual(viewSum, inverseFrames, estimate, valid)) {
-      return null;
-    }
-
+    // otherwise drown the mark and skew the fit. Whichever of the two readings is the more
+    // precise is kept: a camcorder copy's residual departs at the edges of a picture the crop
+    // model does not quite fit, and there leaving pixels out costs more mark than noise.
+    const inliers = this.inliers();
     const pattern = this.warpedPattern(this.key, segment, this.pattern);
+    const plain = this.project(pattern, this.valid, frames);
+    if (inliers === this.valid || !this.fitResidual(viewSum, inverseFrames, estimate, inliers)) {
+      return plain;
+    }
+    const masked = this.project(pattern, inliers, frames);
+    if (!plain) return masked;
+    return masked && masked.noiseVariance < plain.noiseVariance ? masked : plain;
+  }
+
+  /**
+   * Projects the residual (over `valid`) on the segment's pattern, and on the decoys with the
+   * mark taken out for its noise. Centres `pattern` over `valid` and changes the residual.
+   */
+  private project(
+    pattern: Float32Array,
+    valid: Uint8Array,
+    frames: number,
+  ): SegmentObservation | null {
+    const residual = this.residual;
     const patternEnergy = centerAndEnergy(pattern, valid);
     if (!(patternEnergy > 0)) return null;
     const amplitude = dot(residual, pattern) / patternEnergy;

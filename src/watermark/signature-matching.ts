@@ -262,35 +262,47 @@ export class ReferenceMatcher {
 
 /**
  * Coarse signatures: 4x3 box averages of a signature (same spans as resample.ts), normalised;
- * flat ones are all zero. One instance per signature size; no allocation per call.
+ * flat ones are all zero. Over a subset of the signature cells (`cells`, as a projector keeps
+ * them: a copy with bars over its picture) each coarse cell averages the cells kept, and one
+ * with none stays 0. One instance per signature size and subset; no allocation per call.
  */
 export class CoarseSignature {
+  /** The coarse cell of each kept signature cell, in the order of `cells`. */
   private readonly cellOf: Int32Array;
+  private readonly cells: Int32Array;
   private readonly pixelsPerCell: Float64Array;
 
-  constructor(signatureWidth: number, signatureHeight: number) {
+  constructor(signatureWidth: number, signatureHeight: number, cells?: Int32Array) {
+    const size = signatureWidth * signatureHeight;
+    this.cells = cells ?? Int32Array.from({ length: size }, (_, cell) => cell);
     const columnStarts = spanStarts(signatureWidth, COARSE_WIDTH);
     const rowStarts = spanStarts(signatureHeight, COARSE_HEIGHT);
-    this.cellOf = new Int32Array(signatureWidth * signatureHeight);
-    this.pixelsPerCell = new Float64Array(COARSE_CELLS);
+    const coarseOf = new Int32Array(size);
     for (let cy = 0; cy < COARSE_HEIGHT; cy++) {
       for (let cx = 0; cx < COARSE_WIDTH; cx++) {
         for (let y = rowStarts[cy]; y < rowStarts[cy + 1]; y++) {
           for (let x = columnStarts[cx]; x < columnStarts[cx + 1]; x++) {
-            this.cellOf[y * signatureWidth + x] = cy * COARSE_WIDTH + cx;
-            this.pixelsPerCell[cy * COARSE_WIDTH + cx]++;
+            coarseOf[y * signatureWidth + x] = cy * COARSE_WIDTH + cx;
           }
         }
       }
     }
+    this.cellOf = this.cells.map((cell) => coarseOf[cell]);
+    this.pixelsPerCell = new Float64Array(COARSE_CELLS);
+    for (const coarse of this.cellOf) this.pixelsPerCell[coarse]++;
   }
 
-  /** Writes the normalised coarse signature of `signature` (offset `start`) into `out`. */
+  /**
+   * Writes the normalised coarse signature of `signature` (from `start`: one value per kept
+   * cell, as SignatureProjector.normalizedSignature writes them) into `out`.
+   */
   compute(signature: Uint8Array | Float32Array, out: Float32Array, start = 0): Float32Array {
     out.fill(0, 0, COARSE_CELLS);
     const cellOf = this.cellOf;
     for (let i = 0; i < cellOf.length; i++) out[cellOf[i]] += signature[start + i];
-    for (let c = 0; c < COARSE_CELLS; c++) out[c] /= this.pixelsPerCell[c];
+    for (let c = 0; c < COARSE_CELLS; c++) {
+      if (this.pixelsPerCell[c] > 0) out[c] /= this.pixelsPerCell[c];
+    }
     normalizeInPlace(out, COARSE_CELLS);
     return out;
   }
@@ -299,9 +311,12 @@ export class CoarseSignature {
   table(reference: DetectionReference): Float32Array {
     const size = reference.signatureWidth * reference.signatureHeight;
     const table = new Float32Array(reference.frameCount * COARSE_CELLS);
+    const kept = new Float32Array(this.cells.length);
     const scratch = new Float32Array(COARSE_CELLS);
     for (let frame = 0; frame < reference.frameCount; frame++) {
-      this.compute(reference.signatures, scratch, frame * size);
+      const base = frame * size;
+      for (let i = 0; i < kept.length; i++) kept[i] = reference.signatures[base + this.cells[i]];
+      this.compute(kept, scratch);
       table.set(scratch, frame * COARSE_CELLS);
     }
     return table;
