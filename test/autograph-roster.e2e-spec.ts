@@ -16,7 +16,7 @@ describe('autograph roster (embedded database)', () => {
   });
   afterAll(() => t.close());
 
-  it('gives the autographs of two racing servers positions 0…n-1, each once, each batch in its order', async () => {
+  it('gives the autographs of two racing servers positions 0…n-1, each once', async () => {
     const job = new Types.ObjectId();
     // A second server: its own instance, so it knows nothing of the first one's writes.
     const other = new AutographRoster(t.connection);
@@ -27,11 +27,8 @@ describe('autograph roster (embedded database)', () => {
     expect(await roster.length(job)).toBe(1000);
     expect(await new AutographRoster(t.connection).length(job)).toBe(1000);
     const all = strings((await roster.page(job, 0, 1000, 1)).ids);
+    expect(all).toHaveLength(1000);
     expect(new Set(all)).toEqual(new Set(strings([...first, ...second])));
-    const inOrder = (batch: Types.ObjectId[]): string[] =>
-      all.filter((id) => strings(batch).includes(id));
-    expect(inOrder(first)).toEqual(strings(first));
-    expect(inOrder(second)).toEqual(strings(second));
     expect(
       await t.connection
         .collection<{ _id: string }>('autograph_roster')
@@ -49,6 +46,12 @@ describe('autograph roster (embedded database)', () => {
     expect(await roster.page(job, 24, 10, -1)).toEqual({ ids: [made[0]], total: 25 });
     expect(await roster.page(job, 40, 10, 1)).toEqual({ ids: [], total: 25 });
     expect(await roster.length(new Types.ObjectId())).toBe(0);
+
+    // One batch longer than a write keeps its order.
+    const batchJob = new Types.ObjectId();
+    const batch = ids(600);
+    await roster.enter(batchJob, batch);
+    expect(await roster.page(batchJob, 0, 600, 1)).toEqual({ ids: batch, total: 600 });
   });
 
   it('enters the autographs made before the roster at start-up, once, in the order they were made', async () => {

@@ -22,8 +22,9 @@ const WRITE_BATCH = 500;
  * positions taken without gaps: a page of a job's autographs is then a run of `_id` look-ups and
  * its length a short search, where a query on `job` would scan the whole collection on FerretDB
  * v1 (SQLite), sorting and counting every autograph of every job in Go. A position is taken by
- * inserting its `_id`, which succeeds for exactly one writer, so servers never share one.
- * Entries are never removed (autographs are never deleted once made).
+ * inserting its `_id`, which succeeds for exactly one writer, so servers never share one (the
+ * loser's autographs go further on: batches racing on two servers may interleave; FerretDB v1
+ * does not stop an ordered insert at its first duplicate). Entries are never removed (autographs are never deleted once made).
  */
 @Injectable()
 export class AutographRoster implements OnModuleInit {
