@@ -110,6 +110,9 @@ export class LockSearch {
   private readonly estimator: ReferenceEstimator;
   private readonly coarse: CoarseSignature;
   private coarseTable: Float32Array | null = null;
+  /** Coarse signatures and their tables of views keeping only some cells (bars), per view. */
+  private readonly partialCoarse = new WeakMap<SignatureProjector, CoarseSignature>();
+  private readonly partialTables = new WeakMap<CoarseSignature, Float32Array>();
   private readonly insets: InsetSearch;
   private insetSearches = 0;
   /** Built on the first flat window (see placeFlat). */
@@ -306,7 +309,7 @@ export class LockSearch {
 
     const separation = Math.max(7, Math.round(reference.frameRate / 2));
     const candidates = coarseSearch(
-      coarse === this.coarse ? this.table() : coarse.table(reference),
+      this.tableOf(coarse),
       reference.frameCount,
       samples,
       MAX_CANDIDATES,
@@ -331,8 +334,24 @@ export class LockSearch {
    */
   private coarseOf(projector: SignatureProjector): CoarseSignature {
     if (projector.cells.length === this.signatureSize) return this.coarse;
-    const { signatureWidth, signatureHeight } = this.reference;
-    return new CoarseSignature(signatureWidth, signatureHeight, projector.cells);
+    let coarse = this.partialCoarse.get(projector);
+    if (!coarse) {
+      const { signatureWidth, signatureHeight } = this.reference;
+      coarse = new CoarseSignature(signatureWidth, signatureHeight, projector.cells);
+      this.partialCoarse.set(projector, coarse);
+    }
+    return coarse;
+  }
+
+  /** The search table of `coarse`, made once per view (the copy's view after its first lock). */
+  private tableOf(coarse: CoarseSignature): Float32Array {
+    if (coarse === this.coarse) return this.table();
+    let table = this.partialTables.get(coarse);
+    if (!table) {
+      table = coarse.table(this.reference);
+      this.partialTables.set(coarse, table);
+    }
+    return table;
   }
 
   /** Up to MAX_SEARCH_SAMPLES informative frames spread over the window, seen through `projector`. */
