@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { DEFAULT_STRENGTH, embedVariantPair } from './embed-frame.js';
+import { embedVariantPair } from './embed-frame.js';
+import { budgetedStrength, pilotPsnrY } from './mark-budget.js';
 import { MediaError, type MediaInfo, probeMedia, scaledSize } from './media.js';
 import { encodeAudioTracks, segmentAudioTrack } from './media-audio.js';
 import { type DownloadPackage, packageDownload } from './media-download.js';
@@ -45,6 +46,7 @@ export interface EmbedOptions {
   /** Seconds; each segment holds ceil(segmentDuration * fps) frames. */
   segmentDuration?: number;
   renditions: RenditionRequest[];
+  /** The mark's strength in every rendition; by default each rendition's budget (mark-budget.ts). */
   strength?: number;
   preset?: string;
   onProgress?: (progress: EmbedProgress) => void;
@@ -65,6 +67,8 @@ export interface RenditionOutput {
   width: number;
   /** The rate control both variants were encoded with. */
   encoding: EncoderSettings;
+  /** The mark's strength (luma levels RMS before the mask) and what it was budgeted from. */
+  mark: { strength: number; pilotPsnrY: number | null };
   playlistA: string;
   playlistB: string;
   segments: VariantSegment[];
@@ -235,6 +239,8 @@ async function embedAll(
       await embedRendition({
         options,
         outputDir,
+        source,
+        segmentDuration,
         width,
         height,
         encoding: rendition.encoding ?? defaultEncoderSettings(height),
@@ -271,6 +277,8 @@ async function embedAll(
 interface RenditionJob {
   options: EmbedOptions;
   outputDir: string;
+  source: MediaInfo;
+  segmentDuration: number;
   width: number;
   height: number;
   encoding: EncoderSettings;
@@ -283,7 +291,6 @@ interface RenditionJob {
 
 async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
   const { options, outputDir, width, height, encoding, frameRate, segmentFrames } = job;
-  const strength = options.strength ?? DEFAULT_STRENGTH;
   const renditionDir = join(outputDir, `${height}p`);
   const encoderOptions = {
     width,
@@ -294,6 +301,8 @@ async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
     preset: options.preset,
     audioPath: job.audioPath,
   };
+  const mark = await markOf(job, encoderOptions);
+  const { strength } = mark;
   const encoderA = await FrameEncoder.start({
     ...encoderOptions,
     outputDir: join(renditionDir, 'a'),
@@ -337,6 +346,7 @@ async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
     height,
     width,
     encoding,
+    mark,
     playlistA: encoderA.playlistPath,
     playlistB: encoderB.playlistPath,
     segments: segmentsA.map((segmentA, index) => ({
@@ -346,4 +356,28 @@ async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
       b: segmentsB[index].path,
     })),
   };
+}
+
+/** The strength asked for, or the rendition's budget from a pilot encode of the source. */
+async function markOf(
+  job: RenditionJob,
+  encoderOptions: {
+    width: number;
+    height: number;
+    framesPerSegment: number;
+    encoding: EncoderSettings;
+    preset?: string;
+  },
+): Promise<RenditionOutput['mark']> {
+  const { options } = job;
+  if (options.strength !== undefined) return { strength: options.strength, pilotPsnrY: null };
+  const pilot = await pilotPsnrY({
+    ...encoderOptions,
+    input: options.input,
+    source: job.source,
+    frameRate: job.frameRate,
+    segmentDuration: job.segmentDuration,
+    signal: options.signal,
+  });
+  return { strength: budgetedStrength(pilot), pilotPsnrY: pilot };
 }

@@ -48,6 +48,25 @@ export const DEFAULT_PRESET = 'medium';
 export const PLAYLIST_NAME = 'playlist.m3u8';
 export const SEGMENT_NAME_PATTERN = 'segment_%05d.ts';
 
+/**
+ * The x264 arguments of a rendition: everything A and B (and a pilot encode measuring the
+ * rendition's error, mark-budget.ts) must share. `psnr` makes x264 report its PSNR, which does
+ * not change the encode.
+ */
+export function videoEncoderArgs(
+  options: Pick<FrameEncoderOptions, 'height' | 'framesPerSegment' | 'encoding' | 'preset'>,
+  psnr = false,
+): string[] {
+  const { height, framesPerSegment } = options;
+  return [
+    ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', options.preset ?? DEFAULT_PRESET],
+    ...rateControlArgs(options.encoding ?? defaultEncoderSettings(height)),
+    ...['-g', String(framesPerSegment), '-keyint_min', String(framesPerSegment)],
+    ...['-sc_threshold', '0', '-flags', psnr ? '+cgop+psnr' : '+cgop', '-forced-idr', '1'],
+    ...['-force_key_frames', `expr:eq(mod(n,${framesPerSegment}),0)`],
+  ];
+}
+
 export interface EncodedSegment extends PlaylistSegment {
   /** Absolute path of the segment file. */
   path: string;
@@ -84,11 +103,7 @@ export class FrameEncoder {
         ...(options.audioPath
           ? ['-i', options.audioPath, '-map', '0:v:0', '-map', '1:a:0', '-c:a', 'copy']
           : ['-an']),
-        ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', options.preset ?? DEFAULT_PRESET],
-        ...rateControlArgs(options.encoding ?? defaultEncoderSettings(height)),
-        ...['-g', String(framesPerSegment), '-keyint_min', String(framesPerSegment)],
-        ...['-sc_threshold', '0', '-flags', '+cgop', '-forced-idr', '1'],
-        ...['-force_key_frames', `expr:eq(mod(n,${framesPerSegment}),0)`],
+        ...videoEncoderArgs(options),
         ...['-f', 'hls', '-hls_time', hlsTime.toFixed(6), '-hls_playlist_type', 'vod'],
         ...['-hls_list_size', '0', '-hls_segment_type', 'mpegts', '-start_number', '0'],
         ...['-hls_segment_filename', join(options.outputDir, SEGMENT_NAME_PATTERN)],

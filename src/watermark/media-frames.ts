@@ -34,6 +34,22 @@ export interface RawFrame {
   time_s: number;
 }
 
+/** The ffmpeg filters that turn a source's video into the frames a rendition is made of. */
+export function frameFilters(
+  info: MediaInfo,
+  width: number,
+  height: number,
+  fps: number,
+): string[] {
+  const shrinking = width <= info.width && height <= info.height;
+  return [
+    `fps=fps=${fps}`,
+    `scale=${width}:${height}:flags=${shrinking ? 'area' : 'bicubic'}`,
+    'setsar=1',
+    'format=yuv420p',
+  ];
+}
+
 /**
  * Decodes the first video stream to raw frames at a constant frame rate. Streams through an
  * ffmpeg pipe with back-pressure: ffmpeg only decodes as fast as the consumer pulls, so memory
@@ -52,12 +68,8 @@ export async function* readFrames(
     throw new RangeError(`yuv420p frames need even dimensions, got ${width}x${height}`);
   }
   const frameSize = options.grayOnly ? width * height : (width * height * 3) / 2;
-  const shrinking = width <= info.width && height <= info.height;
   const filters = [
-    `fps=fps=${fps}`,
-    `scale=${width}:${height}:flags=${shrinking ? 'area' : 'bicubic'}`,
-    'setsar=1',
-    'format=yuv420p',
+    ...frameFilters(info, width, height, fps),
     // The Y plane as is: converting to `gray` would stretch limited-range luma to full range,
     // and the detector must see the same luma values the embedder marked.
     ...(options.grayOnly ? ['extractplanes=y'] : []),
