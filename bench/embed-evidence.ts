@@ -3,14 +3,13 @@
  * of the default ladder, when the copy is leaked as delivered and when a pirate shrinks it and
  * re-encodes. For each content (20 s at 1280x720, 2 s segments) the job embeds 720p and 360p;
  * the copy is variant A of one rendition (every soft bit should be positive). Reported: the
- * detector's mark amplitude / noise and the mean soft bit. BENCH_STRENGTH overrides the default
- * strength; BENCH_CONTENTS picks bench:embed contents by name (default: clean, dark).
+ * detector's mark amplitude / noise and the mean soft bit. BENCH_STRENGTH sets one strength for
+ * every rendition instead of each rendition's budget (mark-budget.ts); BENCH_CONTENTS picks bench:embed contents by name (default: clean, dark).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { extractSoftBits } from '../src/watermark/detector.js';
-import { DEFAULT_STRENGTH } from '../src/watermark/embed-frame.js';
 import { embedVariants } from '../src/watermark/embed-variants.js';
 import { readReference } from '../src/watermark/reference.js';
 import { CONTENTS, makeContent } from './embed-contents.js';
@@ -44,7 +43,6 @@ const LEAKS: Leak[] = [
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-evidence-'));
-  const strength = STRENGTH ?? DEFAULT_STRENGTH;
   const rows = [
     '| content | rendition | strength (levels RMS before the mask) | leak | mark / noise | mean soft bit (A: +1) |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -76,7 +74,7 @@ async function main(): Promise<void> {
           const bits = [...result.softBits];
           const meanBit = bits.reduce((sum, bit) => sum + bit, 0) / Math.max(1, bits.length);
           rows.push(
-            `| ${name} | ${rendition.height}p | ${strength.toFixed(2)} | ${leak.name} | ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)} | ${meanBit.toFixed(3)} |`,
+            `| ${name} | ${rendition.height}p | ${rendition.mark.strength.toFixed(2)} | ${leak.name} | ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)} | ${meanBit.toFixed(3)} |`,
           );
         }
       }

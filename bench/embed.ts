@@ -38,7 +38,7 @@ const DURATION = Number(process.env.BENCH_SECONDS ?? 20);
 const SEGMENT = 2;
 const RENDITIONS = (process.env.BENCH_RENDITIONS ?? '720,540,360').split(',').map(Number);
 const TARGET = { psnr: 0.5, ssim: 0.003, bitrate: 0.03 };
-/** BENCH_STRENGTH overrides the engine's default strength (to calibrate it). */
+/** BENCH_STRENGTH sets one strength for every rendition instead of each one's budget. */
 const STRENGTH = process.env.BENCH_STRENGTH ? Number(process.env.BENCH_STRENGTH) : undefined;
 /** BENCH_CONTENTS picks and orders contents by name (comma-separated). */
 const contents = process.env.BENCH_CONTENTS
@@ -121,6 +121,7 @@ interface Row {
   content: string;
   height: number;
   settings: EncoderSettings;
+  mark: RenditionOutput['mark'];
   kbps: { unmarked: number; a: number; b: number };
   unmarked: Quality;
   a: Quality;
@@ -151,7 +152,7 @@ function rowLines(row: Row): { quality: string; steps: string; misses: string[] 
   ];
   const q = (x: Quality) => `${x.psnr.toFixed(2)} / ${x.ssim.toFixed(4)}`;
   return {
-    quality: `| ${row.content} | ${row.height}p | ${settingsOf(row.settings)} | ${row.kbps.unmarked.toFixed(0)} / ${row.kbps.a.toFixed(0)} / ${row.kbps.b.toFixed(0)} | ${q(row.unmarked)} | ${q(row.a)} | ${q(row.b)} | ${costA.psnr.toFixed(2)} / ${costB.psnr.toFixed(2)} ${mark(ok.psnr)} | ${costA.ssim.toFixed(4)} / ${costB.ssim.toFixed(4)} ${mark(ok.ssim)} | ${over >= 0 ? '+' : ''}${(100 * over).toFixed(1)} % ${mark(ok.bitrate)} |`,
+    quality: `| ${row.content} | ${row.height}p | ${settingsOf(row.settings)} | ${row.mark.pilotPsnrY?.toFixed(2) ?? '—'} / ${row.mark.strength.toFixed(2)} | ${row.kbps.unmarked.toFixed(0)} / ${row.kbps.a.toFixed(0)} / ${row.kbps.b.toFixed(0)} | ${q(row.unmarked)} | ${q(row.a)} | ${q(row.b)} | ${costA.psnr.toFixed(2)} / ${costB.psnr.toFixed(2)} ${mark(ok.psnr)} | ${costA.ssim.toFixed(4)} / ${costB.ssim.toFixed(4)} ${mark(ok.ssim)} | ${over >= 0 ? '+' : ''}${(100 * over).toFixed(1)} % ${mark(ok.bitrate)} |`,
     steps: `| ${row.content} | ${row.height}p | ${row.frames.switchStep.toFixed(2)} | ${row.frames.stayStep.toFixed(2)} | ${row.frames.innerStep.toFixed(2)} | ${row.frames.switchMeanStep.toFixed(3)} |`,
     misses,
   };
@@ -193,6 +194,7 @@ async function benchContent(
       content: content.name,
       height,
       settings: rendition.encoding,
+      mark: rendition.mark,
       kbps: {
         unmarked: await bitrate(unmarkedDir),
         a: await bitrate(join(work, 'marked', `${height}p`, 'a')),
@@ -222,8 +224,8 @@ async function benchContent(
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-embed-'));
   const quality = [
-    '| content | rendition | settings (kbit/s) | bitrate unmarked / A / B (kbit/s) | unmarked PSNR-Y / SSIM-Y | A PSNR-Y / SSIM-Y | B PSNR-Y / SSIM-Y | PSNR-Y cost A / B (dB), ≤ 0.5 | SSIM-Y cost A / B, ≤ 0.003 | A/B over unmarked, ≤ 3 % |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| content | rendition | settings (kbit/s) | pilot PSNR-Y / strength | bitrate unmarked / A / B (kbit/s) | unmarked PSNR-Y / SSIM-Y | A PSNR-Y / SSIM-Y | B PSNR-Y / SSIM-Y | PSNR-Y cost A / B (dB), ≤ 0.5 | SSIM-Y cost A / B, ≤ 0.003 | A/B over unmarked, ≤ 3 % |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   const steps = [
     '| content | rendition | A → B switch at a boundary | A → A at a boundary | inside a segment | largest mean-luma step at a switch |',
@@ -251,7 +253,7 @@ async function main(): Promise<void> {
       '',
       ...quality,
       '',
-      'PSNR-Y (dB) and SSIM-Y against the source scaled to the rendition (`scale flags=area`, as the engine scales). Cost = unmarked − variant. Bitrate: every MPEG-TS byte of the segments.',
+      'PSNR-Y (dB) and SSIM-Y against the source scaled to the rendition (`scale flags=area`, as the engine scales). Cost = unmarked − variant. Bitrate: every MPEG-TS byte of the segments. Pilot PSNR-Y: what the engine measured on excerpts of the source before embedding (an unmarked x264 encode at the rendition’s settings, `mark-budget.ts`); strength: the mark it set from that, in luma levels RMS before the perceptual mask.',
       '',
       '## Luma steps at segment boundaries (RMS, luma levels)',
       '',

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
     const mediaFor = (index: number): Promise<Settled<Media>> =>
       settle(makeMedia(CONTENTS[index], join(root, CONTENTS[index].name)));
     let media = mediaFor(0);
+    const marks: string[] = [];
     for (let index = 0; index < CONTENTS.length; index++) {
       const content = CONTENTS[index];
       log(`${content.name}: generating the original and the look-alike (lavfi)…`);
@@ -106,6 +107,10 @@ async function main(): Promise<void> {
       log(
         `${content.name}: ${job.segmentCount} segments embedded in ${embedSeconds.toFixed(0)} s; pirate #${job.pirate}, ` +
           `colluders #${job.colluders[0]} + #${job.colluders[1]}`,
+      );
+      const { mark } = job.embedded.renditions[0];
+      marks.push(
+        `${content.name} ${mark.strength.toFixed(2)} (pilot PSNR-Y ${mark.pilotPsnrY?.toFixed(2) ?? '—'} dB)`,
       );
       // The next content's media are generated while this one's attacks run.
       if (index + 1 < CONTENTS.length) media = mediaFor(index + 1);
@@ -156,7 +161,7 @@ async function main(): Promise<void> {
       '',
       `- Originals: ${DURATION} s, ${WIDTH}x${HEIGHT}, ${FPS} fps, generated with ffmpeg lavfi (x264 CRF 14):`,
       ...CONTENTS.map((content) => `  - **${content.name}**: ${content.description}.`),
-      `- \`embedVariants\`: ${SEGMENT} s segments, one rendition at ${HEIGHT}p, default strength, the default ladder's x264 settings (capped VBR ${defaultEncoderSettings(HEIGHT).videoBitrate} kbit/s average, ${defaultEncoderSettings(HEIGHT).maxBitrate} peak; preset medium, AQ and psy-rd on).`,
+      `- \`embedVariants\`: ${SEGMENT} s segments, one rendition at ${HEIGHT}p, the mark's strength budgeted by the engine from a pilot encode (mark-budget.ts), the default ladder's x264 settings (capped VBR ${defaultEncoderSettings(HEIGHT).videoBitrate} kbit/s average, ${defaultEncoderSettings(HEIGHT).maxBitrate} peak; preset medium, AQ and psy-rd on). Strength (luma levels RMS before the mask): ${marks.join(', ')}.`,
       `- ${AUTOGRAPHS} autographs: \`generateCodeword(secret, 'autograph-' + i, tardosBiases(jobKey, segments))\`. ` +
         "The pirate and the two colluders are drawn at random; the download is the pirate's A/B segments remuxed by `remuxToMp4`.",
       `- Each copy goes through \`extractSoftBits\` (the job's reference and key) and \`accuse\` (ε = ${DEFAULT_FALSE_ACCUSATION_PROBABILITY}, too-short rule: ${minimumObservedSegments()} segments).`,

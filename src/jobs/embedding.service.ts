@@ -121,6 +121,7 @@ export class EmbeddingService {
         height: rendition.height,
         width: rendition.width,
         ...deliveredBitrates(rendition.segments, (path) => sizes.get(published(path)) ?? 0),
+        mark: { strength: rendition.mark.strength, encoder_psnr_y: rendition.mark.pilotPsnrY },
         segments: rendition.segments.map((segment) => ({
           duration: segment.duration_s,
           a: relativePath(segment.a),

@@ -27,6 +27,8 @@ export function toJobDto(job: Stored<Job>): JobDto {
         width: rendition?.width,
         average_bitrate: rendition && Math.round(rendition.average_bandwidth / 1000),
         peak_bitrate: rendition && Math.round(rendition.bandwidth / 1000),
+        mark_strength: rendition?.mark && Math.round(rendition.mark.strength * 1000) / 1000,
+        encoder_psnr_y: rendition?.mark?.encoder_psnr_y,
       };
     }),
     segment_count: job.result ? segmentCountOf(job) : undefined,

@@ -4,13 +4,6 @@ import { perceptualMask } from './mask.js';
 export type WatermarkSymbol = 1 | -1;
 
 /**
- * Default RMS amplitude of the mark in luma levels before the perceptual mask (the pattern has
- * unit RMS, the mask a mean gain of at most 1): ~49.5 dB PSNR against the unmarked frame on
- * textured content. At the default ladder the encoder keeps most of it (bench:embed).
- */
-export const DEFAULT_STRENGTH = 0.8;
-
-/**
  * Adds symbol * strength * mask * pattern to the luma of one frame and writes the result to
  * `out`. `frame` is a luma plane or a whole yuv420p frame (Y, then U and V): whatever follows the
  * luma plane is copied untouched. Pass `mask` to reuse a perceptual mask already computed for

@@ -6,12 +6,7 @@ export { type KeyMaterial, Prng, deriveSeed, seededPrng } from './prng.js';
 export { PATTERN_GRID_HEIGHT, PATTERN_GRID_WIDTH, watermarkPattern } from './pattern.js';
 export { MASK_BLOCK_SIZE, MASK_MAX_GAIN, MASK_MIN_GAIN, perceptualMask } from './mask.js';
 export { type Plane, downscalePlane } from './resample.js';
-export {
-  DEFAULT_STRENGTH,
-  type WatermarkSymbol,
-  embedFrame,
-  embedVariantPair,
-} from './embed-frame.js';
+export { type WatermarkSymbol, embedFrame, embedVariantPair } from './embed-frame.js';
 export {
   type CodewordBit,
   DEFAULT_BIAS_CUTOFF,

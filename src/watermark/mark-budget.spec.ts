@@ -76,7 +76,8 @@ describe('pilotExcerpts', () => {
     expect(excerpts).toHaveLength(8);
     expect(excerpts[0]).toEqual({ start: 449, length: 2 });
     expect(excerpts[7]).toEqual({ start: 6749, length: 2 });
-    expect(pilotExcerpts(180, 1).map((excerpt) => excerpt.start)).toEqual([44, 134]);
+    expect(pilotExcerpts(20, 1).map((excerpt) => excerpt.start)).toEqual([4, 14]);
+    expect(pilotExcerpts(180, 1)).toHaveLength(8);
   });
 });
 

@@ -3,13 +3,14 @@ import { type FrameEncoderOptions, videoEncoderArgs } from './media-encoder.js';
 import { frameFilters } from './media-frames.js';
 
 /**
- * What the mark may cost, in dB of PSNR-Y against the source, at the rendition's own encoder
- * settings. A mark of mean square m added to an encode whose error against the source has mean
- * square e costs 10·log10(1 + m / e) dB: the mark's energy is held to a share of the encoder's
- * error (here 9.6 %), so the cost is the same on every ladder and content. 0.4 leaves room under
- * the 0.5 dB target for what the pilot cannot foresee (the mask's spread, the rest of the film).
+ * The mark's share of the encoder's error, in dB of PSNR-Y. A mark of mean square m added to an
+ * encode whose error against the source has mean square e costs 10·log10(1 + m / e) dB, so the
+ * mark's energy follows the rendition's own error and its cost is about the same on every ladder
+ * and content. The 0.5 dB target is met with 0.3 here: the pilot reads the error of short
+ * excerpts, whose rate control undershoots (0.3–1.5 dB pessimistic on bench:embed), and the
+ * perceptual mask spreads the mark to about 1.1× its strength in RMS.
  */
-export const MARK_COST_DB = 0.4;
+export const MARK_COST_DB = 0.3;
 
 /**
  * Strength bounds (luma levels RMS before the mask). Below 0.4 a 360p mark does not survive a
@@ -19,9 +20,9 @@ export const MARK_COST_DB = 0.4;
  */
 export const STRENGTH_RANGE = { min: 0.4, max: 1.2 } as const;
 
-/** Seconds of one pilot excerpt, and how many a long film gets (one per two minutes, at most 8). */
+/** Seconds of one pilot excerpt; one excerpt per five of their lengths, at most 8 (16 s). */
 const EXCERPT_SECONDS = 2;
-const SECONDS_PER_EXCERPT = 120;
+const EXCERPT_SPACING = 5;
 const MAX_EXCERPTS = 8;
 
 /** The mark's strength for a rendition whose encoder reaches `encoderPsnrY` against the source. */
@@ -37,7 +38,10 @@ export function pilotExcerpts(
   segmentDuration: number,
 ): { start: number; length: number }[] {
   const length = Math.min(duration, Math.max(EXCERPT_SECONDS, segmentDuration));
-  const count = Math.min(MAX_EXCERPTS, Math.max(1, Math.round(duration / SECONDS_PER_EXCERPT)));
+  const count = Math.min(
+    MAX_EXCERPTS,
+    Math.max(1, Math.floor(duration / (EXCERPT_SPACING * length))),
+  );
   return Array.from({ length: count }, (_, i) => {
     const centre = ((i + 0.5) * duration) / count;
     const start = Math.min(duration - length, Math.max(0, centre - length / 2));
@@ -60,7 +64,7 @@ export interface PilotOptions extends Pick<
  * The rendition's encoder error, measured: a few excerpts of the source, made into the
  * rendition's frames exactly as the embedder makes them and encoded unmarked with the very
  * settings of its variants; x264 reports the mean PSNR-Y of its output against its input.
- * Deterministic for a given source and settings, and well under 1 % of a film's encode.
+ * Deterministic for a given source and settings; 16 s of encode at most (0.2 % of a 2 h film).
  */
 export async function pilotPsnrY(options: PilotOptions): Promise<number> {
   const { source, width, height, frameRate } = options;

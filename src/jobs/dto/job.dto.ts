@@ -136,6 +136,19 @@ export class RenditionDto {
       'Once the job has run: kbit/s of the largest A or B segment over its duration (the HLS BANDWIDTH).',
   })
   peak_bitrate?: number;
+  @ApiPropertyOptional({
+    example: 0.47,
+    description:
+      "Once the job has run: the watermark's strength in this rendition, in luma levels RMS before its perceptual mask. Set so the mark costs about 0.4 dB PSNR-Y against the source at this rendition's settings (from `encoder_psnr_y`), within 0.4-1.2.",
+  })
+  mark_strength?: number;
+  @ApiPropertyOptional({
+    example: 45.1,
+    nullable: true,
+    description:
+      "Once the job has run: PSNR-Y (dB) of an unmarked pilot encode of excerpts of the source at this rendition's settings, against the source: the encoder's own error, which the mark's strength follows.",
+  })
+  encoder_psnr_y?: number | null;
 }
 
 export class AudioTrackDto {

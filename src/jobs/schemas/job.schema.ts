@@ -24,6 +24,11 @@ export interface StoredRendition {
   bandwidth: number;
   /** Bits per second of the variant segments over the timeline, A and B averaged. */
   average_bandwidth: number;
+  /**
+   * The mark's strength (luma levels RMS before the perceptual mask) and the PSNR-Y of the
+   * pilot encode it was budgeted from (null when the strength was set). Absent on older jobs.
+   */
+  mark?: { strength: number; encoder_psnr_y: number | null };
   segments: StoredSegment[];
   /** Absent on jobs that ran before downloads were packaged (they offer no download). */
   download?: StoredDownload;
