@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import request from 'supertest';
 import { JobsWorker } from '../src/jobs/jobs.worker.js';
+import { budgetedStrength } from '../src/watermark/mark-budget.js';
 import { x264Options } from '../src/watermark/media.testing.js';
 import {
   ADMIN_EMAIL,
@@ -124,6 +125,15 @@ describe('jobs at a bitrate ladder: per-rendition encoder settings', () => {
     expect(small.average_bitrate).toBeGreaterThan(0.6 * 500);
     expect(small.average_bitrate).toBeLessThan(1.4 * 750);
     expect(full.average_bitrate).toBeLessThan(1.4 * 11700);
+    // Each rendition's mark follows its own encoder error, measured by the pilot encode: the
+    // 1080p rung encodes the clip far better than 360p at 500 kbit/s, so it gets a lighter mark.
+    for (const output of job.outputs) {
+      expect(output.encoder_psnr_y).toBeGreaterThan(25);
+      expect(output.encoder_psnr_y).toBeLessThan(70);
+      expect(output.mark_strength).toBeCloseTo(budgetedStrength(output.encoder_psnr_y), 3);
+    }
+    expect(full.encoder_psnr_y).toBeGreaterThan(small.encoder_psnr_y + 2);
+    expect(full.mark_strength).toBeLessThan(small.mark_strength);
 
     // x264's own record of its settings: as asked, and identical in A and B.
     const outputDir = join(t.storageRoot, 'out', 'jobs', id);
