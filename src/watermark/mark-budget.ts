@@ -7,8 +7,8 @@ import { frameFilters } from './media-frames.js';
  * encode whose error against the source has mean square e costs 10·log10(1 + m / e) dB, so the
  * mark's energy follows the rendition's own error and its cost is about the same on every ladder
  * and content. The 0.5 dB target is met with 0.3 here: the pilot reads the error of short
- * excerpts, whose rate control undershoots (0.3–1.5 dB pessimistic on bench:embed), and the
- * perceptual mask spreads the mark to about 1.1× its strength in RMS.
+ * excerpts, whose rate control undershoots (0.3–1.5 dB pessimistic on bench:embed), and rounding
+ * the marked frame to whole levels delivers about 1.2–1.3× the mark's energy at these strengths.
  */
 export const MARK_COST_DB = 0.3;
 

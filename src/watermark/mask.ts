@@ -25,7 +25,7 @@ export const SCENE_MIN_GAIN = 0.25;
  * Perceptual gain per pixel from a luma plane: high where the picture is busy (texture hides
  * the mark), low in flat areas (where a change of one level can be seen). Block activity is the
  * mean absolute gradient per 8x8 block, smoothed over 3x3 blocks, mapped to
- * sqrt(activity / mean activity), normalised to mean 1 and clamped to [0.5, 2], scaled down on
+ * sqrt(activity / mean activity), normalised to RMS 1 and clamped to [0.5, 2], scaled down on
  * flat frames (SCENE_FULL_ACTIVITY), then interpolated bilinearly so the gain has no block
  * edges. A function of the frame alone: deterministic, and the detector does not need it. Writes into `out` (allocated when
  * omitted) and returns it.
@@ -124,8 +124,10 @@ function boxBlur3x3(values: Float64Array, cols: number, rows: number): Float64Ar
 }
 
 /**
- * sqrt(activity / mean activity), then scaled to mean 1 and clamped; clamping shifts the mean,
- * so scaling and clamping alternate a few times (the mean settles within a percent).
+ * sqrt(activity / mean activity), then scaled to RMS 1 and clamped (clamping shifts the RMS, so
+ * scaling and clamping alternate a few times; it settles within a percent). RMS 1, not mean 1:
+ * the mask moves the mark's energy around the picture without adding to it, so the strength is
+ * the mark's RMS in luma levels and its cost follows from it (mark-budget.ts) on any picture.
  */
 function blockGains(activity: Float64Array, cols: number, rows: number): Float32Array {
   const count = cols * rows;
@@ -138,11 +140,11 @@ function blockGains(activity: Float64Array, cols: number, rows: number): Float32
     gains[b] = ((activity[b] + ACTIVITY_FLOOR) / (meanActivity + ACTIVITY_FLOOR)) ** 0.5;
   }
   for (let pass = 0; pass < 4; pass++) {
-    let meanGain = 0;
-    for (let b = 0; b < count; b++) meanGain += gains[b];
-    meanGain /= count;
+    let meanSquare = 0;
+    for (let b = 0; b < count; b++) meanSquare += gains[b] * gains[b];
+    const rms = Math.sqrt(meanSquare / count);
     for (let b = 0; b < count; b++) {
-      const g = gains[b] / meanGain;
+      const g = gains[b] / rms;
       gains[b] = g < MASK_MIN_GAIN ? MASK_MIN_GAIN : g > MASK_MAX_GAIN ? MASK_MAX_GAIN : g;
     }
   }
