@@ -51,13 +51,13 @@ describe('embedVariantPair', () => {
     return dot / LUMA / 2;
   }
 
-  it('marks a flat frame with at most a quarter of what a textured one gets', () => {
+  it('marks a flat frame with at most half of what a textured one gets', () => {
     const flatAmplitude = markAmplitude(flat);
     const texturedAmplitude = markAmplitude(textured);
     expect(texturedAmplitude).toBeGreaterThan(0.9 * STRENGTH);
-    // A quarter of the mark, plainly rounded on a flat picture: only its peaks remain.
+    // Half the mark, plainly rounded on a flat picture: its weaker parts round to nothing.
     expect(flatAmplitude).toBeGreaterThan(0);
-    expect(flatAmplitude).toBeLessThan(0.25 * texturedAmplitude);
+    expect(flatAmplitude).toBeLessThan(0.5 * texturedAmplitude);
   });
 
   it('copies chroma untouched and matches embedFrame for each symbol', () => {

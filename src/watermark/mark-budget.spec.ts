@@ -50,7 +50,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('budgetedStrength', () => {
   it('holds the mark to the share of the encoder error that costs MARK_COST_DB', () => {
-    const encoderPsnr = 40;
+    const encoderPsnr = 36;
     const strength = budgetedStrength(encoderPsnr);
     const encoderMse = 255 ** 2 / 10 ** (encoderPsnr / 10);
     const cost = 10 * Math.log10(1 + strength ** 2 / encoderMse);

@@ -18,16 +18,17 @@ function mean(values: Float32Array, from = 0, to = values.length): number {
 }
 
 describe('perceptualMask', () => {
-  it('is a quarter everywhere on a flat frame', () => {
+  it('is a half everywhere on a flat frame', () => {
     const mask = perceptualMask(new Uint8Array(320 * 180).fill(128), 320, 180);
     expect(Math.min(...mask)).toBeCloseTo(SCENE_MIN_GAIN, 6);
     expect(Math.max(...mask)).toBeCloseTo(SCENE_MIN_GAIN, 6);
   });
 
   it('gives flat frames less of the mark, textured ones all of it', () => {
-    expect([0, 0.13, 0.5, 1, 4].map((activity) => sceneGain(activity))).toEqual([
-      0.25,
-      Math.sqrt(0.18 / 1.05),
+    expect([0, 0.13, 0.3, 0.5, 1, 4].map((activity) => sceneGain(activity))).toEqual([
+      0.5,
+      0.5,
+      Math.sqrt(0.35 / 1.05),
       Math.sqrt(0.55 / 1.05),
       1,
       1,

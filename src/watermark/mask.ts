@@ -13,13 +13,16 @@ const ACTIVITY_FLOOR = 2;
  * loss at streaming bitrates: there the mark would be the largest error in the picture, easy to
  * see on smooth gradients, and would cost bits the encoder does not otherwise spend (a flat
  * 360p clip: +64 % bitrate, 49 dB against the source where the unmarked encode has 70 dB).
- * Such a frame's gains are scaled by sqrt((activity + 0.05) / (1 + 0.05)), down to a quarter.
+ * Such a frame's gains are scaled by sqrt((activity + 0.05) / (1 + 0.05)), down to a half.
  * Test cards and textured film are above 1 and keep the whole mark (at 4, a test card kept 65 %
- * of it and its mark no longer survived a half-size CRF 40 re-encode at the ladder).
+ * of it and its mark no longer survived a half-size CRF 40 re-encode at the ladder). Not below
+ * a half: a rendition of flat content already gets the lowest strength from its budget
+ * (mark-budget.ts), and a flat picture marked at less than 0.2 levels is not found again after a
+ * CRF 23 re-encode (mark-placement.spec.ts).
  */
 export const SCENE_FULL_ACTIVITY = 1;
 const SCENE_ACTIVITY_FLOOR = 0.05;
-export const SCENE_MIN_GAIN = 0.25;
+export const SCENE_MIN_GAIN = 0.5;
 
 /**
  * Perceptual gain per pixel from a luma plane: high where the picture is busy (texture hides
