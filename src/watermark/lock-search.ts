@@ -15,6 +15,7 @@ import {
   estimateGeometry,
   type GeometryEvidence,
   IDENTITY_GEOMETRY,
+  overlayOf,
 } from './geometry.js';
 import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
@@ -299,7 +300,7 @@ export class LockSearch {
       const found = this.findLockUnder(window, this.viewOf(view), crops);
       if (found) return found;
     }
-    const framed = this.findFramed(window);
+    const framed = this.findFramed(window) ?? this.findOverlaid(window);
     if (framed) return framed;
     if (this.insetSearches >= INSET_SEARCHES) return null;
     this.insetSearches++;
@@ -326,11 +327,32 @@ export class LockSearch {
     );
   }
 
+  /**
+   * An overlay found in the window itself (a logo, subtitles: still while the picture moves):
+   * the crops seen without the cells it covers. Pictures whose every cell varies little (a
+   * cellular automaton under grain) are swamped by a bright logo otherwise.
+   */
+  private findOverlaid(window: BufferedFrame[]): SearchedLock | null {
+    const { detectionWidth: width, detectionHeight: height } = this.reference;
+    const overlay = overlayOf(
+      window.map(({ view }) => view),
+      width,
+      height,
+    );
+    if (!overlay) return null;
+    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, overlay });
+    return this.findLockUnder(
+      window,
+      view,
+      CROP_HYPOTHESES.map((crop) => ({ ...crop, overlay })),
+    );
+  }
+
   private viewOf(geometry: CropGeometry): SignatureProjector {
     const known = this.viewProjectors.get(geometry);
     if (known) return known;
     const own = new SignatureProjector(this.reference, geometry);
-    if (own.cells.length === this.signatureSize || geometry.bars) return own;
+    if (own.cells.length === this.signatureSize || geometry.bars || geometry.overlay) return own;
     return this.viewOf(geometry.mirrored ? MIRRORED : IDENTITY_GEOMETRY);
   }
 

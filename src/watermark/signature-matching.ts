@@ -82,13 +82,16 @@ export class SignatureProjector {
         }
       }
     }
+    this.columnMap = sparseAxisMap(warp.columns, columnStarts, width);
+    this.rowMap = sparseAxisMap(warp.rows, rowStarts, height);
+    if (geometry.overlay) {
+      leaveOutOverlaid(complete, geometry.overlay, width, this.columnMap, this.rowMap);
+    }
     const cells: number[] = [];
     complete.forEach((isComplete, cell) => {
       if (isComplete === 1) cells.push(cell);
     });
     this.cells = Int32Array.from(cells);
-    this.columnMap = sparseAxisMap(warp.columns, columnStarts, width);
-    this.rowMap = sparseAxisMap(warp.rows, rowStarts, height);
     this.reduced = new Float64Array(height * signatureWidth);
   }
 
@@ -139,6 +142,30 @@ export class SignatureProjector {
         sum += rowMap.weights[t] * reduced[(first + t - weights) * signatureWidth + cx];
       }
       out[c] = sum;
+    }
+  }
+}
+
+/** Cells that read any suspect pixel of `overlay` (see CropGeometry) are not complete. */
+function leaveOutOverlaid(
+  complete: Uint8Array,
+  overlay: Uint8Array,
+  width: number,
+  columnMap: SparseRows,
+  rowMap: SparseRows,
+): void {
+  const columns = columnMap.first.length;
+  for (let cy = 0; cy < rowMap.first.length; cy++) {
+    const rowEnd = rowMap.first[cy] + rowMap.offsets[cy + 1] - rowMap.offsets[cy];
+    for (let cx = 0; cx < columns; cx++) {
+      const columnEnd = columnMap.first[cx] + columnMap.offsets[cx + 1] - columnMap.offsets[cx];
+      let covered = false;
+      for (let y = rowMap.first[cy]; y < rowEnd && !covered; y++) {
+        for (let x = columnMap.first[cx]; x < columnEnd && !covered; x++) {
+          covered = overlay[y * width + x] === 1;
+        }
+      }
+      if (covered) complete[cy * columns + cx] = 0;
     }
   }
 }
