@@ -149,6 +149,13 @@ export interface TimeLock {
   flat?: boolean;
 }
 
+/** A search's lock, the frames it was scored on, and the candidates it was chosen among. */
+export interface SearchedLock {
+  lock: TimeLock;
+  samples: BufferedFrame[];
+  candidates: TimeCandidate[];
+}
+
 /** Correlations at or below this count as no match at all; 1 as a perfect one. */
 const MATCH_FLOOR = 0.5;
 
@@ -234,28 +241,64 @@ export function fineSearch(
 ): TimeLock | null {
   const results: TimeLock[] = [];
   for (const geometry of geometries) {
-    const scorer = new LineScorer(reference, frames, geometry);
-    if (scorer.samples === 0) continue;
-    for (const candidate of candidates) {
-      let best: TimeLock | null = null;
-      for (let delta = -FINE_RADIUS; delta <= FINE_RADIUS; delta++) {
-        const result = scorer.score(candidate.offset + delta, candidate.rate);
-        if (!best || result.score > best.score) best = result;
-      }
-      if (best) results.push(best);
-    }
+    results.push(...refineCandidates(new LineScorer(reference, frames, geometry), candidates));
   }
   if (results.length === 0) return null;
   results.sort((a, b) => b.score - a.score);
   const lock = results[0];
-  // Place of a result = the original frame its middle sample maps to (lines of different
-  // rates through the same place cross there); far = another place.
+  return { ...lock, runnerUp: rivalScore(results, lock, frames, separation) };
+}
+
+/**
+ * The lock's runner-up measured again under its own geometry: the best of the candidates it
+ * was chosen among, at least `separation` frames away. Needed once the geometry is refined on
+ * the lock, which raises the lock's score: rivals scored under the rough search geometry
+ * would look clearly worse, and a picture that repeats (a test card whose moving parts loop
+ * every 12 s) would lock on whichever repeat the search happened to refine.
+ */
+export function rescoreRunnerUp(
+  reference: DetectionReference,
+  frames: BufferedFrame[],
+  candidates: TimeCandidate[],
+  lock: TimeLock,
+  separation: number,
+): TimeLock {
+  const results = refineCandidates(new LineScorer(reference, frames, lock.geometry), candidates);
+  return { ...lock, runnerUp: rivalScore(results, lock, frames, separation) };
+}
+
+/** Each candidate's best score under `scorer` within FINE_RADIUS frames of its offset. */
+function refineCandidates(scorer: LineScorer, candidates: TimeCandidate[]): TimeLock[] {
+  if (scorer.samples === 0) return [];
+  return candidates.map((candidate) => {
+    let best = scorer.score(candidate.offset - FINE_RADIUS, candidate.rate);
+    for (let delta = 1 - FINE_RADIUS; delta <= FINE_RADIUS; delta++) {
+      const result = scorer.score(candidate.offset + delta, candidate.rate);
+      if (result.score > best.score) best = result;
+    }
+    return best;
+  });
+}
+
+/**
+ * The best score among `results` at another place than `lock` (-1 if none): the place of a
+ * line is the original frame its middle frame maps to (lines of different rates through the
+ * same place cross there), another place at least `separation` frames from the lock's.
+ */
+function rivalScore(
+  results: TimeLock[],
+  lock: TimeLock,
+  frames: BufferedFrame[],
+  separation: number,
+): number {
   const anchor = frames[frames.length >> 1].frame;
-  const lockStart = lock.offset + lock.rate * anchor;
-  const rival = results.find(
-    (result) => Math.abs(result.offset + result.rate * anchor - lockStart) >= separation,
-  );
-  return { ...lock, runnerUp: rival ? rival.score : -1 };
+  const lockPlace = lock.offset + lock.rate * anchor;
+  let rival = -1;
+  for (const result of results) {
+    const far = Math.abs(result.offset + result.rate * anchor - lockPlace) >= separation;
+    if (far && result.score > rival) rival = result.score;
+  }
+  return rival;
 }
 
 /** Rate steps of the polish (ratio units) and how many of them it may take each way. */

@@ -178,10 +178,12 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    hypotheses, then polished (offset, rate). A lock needs a mean correlation ≥
  *    MIN_LOCK_CORRELATION (0.9) and no rival ≥ 1 s away nearly as good (see lock-rules.ts). A
  *    picture that matches well but at many times (a still or nearly static shot) is placed by
- *    the mark instead (`placeByMark`), and so is a window too flat to match anything, among
- *    the original's flat stretches (`placeFlatByMark`). Until a first lock, a window that
- *    matches nothing is also searched between bars, mirrored, and as an inset in another
- *    picture (`InsetSearch`).
+ *    the mark instead (`placeByMark`; rivals are scored again under the crop refined on the
+ *    lock, so a picture that repeats is never locked on a wrong repeat), and so is a window
+ *    too flat to match anything, among the original's flat stretches (`placeFlatByMark`). A
+ *    window the mark cannot place yet grows up to 60 s before the next search. Until a first
+ *    lock, a window that matches nothing is also searched between bars, mirrored, without the
+ *    cells of an overlay (`overlayOf`), and as an inset in another picture (`InsetSearch`).
  * 2. Geometry: on the first lock the crop is estimated by comparing the buffered segments'
  *    mean views with the original's (see `estimateGeometry`); it then holds for the whole copy.
  * 3. Tracking (`LineTracker`): each block of one second is placed on the line original =

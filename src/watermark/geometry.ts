@@ -15,6 +15,11 @@ export interface CropGeometry {
   bottom: number;
   mirrored?: boolean;
   bars?: Bars;
+  /**
+   * Suspect pixels (detection size, 1 = covered) under an overlay burnt into the copy (a logo,
+   * subtitles): signature cells that read any of them are left out of the matching.
+   */
+  overlay?: Uint8Array;
 }
 
 /** Shares of the suspect frame covered by black bars on each side (suspect coordinates). */
@@ -351,4 +356,60 @@ export function barsOf(views: Plane[], width: number, height: number): Bars | nu
     bottom: share(rowMax, true),
   };
   return bars.left + bars.right + bars.top + bars.bottom > 0 ? bars : null;
+}
+
+/**
+ * A pixel is under an overlay when its median change from frame to frame is at most this share
+ * of the picture's typical one: an opaque logo or subtitles stay put while the picture moves.
+ */
+const OVERLAY_STILLNESS = 0.3;
+/** An overlay covers at most this share of the frame (more: a still picture, not an overlay). */
+const MAX_OVERLAY_SHARE = 0.3;
+
+/**
+ * The pixels (detection size, 1 = covered) of a window of suspect views that stay still while
+ * the rest of the picture moves: a logo or subtitles burnt in. Null when none, or when the
+ * picture itself is still (nothing to tell an overlay from).
+ */
+export function overlayOf(views: Plane[], width: number, height: number): Uint8Array | null {
+  const size = width * height;
+  if (views.length < 3) return null;
+  // Per pixel, a histogram of its frame-to-frame changes (whole luma levels) for the median.
+  const histograms = new Uint16Array(size * 256);
+  for (let t = 1; t < views.length; t++) {
+    const now = views[t];
+    const before = views[t - 1];
+    for (let p = 0; p < size; p++) {
+      const change = Math.min(255, Math.round(Math.abs(now[p] - before[p])));
+      histograms[p * 256 + change]++;
+    }
+  }
+  const half = (views.length - 1) / 2;
+  const medians = new Float32Array(size);
+  for (let p = 0; p < size; p++) {
+    let count = 0;
+    let level = 0;
+    while (level < 255 && count + histograms[p * 256 + level] < half) {
+      count += histograms[p * 256 + level];
+      level++;
+    }
+    medians[p] = level;
+  }
+  const typical = Float32Array.from(medians).sort()[size >> 1];
+  if (typical < 2) return null;
+  // Still pixels and their neighbours (the scaler blends an overlay's edge into them).
+  const overlay = new Uint8Array(size);
+  let covered = 0;
+  for (let p = 0; p < size; p++) {
+    if (medians[p] > OVERLAY_STILLNESS * typical) continue;
+    const x = p % width;
+    const y = (p - x) / width;
+    for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
+      for (let nx = Math.max(0, x - 1); nx <= Math.min(width - 1, x + 1); nx++) {
+        covered += 1 - overlay[ny * width + nx];
+        overlay[ny * width + nx] = 1;
+      }
+    }
+  }
+  return covered > 0 && covered <= MAX_OVERLAY_SHARE * size ? overlay : null;
 }

@@ -2,6 +2,7 @@ import {
   coarseSearch,
   fineSearch,
   polishLock,
+  type SearchedLock,
   type BufferedFrame,
   type SearchSample,
   type TimeLock,
@@ -12,6 +13,7 @@ import { type DetectionReference } from './reference.js';
 import {
   COARSE_CELLS,
   type CoarseSignature,
+  MIN_NORMALIZED_COARSE_DEVIATION,
   MIN_SIGNATURE_DEVIATION,
   SignatureProjector,
 } from './signature-matching.js';
@@ -91,7 +93,7 @@ export class InsetSearch {
   }
 
   /** A lock through an inset that shows the original picture, or null. */
-  find(window: BufferedFrame[]): { lock: TimeLock; samples: BufferedFrame[] } | null {
+  find(window: BufferedFrame[]): SearchedLock | null {
     this.grid ??= insetGrid().map((inset) => ({
       inset,
       projector: new SignatureProjector(this.reference, insetGeometry(inset)),
@@ -126,7 +128,12 @@ export class InsetSearch {
       }
       samples.push({
         frame: window[i].frame,
-        coarse: this.coarse.compute(normalized, new Float32Array(COARSE_CELLS)),
+        coarse: this.coarse.compute(
+          normalized,
+          new Float32Array(COARSE_CELLS),
+          0,
+          MIN_NORMALIZED_COARSE_DEVIATION,
+        ),
       });
       frames.push(window[i]);
     }
@@ -152,10 +159,7 @@ export class InsetSearch {
     return best?.score ?? -1;
   }
 
-  private searchThrough(
-    window: BufferedFrame[],
-    start: Inset,
-  ): { lock: TimeLock; samples: BufferedFrame[] } | null {
+  private searchThrough(window: BufferedFrame[], start: Inset): SearchedLock | null {
     const reference = this.reference;
     const projector = new SignatureProjector(reference, insetGeometry(start));
     const { samples, frames } = this.samplesThrough(window, projector, MAX_SEARCH_SAMPLES);
@@ -202,6 +206,6 @@ export class InsetSearch {
     const lock = fineSearch(reference, frames, candidates, [insetGeometry(best.inset)], radius);
     if (!lock) return null;
     const polished = polishLock(reference, frames, lock, radius);
-    return matchesPicture(polished) ? { lock: polished, samples: frames } : null;
+    return matchesPicture(polished) ? { lock: polished, samples: frames, candidates } : null;
   }
 }

@@ -2,7 +2,9 @@ import {
   coarseSearch,
   fineSearch,
   polishLock,
+  rescoreRunnerUp,
   type BufferedFrame,
+  type SearchedLock,
   type SearchSample,
   type TimeLock,
 } from './align.js';
@@ -13,15 +15,17 @@ import {
   estimateGeometry,
   type GeometryEvidence,
   IDENTITY_GEOMETRY,
+  overlayOf,
 } from './geometry.js';
 import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
-import { FlatFrames, placeByMark, placeFlatByMark } from './mark-placement.js';
+import { FlatFrames, MAX_MARK_SEGMENTS, placeByMark, placeFlatByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import {
   COARSE_CELLS,
   CoarseSignature,
+  MIN_NORMALIZED_COARSE_DEVIATION,
   MIN_SIGNATURE_DEVIATION,
   ReferenceMatcher,
   SignatureProjector,
@@ -96,11 +100,15 @@ export interface FoundLock {
  * full signatures and a few crop hypotheses, polishes (offset, rate), and confirms the lock
  * (see lock-rules.ts), or places it by the mark when the picture matches at many times or
  * the window is too flat to match (one colour) where the original is flat too. On
- * the first lock it also estimates the copy's crop. Failed searches keep half the window, and
- * back off after a few in a row.
+ * the first lock it also estimates the copy's crop. A window the mark could not place grows
+ * (up to 60 s) before the next search; failed searches keep half the window, and back off
+ * after a few in a row.
  */
 export class LockSearch {
   readonly windowFrames: number;
+  private readonly maxWindowFrames: number;
+  /** Frames the window gathers before the next search. */
+  private searchAt: number;
   private readonly viewSize: number;
   private readonly signatureSize: number;
   /** Per first search, the projector of its view (see SearchHypotheses). */
@@ -122,6 +130,8 @@ export class LockSearch {
   /** Frames before this one are not buffered (search back-off). */
   private ignoreUntil = 0;
   private failedSearches = 0;
+  /** The window grew to its longest since the last lock (it grows once: bounded cost). */
+  private grown = false;
 
   constructor(
     private readonly reference: DetectionReference,
@@ -134,6 +144,8 @@ export class LockSearch {
       Math.round(MAX_SEARCH_WINDOW_SECONDS * rate),
       Math.max(Math.round(SEARCH_WINDOW_SECONDS * rate), 3 * reference.framesPerSegment),
     );
+    this.maxWindowFrames = Math.round(MAX_SEARCH_WINDOW_SECONDS * rate);
+    this.searchAt = this.windowFrames;
     this.viewProjectors = new Map(
       FIRST_SEARCHES.map(({ view }) => [view, new SignatureProjector(reference, view)]),
     );
@@ -149,7 +161,7 @@ export class LockSearch {
   push(frame: BufferedFrame, geometry: CropGeometry | null): FoundLock | null {
     if (frame.frame < this.ignoreUntil) return null;
     this.window.push(frame);
-    if (this.window.length < this.windowFrames) return null;
+    if (this.window.length < this.searchAt) return null;
     return this.search(geometry, frame.frame + 1);
   }
 
@@ -161,6 +173,7 @@ export class LockSearch {
   /** Tracking was lost: these frames start the next window. */
   restart(frames: BufferedFrame[]): void {
     this.window = [...frames];
+    this.searchAt = this.windowFrames;
   }
 
   /** The copy ended: a last search on what is buffered. */
@@ -172,16 +185,30 @@ export class LockSearch {
   private search(geometry: CropGeometry | null, framesSeen: number | null): FoundLock | null {
     const window = this.window;
     const found = this.findLock(window, geometry);
-    const lock = found
-      ? this.confirm(window, found.lock, found.samples, geometry)
-      : this.placeFlat(window, geometry);
+    const { lock, ambiguous } = found
+      ? this.confirm(window, found, geometry)
+      : { lock: this.placeFlat(window, geometry), ambiguous: false };
+    this.searchAt = this.windowFrames;
     if (lock) {
       this.failedSearches = 0;
+      this.grown = false;
       this.window = [];
       return { lock, window };
     }
-    this.failedSearches++;
     if (framesSeen === null) return null;
+    if (ambiguous && !this.grown) {
+      // The original's picture at times only the mark can tell apart, and the mark too weak
+      // to tell them over this window (a camcorder copy of a test card that repeats every
+      // 12 s): the window grows by half a window per search, up to MAX_SEARCH_WINDOW_SECONDS,
+      // so that the mark is read over more segments; once per lock (cost), then it is a failed
+      // search like others.
+      if (window.length < this.maxWindowFrames) {
+        this.searchAt = Math.min(this.maxWindowFrames, window.length + (this.windowFrames >> 1));
+        return null;
+      }
+      this.grown = true;
+    }
+    this.failedSearches++;
     if (this.failedSearches > SEARCHES_BEFORE_BACKOFF) {
       // Probably another video, or a long insert: skip ahead rather than search every 5 s.
       const windows = Math.min(
@@ -198,17 +225,31 @@ export class LockSearch {
 
   /**
    * Refines a lock the search found and confirms it: unique in time, or else placed by the
-   * mark. Refinement may reveal a bad lock (the crop wanders off): it must still pass the rule.
+   * mark. Refinement may reveal a bad lock (the crop wanders off): it must still pass the rule,
+   * against its rivals scored again under the refined geometry.
    */
   private confirm(
     window: BufferedFrame[],
-    found: TimeLock,
-    samples: BufferedFrame[],
+    { lock: found, samples, candidates }: SearchedLock,
     geometry: CropGeometry | null,
-  ): TimeLock | null {
-    const lock = geometry ? found : this.refine(window, found, samples);
-    if (!matchesPicture(lock)) return null;
-    return isUnique(lock) ? lock : placeByMark(this.reference, this.key, window, lock, samples);
+  ): { lock: TimeLock | null; ambiguous: boolean } {
+    const lock = geometry
+      ? found
+      : rescoreRunnerUp(
+          this.reference,
+          samples,
+          candidates,
+          this.refine(window, found, samples),
+          Math.round(this.reference.frameRate),
+        );
+    if (!matchesPicture(lock)) return { lock: null, ambiguous: false };
+    if (isUnique(lock)) return { lock, ambiguous: false };
+    const markSegments = Math.max(
+      MAX_MARK_SEGMENTS,
+      Math.round((MAX_MARK_SEGMENTS * window.length) / this.windowFrames),
+    );
+    const placed = placeByMark(this.reference, this.key, window, lock, samples, markSegments);
+    return { lock: placed, ambiguous: placed === null };
   }
 
   /**
@@ -247,10 +288,7 @@ export class LockSearch {
   }
 
   /** The lock, if any, and the frames sampled to find it (see FIRST_SEARCHES). */
-  private findLock(
-    window: BufferedFrame[],
-    geometry: CropGeometry | null,
-  ): { lock: TimeLock; samples: BufferedFrame[] } | null {
+  private findLock(window: BufferedFrame[], geometry: CropGeometry | null): SearchedLock | null {
     if (geometry) {
       // Later searches keep the copy's geometry, seen through itself when the copy shows every
       // cell (bars around the picture) or has bars over it, else through the first search's
@@ -262,7 +300,7 @@ export class LockSearch {
       const found = this.findLockUnder(window, this.viewOf(view), crops);
       if (found) return found;
     }
-    const framed = this.findFramed(window);
+    const framed = this.findFramed(window) ?? this.findOverlaid(window);
     if (framed) return framed;
     if (this.insetSearches >= INSET_SEARCHES) return null;
     this.insetSearches++;
@@ -273,7 +311,7 @@ export class LockSearch {
    * Black bars found in the window itself (a 4:3 centre crop pillarboxed into 16:9, any
    * matte): the crops seen between them.
    */
-  private findFramed(window: BufferedFrame[]): ReturnType<LockSearch['findLockUnder']> {
+  private findFramed(window: BufferedFrame[]): SearchedLock | null {
     const { detectionWidth: width, detectionHeight: height } = this.reference;
     const bars = barsOf(
       window.map(({ view }) => view),
@@ -289,11 +327,32 @@ export class LockSearch {
     );
   }
 
+  /**
+   * An overlay found in the window itself (a logo, subtitles: still while the picture moves):
+   * the crops seen without the cells it covers. Pictures whose every cell varies little (a
+   * cellular automaton under grain) are swamped by a bright logo otherwise.
+   */
+  private findOverlaid(window: BufferedFrame[]): SearchedLock | null {
+    const { detectionWidth: width, detectionHeight: height } = this.reference;
+    const overlay = overlayOf(
+      window.map(({ view }) => view),
+      width,
+      height,
+    );
+    if (!overlay) return null;
+    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, overlay });
+    return this.findLockUnder(
+      window,
+      view,
+      CROP_HYPOTHESES.map((crop) => ({ ...crop, overlay })),
+    );
+  }
+
   private viewOf(geometry: CropGeometry): SignatureProjector {
     const known = this.viewProjectors.get(geometry);
     if (known) return known;
     const own = new SignatureProjector(this.reference, geometry);
-    if (own.cells.length === this.signatureSize || geometry.bars) return own;
+    if (own.cells.length === this.signatureSize || geometry.bars || geometry.overlay) return own;
     return this.viewOf(geometry.mirrored ? MIRRORED : IDENTITY_GEOMETRY);
   }
 
@@ -301,7 +360,7 @@ export class LockSearch {
     window: BufferedFrame[],
     projector: SignatureProjector,
     geometries: CropGeometry[],
-  ): { lock: TimeLock; samples: BufferedFrame[] } | null {
+  ): SearchedLock | null {
     const reference = this.reference;
     const coarse = this.coarseOf(projector);
     const { samples, sampleFrames } = this.sample(window, projector, coarse);
@@ -325,7 +384,7 @@ export class LockSearch {
     if (!lock) return null;
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
-    return matchesPicture(polished) ? { lock: polished, samples: sampleFrames } : null;
+    return matchesPicture(polished) ? { lock: polished, samples: sampleFrames, candidates } : null;
   }
 
   /**
@@ -367,7 +426,8 @@ export class LockSearch {
     for (let i = 0; i < window.length && samples.length < MAX_SEARCH_SAMPLES; i += stride) {
       const deviation = projector.normalizedSignature(window[i].view, normalized);
       if (deviation < MIN_SIGNATURE_DEVIATION) continue;
-      const coarse = coarseSignature.compute(normalized, new Float32Array(COARSE_CELLS));
+      const coarse = new Float32Array(COARSE_CELLS);
+      coarseSignature.compute(normalized, coarse, 0, MIN_NORMALIZED_COARSE_DEVIATION);
       samples.push({ frame: window[i].frame, coarse });
       sampleFrames.push(window[i]);
     }

@@ -10,15 +10,21 @@ import { MIN_SIGNATURE_DEVIATION, normalizeInPlace } from './signature-matching.
 /**
  * Placing by the mark: over n segments of the window, the mean (amplitude / noise)² must be
  * one that chance reaches with probability at most MARK_CHANCE (`markEnergyThreshold`: 20
- * over 2 segments, 6 over 10), and at least MARK_RIVAL_RATIO times the best placement a
- * segment or more away. A wrong placement could only lose the pirate, never accuse an
- * innocent, whose codeword is independent of any placement.
+ * over 2 segments, 6 over 10, 2.6 over 50), and at least `rivalRatio(n)` times the best
+ * placement a segment or more away: 4 up to MAX_MARK_SEGMENTS segments, then less (1.75 over
+ * 48), since a mean over more segments strays less from its expectation (about 1 where no
+ * mark is). A wrong placement could only lose the pirate, never accuse an innocent, whose
+ * codeword is independent of any placement.
  */
 const MARK_CHANCE = 1e-7;
 const MARK_RIVAL_RATIO = 4;
 const MIN_MARK_SEGMENTS = 2;
-/** Segments of the window scored per placement: plenty of evidence, bounded cost. */
-const MAX_MARK_SEGMENTS = 12;
+/** Segments of a search window scored per placement: plenty of evidence, bounded cost. */
+export const MAX_MARK_SEGMENTS = 12;
+
+function rivalRatio(segments: number): number {
+  return 1 + (MARK_RIVAL_RATIO - 1) * Math.min(1, MAX_MARK_SEGMENTS / segments);
+}
 
 /** A placement's mean (amplitude / noise)² and the segments it was measured on. */
 interface MarkEnergy {
@@ -34,7 +40,8 @@ interface MarkEnergy {
  * were embedded. The times the signatures cannot rule out (at the original's speed) are
  * scored by the mean (amplitude / noise)² of their segments, then the best is refined frame
  * by frame; it must be strong and clearly ahead of any placement a segment away (see
- * MARK_CHANCE). An unmarked copy stays unplaced.
+ * MARK_CHANCE). An unmarked copy stays unplaced. `maxSegments`: segments scored per placement
+ * (more for a window gathered over several searches).
  */
 export function placeByMark(
   reference: DetectionReference,
@@ -42,6 +49,7 @@ export function placeByMark(
   buffer: BufferedFrame[],
   lock: TimeLock,
   samples: BufferedFrame[],
+  maxSegments = MAX_MARK_SEGMENTS,
 ): TimeLock | null {
   const scorer = new LineScorer(reference, samples, lock.geometry);
   const best = placeAmong(
@@ -51,6 +59,7 @@ export function placeByMark(
     lock.geometry,
     (offset) => scorer.score(offset, 1).score,
     (score) => isRivalOf({ score }, lock),
+    maxSegments,
   );
   return best === null ? null : { ...scorer.score(best, 1), runnerUp: lock.runnerUp };
 }
@@ -124,9 +133,10 @@ function placeAmong(
   geometry: CropGeometry,
   scoreAt: (offset: number) => number,
   plausible: (score: number) => boolean,
+  maxSegments = MAX_MARK_SEGMENTS,
 ): number | null {
   const segmentFrames = reference.framesPerSegment;
-  const energyOf = new PlacementEnergy(reference, key, buffer, geometry);
+  const energyOf = new PlacementEnergy(reference, key, buffer, geometry, maxSegments);
   const energies = new Map<number, MarkEnergy>();
   const placementAt = (offset: number): MarkEnergy => {
     let placement = energies.get(offset);
@@ -172,14 +182,14 @@ function placeAmong(
     }
   }
   const { energy, segments } = placementAt(best);
-  return energy >= markEnergyThreshold(segments) && energy >= MARK_RIVAL_RATIO * rival
+  return energy >= markEnergyThreshold(segments) && energy >= rivalRatio(segments) * rival
     ? best
     : null;
 }
 
 /**
  * Mean (amplitude / noise)² of the buffered frames' segments under original = offset + copy
- * frame, over the first MAX_MARK_SEGMENTS segments seen for at least half their length; 0
+ * frame, over the first `maxSegments` segments seen for at least half their length; 0
  * when fewer than MIN_MARK_SEGMENTS are. The buffer's running view sums make a segment's view
  * sum cost one subtraction whatever its length.
  */
@@ -195,6 +205,7 @@ class PlacementEnergy {
     key: KeyMaterial,
     private readonly buffer: BufferedFrame[],
     geometry: CropGeometry,
+    private readonly maxSegments: number,
   ) {
     this.viewSize = reference.detectionWidth * reference.detectionHeight;
     this.signatureSize = reference.signatureWidth * reference.signatureHeight;
@@ -235,11 +246,11 @@ class PlacementEnergy {
       const frameSegment = inside ? Math.floor(original / framesPerSegment) : -1;
       if (frameSegment === segment) continue;
       closeRun(i);
-      if (segments === MAX_MARK_SEGMENTS) break;
+      if (segments === this.maxSegments) break;
       segment = frameSegment;
       runStart = i;
     }
-    if (segments < MAX_MARK_SEGMENTS) closeRun(buffer.length);
+    if (segments < this.maxSegments) closeRun(buffer.length);
     return { energy: segments >= MIN_MARK_SEGMENTS ? sum / segments : 0, segments };
   }
 }

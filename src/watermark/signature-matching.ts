@@ -15,6 +15,12 @@ export const MIN_SIGNATURE_DEVIATION = 1.5;
 export const COARSE_WIDTH = 4;
 export const COARSE_HEIGHT = 3;
 export const COARSE_CELLS = COARSE_WIDTH * COARSE_HEIGHT;
+/**
+ * The coarse signature of a normalised signature is flat below this deviation (a share of the
+ * signature's): in fine-grained pictures (grain, a cellular automaton) the 4x3 averages keep
+ * only about a third of the spread, which the flat rule of luma levels would zero out.
+ */
+export const MIN_NORMALIZED_COARSE_DEVIATION = 0.05;
 
 /**
  * Builds suspect signatures in the original's coordinates for one geometry: the suspect's
@@ -76,13 +82,16 @@ export class SignatureProjector {
         }
       }
     }
+    this.columnMap = sparseAxisMap(warp.columns, columnStarts, width);
+    this.rowMap = sparseAxisMap(warp.rows, rowStarts, height);
+    if (geometry.overlay) {
+      leaveOutOverlaid(complete, geometry.overlay, width, this.columnMap, this.rowMap);
+    }
     const cells: number[] = [];
     complete.forEach((isComplete, cell) => {
       if (isComplete === 1) cells.push(cell);
     });
     this.cells = Int32Array.from(cells);
-    this.columnMap = sparseAxisMap(warp.columns, columnStarts, width);
-    this.rowMap = sparseAxisMap(warp.rows, rowStarts, height);
     this.reduced = new Float64Array(height * signatureWidth);
   }
 
@@ -137,6 +146,30 @@ export class SignatureProjector {
   }
 }
 
+/** Cells that read any suspect pixel of `overlay` (see CropGeometry) are not complete. */
+function leaveOutOverlaid(
+  complete: Uint8Array,
+  overlay: Uint8Array,
+  width: number,
+  columnMap: SparseRows,
+  rowMap: SparseRows,
+): void {
+  const columns = columnMap.first.length;
+  for (let cy = 0; cy < rowMap.first.length; cy++) {
+    const rowEnd = rowMap.first[cy] + rowMap.offsets[cy + 1] - rowMap.offsets[cy];
+    for (let cx = 0; cx < columns; cx++) {
+      const columnEnd = columnMap.first[cx] + columnMap.offsets[cx + 1] - columnMap.offsets[cx];
+      let covered = false;
+      for (let y = rowMap.first[cy]; y < rowEnd && !covered; y++) {
+        for (let x = columnMap.first[cx]; x < columnEnd && !covered; x++) {
+          covered = overlay[y * width + x] === 1;
+        }
+      }
+      if (covered) complete[cy * columns + cx] = 0;
+    }
+  }
+}
+
 /**
  * Per output index o, a contiguous run of input weights: input first[o] + k has weight
  * weights[offsets[o] + k].
@@ -180,10 +213,14 @@ function sparseAxisMap(taps: AxisTaps, starts: Int32Array, sourceSize: number): 
 
 /**
  * Normalises the first `count` values to zero mean and unit variance in place; returns the
- * standard deviation they had (values are zeroed when it is below MIN_SIGNATURE_DEVIATION / 4,
- * i.e. flat).
+ * standard deviation they had (values are zeroed when it is below `flatBelow`, by default
+ * MIN_SIGNATURE_DEVIATION / 4 luma levels: flat).
  */
-export function normalizeInPlace(values: Float32Array, count: number): number {
+export function normalizeInPlace(
+  values: Float32Array,
+  count: number,
+  flatBelow = MIN_SIGNATURE_DEVIATION / 4,
+): number {
   let sum = 0;
   let squares = 0;
   for (let i = 0; i < count; i++) {
@@ -193,7 +230,7 @@ export function normalizeInPlace(values: Float32Array, count: number): number {
   const mean = sum / count;
   const variance = squares / count - mean * mean;
   const deviation = variance > 0 ? Math.sqrt(variance) : 0;
-  if (deviation < MIN_SIGNATURE_DEVIATION / 4) {
+  if (deviation < flatBelow) {
     values.fill(0, 0, count);
     return 0;
   }
@@ -294,16 +331,22 @@ export class CoarseSignature {
 
   /**
    * Writes the normalised coarse signature of `signature` (from `start`: one value per kept
-   * cell, as SignatureProjector.normalizedSignature writes them) into `out`.
+   * cell, as SignatureProjector.normalizedSignature writes them) into `out`; flat below
+   * `flatBelow` (luma levels, or MIN_NORMALIZED_COARSE_DEVIATION for a normalised signature).
    */
-  compute(signature: Uint8Array | Float32Array, out: Float32Array, start = 0): Float32Array {
+  compute(
+    signature: Uint8Array | Float32Array,
+    out: Float32Array,
+    start = 0,
+    flatBelow?: number,
+  ): Float32Array {
     out.fill(0, 0, COARSE_CELLS);
     const cellOf = this.cellOf;
     for (let i = 0; i < cellOf.length; i++) out[cellOf[i]] += signature[start + i];
     for (let c = 0; c < COARSE_CELLS; c++) {
       if (this.pixelsPerCell[c] > 0) out[c] /= this.pixelsPerCell[c];
     }
-    normalizeInPlace(out, COARSE_CELLS);
+    normalizeInPlace(out, COARSE_CELLS, flatBelow);
     return out;
   }
 
