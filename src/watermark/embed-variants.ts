@@ -67,7 +67,7 @@ export interface RenditionOutput {
   width: number;
   /** The rate control both variants were encoded with. */
   encoding: EncoderSettings;
-  /** The mark's strength (luma levels RMS before the mask) and what it was budgeted from. */
+  /** The mark's strength (its RMS in luma levels) and the pilot PSNR-Y it was budgeted from. */
   mark: { strength: number; pilotPsnrY: number | null };
   playlistA: string;
   playlistB: string;
@@ -301,7 +301,7 @@ async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
     preset: options.preset,
     audioPath: job.audioPath,
   };
-  const mark = await markOf(job, encoderOptions);
+  const mark = await markOf(job);
   const { strength } = mark;
   const encoderA = await FrameEncoder.start({
     ...encoderOptions,
@@ -359,23 +359,18 @@ async function embedRendition(job: RenditionJob): Promise<EncodedRendition> {
 }
 
 /** The strength asked for, or the rendition's budget from a pilot encode of the source. */
-async function markOf(
-  job: RenditionJob,
-  encoderOptions: {
-    width: number;
-    height: number;
-    framesPerSegment: number;
-    encoding: EncoderSettings;
-    preset?: string;
-  },
-): Promise<RenditionOutput['mark']> {
+async function markOf(job: RenditionJob): Promise<RenditionOutput['mark']> {
   const { options } = job;
   if (options.strength !== undefined) return { strength: options.strength, pilotPsnrY: null };
   const pilot = await pilotPsnrY({
-    ...encoderOptions,
     input: options.input,
     source: job.source,
+    width: job.width,
+    height: job.height,
     frameRate: job.frameRate,
+    framesPerSegment: job.segmentFrames,
+    encoding: job.encoding,
+    preset: options.preset,
     segmentDuration: job.segmentDuration,
     signal: options.signal,
   });

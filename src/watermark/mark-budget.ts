@@ -13,10 +13,10 @@ import { frameFilters } from './media-frames.js';
 export const MARK_COST_DB = 0.3;
 
 /**
- * Strength bounds (luma levels RMS before the mask). Below 0.4 a 360p mark does not survive a
- * pirate's CRF 32 re-encode (bench:embed-evidence); where the encoder is almost lossless (flat
- * animation) the mark stays at that floor and costs more than the budget. The ceiling keeps a
- * grainy film's mark under one level: grain hides it, but a brighter mark buys nothing more.
+ * Strength bounds (the mark's RMS in luma levels). At the 0.4 floor a 360p test card's mark still
+ * survives a CRF 32 re-encode but no longer one at 320x180 CRF 40 (bench:robustness); where the
+ * encoder is almost lossless (flat animation) the mark stays at the floor and costs more than the
+ * budget. The ceiling bounds what a very coarse rung (90p, heavy grain) gets.
  */
 export const STRENGTH_RANGE = { min: 0.4, max: 1.2 } as const;
 

@@ -139,7 +139,7 @@ export class RenditionDto {
   @ApiPropertyOptional({
     example: 0.47,
     description:
-      "Once the job has run: the watermark's strength in this rendition, in luma levels RMS before its perceptual mask. Budgeted from `encoder_psnr_y` so the mark costs at most 0.5 dB PSNR-Y against the source at this rendition's settings; within 0.4-1.2 (near-lossless renditions, such as flat animation, stay at 0.4).",
+      "Once the job has run: the watermark's strength in this rendition, as its RMS in luma levels (the perceptual mask moves it around the picture without adding to it). Budgeted from `encoder_psnr_y` so the mark costs at most 0.5 dB PSNR-Y against the source at this rendition's settings; within 0.4-1.2 (near-lossless renditions, such as flat animation, stay at 0.4).",
   })
   mark_strength?: number;
   @ApiPropertyOptional({

@@ -25,7 +25,7 @@ export interface StoredRendition {
   /** Bits per second of the variant segments over the timeline, A and B averaged. */
   average_bandwidth: number;
   /**
-   * The mark's strength (luma levels RMS before the perceptual mask) and the PSNR-Y of the
+   * The mark's strength (its RMS in luma levels) and the PSNR-Y of the
    * pilot encode it was budgeted from (null when the strength was set). Absent on older jobs.
    */
   mark?: { strength: number; encoder_psnr_y: number | null };
