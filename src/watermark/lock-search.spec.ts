@@ -1,15 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codewordBit, generateCodeword, symbolForBit, tardosBiases } from './codes.js';
+import { codewordBit, symbolForBit } from './codes.js';
 import { extractSoftBits } from './detector.js';
-import { embedVariants } from './embed-variants.js';
+import { embedPirateJob } from './pirate-copy.testing.js';
 import { overlayOf } from './geometry.js';
 import { FFMPEG_PATH } from './media.js';
 import { readFrames } from './media-frames.js';
 import { correlation } from './media.testing.js';
-import { type DetectionReference, readReference } from './reference.js';
+import { type DetectionReference } from './reference.js';
 
 /**
  * A picture that repeats: ffmpeg's test card `testsrc2`, whose moving parts loop every 12 s
@@ -47,22 +47,7 @@ describe('a copy of a repeating picture (ffmpeg)', () => {
       ...['-f', 'lavfi', '-i', `testsrc2=size=320x180:rate=${FPS}`, '-t', '30'],
       ...['-pix_fmt', 'yuv420p', '-c:v', 'rawvideo', original],
     );
-    const job = await embedVariants({
-      input: original,
-      outputDir: join(dir, 'job'),
-      key: KEY,
-      segmentDuration: 0.5,
-      renditions: [{ height: 180 }],
-      preset: 'veryfast',
-    });
-    reference = await readReference(job.referencePath);
-    codeword = generateCodeword('secret', 'pirate', tardosBiases(KEY, reference.segmentCount));
-    const segments = job.renditions[0].segments;
-    const bytes = segments.map((segment) =>
-      readFileSync(codewordBit(codeword, segment.index) === 1 ? segment.a : segment.b),
-    );
-    pirateCopy = join(dir, 'pirate.ts');
-    writeFileSync(pirateCopy, Buffer.concat(bytes));
+    ({ reference, codeword, pirateCopy } = await embedPirateJob(original, dir, KEY, 0.5));
   });
 
   afterAll(() => {
@@ -149,21 +134,7 @@ describe('an overlaid excerpt of a fine-grained picture (ffmpeg)', () => {
       `cellauto=rule=30:size=40x22:rate=${FPS}:random_fill_ratio=0.5:seed=3,format=yuv420p,` +
       'scale=160:90:flags=bicubic,gblur=sigma=2,noise=alls=20:allf=t,scale=320:180:flags=bicubic';
     ffmpeg('-f', 'lavfi', '-i', graph, '-t', '24', '-c:v', 'rawvideo', original);
-    const job = await embedVariants({
-      input: original,
-      outputDir: join(dir, 'job'),
-      key: KEY,
-      segmentDuration: 0.5,
-      renditions: [{ height: 180 }],
-      preset: 'veryfast',
-    });
-    reference = await readReference(job.referencePath);
-    codeword = generateCodeword('secret', 'pirate', tardosBiases(KEY, reference.segmentCount));
-    const bytes = job.renditions[0].segments.map((segment) =>
-      readFileSync(codewordBit(codeword, segment.index) === 1 ? segment.a : segment.b),
-    );
-    pirateCopy = join(dir, 'pirate.ts');
-    writeFileSync(pirateCopy, Buffer.concat(bytes));
+    ({ reference, codeword, pirateCopy } = await embedPirateJob(original, dir, KEY, 0.5));
   });
 
   afterAll(() => {

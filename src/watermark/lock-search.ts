@@ -21,6 +21,7 @@ import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
 import { FlatFrames, MAX_MARK_SEGMENTS, placeByMark, placeFlatByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
+import { type Plane } from './resample.js';
 import { type DetectionReference } from './reference.js';
 import {
   COARSE_CELLS,
@@ -312,19 +313,8 @@ export class LockSearch {
    * matte): the crops seen between them.
    */
   private findFramed(window: BufferedFrame[]): SearchedLock | null {
-    const { detectionWidth: width, detectionHeight: height } = this.reference;
-    const bars = barsOf(
-      window.map(({ view }) => view),
-      width,
-      height,
-    );
-    if (!bars) return null;
-    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, bars });
-    return this.findLockUnder(
-      window,
-      view,
-      CROP_HYPOTHESES.map((crop) => ({ ...crop, bars })),
-    );
+    const bars = barsOf(...this.viewsOf(window));
+    return bars ? this.findLockMasked(window, { bars }) : null;
   }
 
   /**
@@ -333,18 +323,25 @@ export class LockSearch {
    * cellular automaton under grain) are swamped by a bright logo otherwise.
    */
   private findOverlaid(window: BufferedFrame[]): SearchedLock | null {
+    const overlay = overlayOf(...this.viewsOf(window));
+    return overlay ? this.findLockMasked(window, { overlay }) : null;
+  }
+
+  private viewsOf(window: BufferedFrame[]): [Plane[], number, number] {
     const { detectionWidth: width, detectionHeight: height } = this.reference;
-    const overlay = overlayOf(
-      window.map(({ view }) => view),
-      width,
-      height,
-    );
-    if (!overlay) return null;
-    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, overlay });
+    return [window.map(({ view }) => view), width, height];
+  }
+
+  /** The crop hypotheses under bars or an overlay, read from signatures that leave them out. */
+  private findLockMasked(
+    window: BufferedFrame[],
+    mask: Pick<CropGeometry, 'bars' | 'overlay'>,
+  ): SearchedLock | null {
+    const view = new SignatureProjector(this.reference, { ...IDENTITY_GEOMETRY, ...mask });
     return this.findLockUnder(
       window,
       view,
-      CROP_HYPOTHESES.map((crop) => ({ ...crop, overlay })),
+      CROP_HYPOTHESES.map((crop) => ({ ...crop, ...mask })),
     );
   }
 

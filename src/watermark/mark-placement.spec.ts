@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { codewordBit, generateCodeword, symbolForBit, tardosBiases } from './codes.js';
+import { codewordBit, symbolForBit } from './codes.js';
 import { extractSoftBits } from './detector.js';
-import { embedVariants } from './embed-variants.js';
+import { embedPirateJob } from './pirate-copy.testing.js';
 import { FFMPEG_PATH } from './media.js';
-import { type DetectionReference, readReference } from './reference.js';
+import { type DetectionReference } from './reference.js';
 
 /**
  * An original whose picture goes flat (a zoom that ends on one colour, a fade to a plain
@@ -44,22 +44,7 @@ describe('placing a flat excerpt by its mark (ffmpeg)', () => {
       "geq=lum='90+1.5*X/W':cb=100:cr=110,trim=duration=14[flat];" +
       '[zoom][flat]concat=n=2:v=1:a=0,format=yuv420p';
     ffmpeg('-filter_complex', graph, '-c:v', 'rawvideo', original);
-    const job = await embedVariants({
-      input: original,
-      outputDir: join(dir, 'job'),
-      key: KEY,
-      segmentDuration: 0.2,
-      renditions: [{ height: 180 }],
-      preset: 'veryfast',
-    });
-    reference = await readReference(job.referencePath);
-    codeword = generateCodeword('secret', 'pirate', tardosBiases(KEY, reference.segmentCount));
-    const segments = job.renditions[0].segments;
-    const bytes = segments.map((segment) =>
-      readFileSync(codewordBit(codeword, segment.index) === 1 ? segment.a : segment.b),
-    );
-    pirateCopy = join(dir, 'pirate.ts');
-    writeFileSync(pirateCopy, Buffer.concat(bytes));
+    ({ reference, codeword, pirateCopy } = await embedPirateJob(original, dir, KEY, 0.2));
   });
 
   afterAll(() => {
