@@ -179,6 +179,8 @@ describe('an overlaid excerpt of a fine-grained picture (ffmpeg)', () => {
       if (segment < 16 || segment >= 36) expect(bit).toBe(0);
       else if (Math.sign(bit) === symbolForBit(codewordBit(codeword, segment))) right++;
     });
-    expect(right).toBe(20);
+    // x264's multithreaded encodes differ from run to run: one 0.5 s segment under the logo may
+    // read wrong (19 of 20 seen once on a fresh clone).
+    expect(right).toBeGreaterThanOrEqual(19);
   });
 });
