@@ -181,7 +181,7 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    the mark instead (`placeByMark`; rivals are scored again under the crop refined on the
  *    lock, so a picture that repeats is never locked on a wrong repeat), and so is a window
  *    too flat to match anything, among the original's flat stretches (`placeFlatByMark`). A
- *    window the mark cannot place yet grows up to 60 s before the next search. Until a first
+ *    window the mark cannot place yet grows up to 120 s before the next search. Until a first
  *    lock, a window that matches nothing is also searched between bars, mirrored, without the
  *    cells of an overlay (`overlayOf`), and as an inset in another picture (`InsetSearch`).
  * 2. Geometry: on the first lock the crop is estimated by comparing the buffered segments'
@@ -190,7 +190,9 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    offset + rate x copy frame, which follows speed changes, dropped and repeated frames;
  *    after 2 s without a match (a cut, an insert) the detector searches again.
  * Each aligned frame is added to the accumulator of its original segment (`AlignedSegments`);
- * a segment is turned into an observation once tracking has moved two segments past it.
+ * a segment is turned into an observation once tracking has moved two segments past it,
+ * its pixels weighted down where the last segments were far noisier than the rest
+ * (`NoiseHistory`: the edges of a heavily re-encoded test card).
  */
 export class Detector {
   private readonly viewSize: number;

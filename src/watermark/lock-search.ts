@@ -34,7 +34,11 @@ import {
 
 /** Seconds of copy gathered before a global search (and dropped by half after a failed one). */
 const SEARCH_WINDOW_SECONDS = 10;
-const MAX_SEARCH_WINDOW_SECONDS = 60;
+/**
+ * A window only the mark can place grows up to this: a test card shrunk to 180p at CRF 40
+ * keeps a mark / noise of about 1 per segment, which places it over about 100 segments.
+ */
+const MAX_SEARCH_WINDOW_SECONDS = 120;
 /** Copy frames sampled for a global search. */
 const MAX_SEARCH_SAMPLES = 48;
 const MAX_CANDIDATES = 16;
@@ -102,7 +106,7 @@ export interface FoundLock {
  * (see lock-rules.ts), or places it by the mark when the picture matches at many times or
  * the window is too flat to match (one colour) where the original is flat too. On
  * the first lock it also estimates the copy's crop. A window the mark could not place grows
- * (up to 60 s) before the next search; failed searches keep half the window, and back off
+ * (up to 120 s) before the next search; failed searches keep half the window, and back off
  * after a few in a row.
  */
 export class LockSearch {
@@ -200,11 +204,11 @@ export class LockSearch {
     if (ambiguous && !this.grown) {
       // The original's picture at times only the mark can tell apart, and the mark too weak
       // to tell them over this window (a camcorder copy of a test card that repeats every
-      // 12 s): the window grows by half a window per search, up to MAX_SEARCH_WINDOW_SECONDS,
-      // so that the mark is read over more segments; once per lock (cost), then it is a failed
-      // search like others.
+      // 12 s, or a heavily re-encoded one): the window doubles per search, up to
+      // MAX_SEARCH_WINDOW_SECONDS, so that the mark is read over more segments; once per lock
+      // (cost), then it is a failed search like others.
       if (window.length < this.maxWindowFrames) {
-        this.searchAt = Math.min(this.maxWindowFrames, window.length + (this.windowFrames >> 1));
+        this.searchAt = Math.min(this.maxWindowFrames, 2 * window.length);
         return null;
       }
       this.grown = true;

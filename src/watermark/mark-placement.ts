@@ -217,6 +217,8 @@ class PlacementEnergy {
   at(offset: number): MarkEnergy {
     const { framesPerSegment, frameCount, signatures } = this.reference;
     const { buffer, viewSums, viewSize, signatureSize, correlator, accumulator } = this;
+    // Each placement is its own sequence of segments (see NoiseHistory).
+    correlator.forget();
     let sum = 0;
     let segments = 0;
     let segment = -1;
@@ -257,7 +259,7 @@ class PlacementEnergy {
 
 /**
  * Running sums of the buffered views: entry k (viewSize values) is the sum of views 0..k-1.
- * Float32 is exact here: the sums are integers below 2^24 (255 x a 60 s window of frames).
+ * Float32 is exact here: the sums are integers below 2^24 (255 x a 120 s window of frames).
  */
 function runningViewSums(buffer: BufferedFrame[], viewSize: number): Float32Array {
   const sums = new Float32Array((buffer.length + 1) * viewSize);

@@ -1,6 +1,7 @@
 import { type CropGeometry, IDENTITY_GEOMETRY, originalOnSuspect, PlaneWarp } from './geometry.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
+import { NoiseHistory } from './noise-weights.js';
 import { type DetectionReference } from './reference.js';
 
 /**
@@ -138,9 +139,12 @@ export class SegmentCorrelator {
   private readonly originalWarp: PlaneWarp;
   private readonly patternWarp: PlaneWarp;
   private readonly estimator: ReferenceEstimator;
-  /** Decoy patterns on the suspect grid, zero mean over the valid pixels. */
+  /** Decoy patterns on the suspect grid. */
   private readonly decoys: Float32Array[];
-  private readonly decoyEnergies: Float64Array;
+  private readonly history: NoiseHistory;
+  /** Per pixel: the weight of the next reading (see NoiseHistory), and it with outliers out. */
+  private readonly weights: Float32Array;
+  private readonly maskedWeights: Float32Array;
   private readonly estimateOriginal: Float32Array;
   private readonly estimateSuspect: Float32Array;
   private readonly residual: Float32Array;
@@ -179,13 +183,12 @@ export class SegmentCorrelator {
     this.outlier = new Uint8Array(size);
     this.kept = new Uint8Array(size);
     this.sorted = new Float32Array(size);
-    this.decoys = [];
-    this.decoyEnergies = new Float64Array(DECOY_COUNT);
-    for (let d = 0; d < DECOY_COUNT; d++) {
-      const decoy = this.warpedPattern(DECOY_KEY, d, new Float32Array(size));
-      this.decoyEnergies[d] = centerAndEnergy(decoy, this.valid);
-      this.decoys.push(decoy);
-    }
+    this.history = new NoiseHistory(size);
+    this.weights = new Float32Array(size);
+    this.maskedWeights = new Float32Array(size);
+    this.decoys = Array.from({ length: DECOY_COUNT }, (_, d) =>
+      this.warpedPattern(DECOY_KEY, d, new Float32Array(size)),
+    );
   }
 
   /** Null when the segment cannot be read (flat picture, failed brightness/contrast fit). */
@@ -197,6 +200,9 @@ export class SegmentCorrelator {
     const viewSum = accumulator.viewSum;
     const inverseFrames = 1 / frames;
     if (!this.fitResidual(viewSum, inverseFrames, estimate, this.valid)) return null;
+    // Where the copy was noisy over the last segments weighs this one; then it joins them.
+    const weights = this.history.weights(this.valid, this.weights);
+    this.history.record(this.residual, this.valid);
     // Pixels where the copy departs far more than compression does (a logo, subtitles, an
     // inset) are left out, and brightness/contrast refitted without them: an overlay would
     // otherwise drown the mark and skew the fit. Whichever of the two readings is the more
@@ -204,37 +210,61 @@ export class SegmentCorrelator {
     // model does not quite fit, and there leaving pixels out costs more mark than noise.
     const inliers = this.inliers();
     const pattern = this.warpedPattern(this.key, segment, this.pattern);
-    const plain = this.project(pattern, this.valid, frames);
+    const plain = this.project(pattern, weights, frames);
     if (inliers === this.valid || !this.fitResidual(viewSum, inverseFrames, estimate, inliers)) {
       return plain;
     }
-    const masked = this.project(pattern, inliers, frames);
+    const maskedWeights = this.maskedWeights;
+    for (let i = 0; i < maskedWeights.length; i++) maskedWeights[i] = weights[i] * inliers[i];
+    const masked = this.project(pattern, maskedWeights, frames);
     if (!plain) return masked;
     return masked && masked.noiseVariance < plain.noiseVariance ? masked : plain;
   }
 
+  /** Starts a new sequence of segments: the noise of earlier ones no longer weighs. */
+  forget(): void {
+    this.history.forget();
+  }
+
   /**
-   * Projects the residual (over `valid`) on the segment's pattern, and on the decoys with the
-   * mark taken out for its noise. Centres `pattern` over `valid` and changes the residual.
+   * Projects the residual on the segment's pattern by weighted least squares (`weights`: 0
+   * where a pixel is not read), and on the decoys with the mark taken out for its noise.
+   * Centres `pattern` under the weights; leaves the residual as it is.
    */
   private project(
     pattern: Float32Array,
-    valid: Uint8Array,
+    weights: Float32Array,
     frames: number,
   ): SegmentObservation | null {
     const residual = this.residual;
-    const patternEnergy = centerAndEnergy(pattern, valid);
+    const patternEnergy = centerWeighted(pattern, weights);
     if (!(patternEnergy > 0)) return null;
-    const amplitude = dot(residual, pattern) / patternEnergy;
-    // Decoys see the residual without the mark, so a strong mark does not inflate the noise.
-    for (let i = 0; i < residual.length; i++) residual[i] -= amplitude * pattern[i];
+    const amplitude = weightedDot(residual, pattern, weights) / patternEnergy;
+    let totalWeight = 0;
+    let residualSum = 0;
+    for (let i = 0; i < residual.length; i++) {
+      totalWeight += weights[i];
+      residualSum += weights[i] * residual[i];
+    }
     let noiseVariance = 0;
-    for (let d = 0; d < DECOY_COUNT; d++) {
-      // The residual is zero outside `valid` and of zero mean inside it (a least squares fit
-      // with a shift): the decoy's projection only needs its energy over `valid`.
-      const energy =
-        valid === this.valid ? this.decoyEnergies[d] : centeredEnergy(this.decoys[d], valid);
-      const projection = dot(residual, this.decoys[d]) / energy;
+    for (const decoy of this.decoys) {
+      // Decoys see the residual without the mark (minus amplitude x pattern, whose weighted
+      // sum is 0), so a strong mark does not inflate the noise; each decoy is centred under
+      // the weights by taking its weighted mean out of the sums.
+      let sum = 0;
+      let squares = 0;
+      let products = 0;
+      let withPattern = 0;
+      for (let i = 0; i < decoy.length; i++) {
+        const weighted = weights[i] * decoy[i];
+        sum += weighted;
+        squares += weighted * decoy[i];
+        products += weighted * residual[i];
+        withPattern += weighted * pattern[i];
+      }
+      const mean = sum / totalWeight;
+      const centredProducts = products - amplitude * withPattern - mean * residualSum;
+      const projection = centredProducts / (squares - mean * sum);
       noiseVariance += projection * projection;
     }
     noiseVariance /= DECOY_COUNT;
@@ -351,46 +381,27 @@ function erode(valid: Uint8Array, width: number, height: number): Uint8Array {
   return eroded;
 }
 
-/** Removes the mean over the valid pixels (others stay 0) and returns the remaining energy. */
-function centerAndEnergy(plane: Float32Array, valid: Uint8Array): number {
+/** Removes the weighted mean (others stay 0) and returns the remaining weighted energy. */
+function centerWeighted(plane: Float32Array, weights: Float32Array): number {
+  let total = 0;
   let sum = 0;
-  let count = 0;
   for (let i = 0; i < plane.length; i++) {
-    if (valid[i] === 0) continue;
-    sum += plane[i];
-    count++;
+    total += weights[i];
+    sum += weights[i] * plane[i];
   }
-  const mean = count > 0 ? sum / count : 0;
+  const mean = total > 0 ? sum / total : 0;
   let energy = 0;
   for (let i = 0; i < plane.length; i++) {
-    if (valid[i] === 0) {
-      plane[i] = 0;
-      continue;
-    }
-    const value = plane[i] - mean;
+    const value = weights[i] === 0 ? 0 : plane[i] - mean;
     plane[i] = value;
-    energy += value * value;
+    energy += weights[i] * value * value;
   }
   return energy;
 }
 
-/** Energy of `plane` over the `valid` pixels once its mean there is removed. */
-function centeredEnergy(plane: Float32Array, valid: Uint8Array): number {
-  let n = 0;
+function weightedDot(a: Float32Array, b: Float32Array, weights: Float32Array): number {
   let sum = 0;
-  let squares = 0;
-  for (let i = 0; i < plane.length; i++) {
-    if (valid[i] === 0) continue;
-    n++;
-    sum += plane[i];
-    squares += plane[i] * plane[i];
-  }
-  return n > 0 ? squares - (sum * sum) / n : 0;
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  for (let i = 0; i < a.length; i++) sum += weights[i] * a[i] * b[i];
   return sum;
 }
 
