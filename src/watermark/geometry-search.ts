@@ -3,6 +3,12 @@ import { type CropGeometry, IDENTITY_GEOMETRY } from './geometry.js';
 import { type Plane } from './resample.js';
 
 /**
+ * The geometry search: where a suspect's picture sits in the original frame, estimated by
+ * comparing mean views of the copy with the original's (see estimateGeometry), crop first,
+ * then the camera terms of a filmed screen (see estimateCamera).
+ */
+
+/**
  * The search space of `estimateGeometry`: crops beyond it are not looked for. Bars down to 1/5
  * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below); a guess with
  * wider borders (an inset, see inset-search.ts) is refined within INSET_MARGIN of itself.
@@ -151,6 +157,10 @@ const FINEST_CAMERA_STEPS: Record<CameraParameter, number> = {
   tilt: 0.005,
   barrel: 0.0025,
 };
+/** Steps of this multiple and finer compare the views themselves, coarser ones blurred views. */
+const SHARP_BELOW_MULTIPLE = 2;
+/** Passes of the [1 2 1] / 4 blur of the coarse steps (3 passes: sigma ≈ 1.2 pixels). */
+const BLUR_PASSES = 3;
 /** Perspective terms up to about 15° off-axis; barrel up to a strong wide-angle lens. */
 const MAX_PERSPECTIVE = 0.3;
 const MAX_BARREL = 0.15;
@@ -198,9 +208,21 @@ export function estimateCamera(
     if (parameter === 'barrel') return Math.abs(value) <= MAX_BARREL;
     return value >= MIN_CROP && value <= MAX_CROP;
   };
-  let bestScore = geometryScore(evidence, width, height, geometryOf(values), scratch);
+  // Coarse steps compare blurred views: on a fine-grained picture the objective is a narrow
+  // peak that a keystone step off the crop's optimum would miss entirely.
+  const blurredEvidence = evidence.map((pair) => ({
+    ...pair,
+    suspect: blurred(pair.suspect, width, height),
+    original: blurred(pair.original, width, height),
+  }));
+  let current = blurredEvidence;
+  let bestScore = geometryScore(current, width, height, geometryOf(values), scratch);
   const parameters = Object.keys(FINEST_CAMERA_STEPS) as CameraParameter[];
   for (const multiple of CAMERA_STEP_MULTIPLES) {
+    if (multiple <= SHARP_BELOW_MULTIPLE && current !== evidence) {
+      current = evidence;
+      bestScore = geometryScore(current, width, height, geometryOf(values), scratch);
+    }
     let improved = true;
     while (improved) {
       improved = false;
@@ -209,7 +231,7 @@ export function estimateCamera(
           const value = values[parameter] + direction * multiple * FINEST_CAMERA_STEPS[parameter];
           if (!withinBounds(parameter, value)) continue;
           const candidate = { ...values, [parameter]: value };
-          const score = geometryScore(evidence, width, height, geometryOf(candidate), scratch);
+          const score = geometryScore(current, width, height, geometryOf(candidate), scratch);
           if (score > bestScore + 1e-6) {
             values = candidate;
             bestScore = score;
@@ -238,4 +260,28 @@ export function sameGeometry(a: CropGeometry, b: CropGeometry): boolean {
     cameraA.tilt === cameraB.tilt &&
     cameraA.barrel === cameraB.barrel
   );
+}
+
+/** `plane` blurred by BLUR_PASSES separable [1 2 1] / 4 passes (edges held). */
+function blurred(plane: Float32Array, width: number, height: number): Float32Array {
+  let current = Float32Array.from(plane);
+  let next = new Float32Array(plane.length);
+  for (let pass = 0; pass < BLUR_PASSES; pass++) {
+    for (const [step, count, lines, lineStep] of [
+      [1, width, height, width],
+      [width, height, width, 1],
+    ]) {
+      for (let line = 0; line < lines; line++) {
+        const start = line * lineStep;
+        for (let k = 0; k < count; k++) {
+          const i = start + k * step;
+          const before = current[k > 0 ? i - step : i];
+          const after = current[k < count - 1 ? i + step : i];
+          next[i] = 0.25 * before + 0.5 * current[i] + 0.25 * after;
+        }
+      }
+      [current, next] = [next, current];
+    }
+  }
+  return current;
 }

@@ -35,7 +35,7 @@ const MAX_CANDIDATES = 16;
 /** The fastest speed ratio searched (original frames per copy frame). */
 export const MAX_SEARCH_RATE = 25 / 24;
 /** Symmetric crops tried when the geometry is still unknown (refined after the lock). */
-const CROP_HYPOTHESES: CropGeometry[] = [-0.05, 0, 0.05, 0.1].map((crop) => ({
+const CROP_HYPOTHESES: CropGeometry[] = [-0.05, -0.025, 0, 0.05, 0.1].map((crop) => ({
   left: crop,
   right: crop,
   top: crop,
@@ -93,7 +93,9 @@ export interface FoundLock {
  * full signatures and a few crop hypotheses, polishes (offset, rate), and confirms the lock
  * (see lock-rules.ts), or places it by the mark when the picture matches at many times or
  * the window is too flat to match (one colour) where the original is flat too. On
- * the first lock it also estimates the copy's crop. A window the mark could not place grows
+ * the first lock it also estimates the copy's geometry (crop, and camera terms for a filmed
+ * screen); a first lock that nearly matches (a filmed screen seen through a crop) is refined
+ * so before it is judged. A window the mark could not place grows
  * (up to 60 s) before the next search; failed searches keep half the window, and back off
  * after a few in a row.
  */

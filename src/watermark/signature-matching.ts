@@ -90,8 +90,8 @@ export class SignatureProjector {
     this.columnMap = sparseAxisMap(warp.columns, columnStarts, width);
     this.rowMap = sparseAxisMap(warp.rows, rowStarts, height);
     if (hasCamera(geometry)) {
-      // The crop's separable maps above only serve as a fallback shape; the cells read the
-      // suspect through the camera map instead.
+      // Camera terms are not separable: the cells read the suspect through their own taps
+      // (the separable maps above go unused).
       const field = suspectFieldOnOriginal(geometry, width, height);
       this.cellTaps = new CellTaps(field, this.cellOfPixel, this.pixelsPerCell);
       complete.set(this.cellTaps.complete);
