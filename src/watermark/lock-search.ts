@@ -35,7 +35,7 @@ const MAX_CANDIDATES = 16;
 /** The fastest speed ratio searched (original frames per copy frame). */
 export const MAX_SEARCH_RATE = 25 / 24;
 /** Symmetric crops tried when the geometry is still unknown (refined after the lock). */
-const CROP_HYPOTHESES: CropGeometry[] = [-0.05, -0.025, 0, 0.05, 0.1].map((crop) => ({
+const CROP_HYPOTHESES: CropGeometry[] = [-0.05, 0, 0.05, 0.1].map((crop) => ({
   left: crop,
   right: crop,
   top: crop,
