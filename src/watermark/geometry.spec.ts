@@ -1,14 +1,16 @@
 import {
   type CropGeometry,
-  estimateGeometry,
-  type GeometryEvidence,
-  geometryScore,
   IDENTITY_GEOMETRY,
-  maskedCorrelation,
   originalOnSuspect,
   PlaneWarp,
   suspectOnOriginal,
 } from './geometry.js';
+import {
+  estimateGeometry,
+  type GeometryEvidence,
+  geometryScore,
+  maskedCorrelation,
+} from './geometry-search.js';
 import { watermarkPattern } from './pattern.js';
 import { downscalePlane } from './resample.js';
 

@@ -1,3 +1,4 @@
+import { type CameraTerms } from './camera-geometry.js';
 import { type Plane } from './resample.js';
 
 /**
@@ -20,6 +21,8 @@ export interface CropGeometry {
    * subtitles): signature cells that read any of them are left out of the matching.
    */
   overlay?: Uint8Array;
+  /** A filmed screen: perspective and lens terms on top of the crop (see camera-geometry.ts). */
+  camera?: CameraTerms;
 }
 
 /** Shares of the suspect frame covered by black bars on each side (suspect coordinates). */
@@ -182,141 +185,6 @@ export class PlaneWarp {
     }
     return out;
   }
-}
-
-/**
- * The search space of `estimateGeometry`: crops beyond it are not looked for. Bars down to 1/5
- * of the picture each side (16:9 letterboxed in 4:3 has 1/6 above and below); a guess with
- * wider borders (an inset, see inset-search.ts) is refined within INSET_MARGIN of itself.
- */
-export const MIN_CROP = -0.2;
-export const MAX_CROP = 0.25;
-const INSET_MARGIN = 0.1;
-/** The smallest share of the suspect frame the picture may cover (an inset of 1/4 width). */
-const MIN_PICTURE_SHARE = 1 / 16;
-
-/**
- * One comparison for the geometry search: the suspect's mean view over some frames (suspect
- * grid) and the original's mean view over the same frames (original grid), same size.
- */
-export interface GeometryEvidence {
-  suspect: Float32Array;
-  original: Float32Array;
-  /** Weight of this pair in the objective (e.g. its frame count). */
-  weight: number;
-}
-
-/**
- * Pearson correlation between the suspect views and the original views warped under
- * `geometry`, averaged over the evidence with its weights: the objective of the geometry
- * search. Invariant to brightness and contrast changes of the suspect.
- */
-export function geometryScore(
-  evidence: GeometryEvidence[],
-  width: number,
-  height: number,
-  geometry: CropGeometry,
-  scratch: Float32Array = new Float32Array(width * height),
-): number {
-  const warp = new PlaneWarp(width, height, width, height, originalOnSuspect(geometry));
-  if (warp.validCount < width * height * MIN_PICTURE_SHARE) return -1;
-  let total = 0;
-  let weights = 0;
-  for (const pair of evidence) {
-    warp.apply(pair.original, scratch);
-    total += pair.weight * maskedCorrelation(pair.suspect, scratch, warp.valid);
-    weights += pair.weight;
-  }
-  return weights > 0 ? total / weights : -1;
-}
-
-/** Pearson correlation of a and b over the pixels where `valid` is 1 (0 if either is flat). */
-export function maskedCorrelation(a: Plane, b: Plane, valid: Uint8Array): number {
-  let n = 0;
-  let sa = 0;
-  let sb = 0;
-  let saa = 0;
-  let sbb = 0;
-  let sab = 0;
-  for (let i = 0; i < valid.length; i++) {
-    if (valid[i] === 0) continue;
-    const va = a[i];
-    const vb = b[i];
-    n++;
-    sa += va;
-    sb += vb;
-    saa += va * va;
-    sbb += vb * vb;
-    sab += va * vb;
-  }
-  if (n < 2) return 0;
-  const varianceA = saa - (sa * sa) / n;
-  const varianceB = sbb - (sb * sb) / n;
-  if (!(varianceA > 1e-9 && varianceB > 1e-9)) return 0;
-  return (sab - (sa * sb) / n) / Math.sqrt(varianceA * varianceB);
-}
-
-/** Step sizes of the pattern search, coarse to fine (fractions of the frame). */
-const SEARCH_STEPS = [0.04, 0.02, 0.01, 0.005, 0.0025];
-/** Symmetric crops tried before the pattern search starts. */
-const START_CROPS = [-0.05, 0, 0.05, 0.1, 0.15, 0.2];
-
-export interface GeometryEstimate {
-  geometry: CropGeometry;
-  /** The objective at the estimate (weighted mean correlation, at most 1). */
-  score: number;
-}
-
-/**
- * Estimates the crop by maximising `geometryScore`: the best of `guess` and (unless
- * `tryStartCrops` is false) the symmetric crops of a small grid first, then a pattern search
- * moving one edge at a time with a shrinking step. Each step compares the views at the
- * detection size, so a full search costs a few hundred warps.
- */
-export function estimateGeometry(
-  evidence: GeometryEvidence[],
-  width: number,
-  height: number,
-  guess: CropGeometry = IDENTITY_GEOMETRY,
-  tryStartCrops = true,
-): GeometryEstimate {
-  const scratch = new Float32Array(width * height);
-  const score = (geometry: CropGeometry): number =>
-    geometryScore(evidence, width, height, geometry, scratch);
-
-  let best: CropGeometry = { ...guess };
-  let bestScore = score(best);
-  for (const crop of tryStartCrops ? START_CROPS : []) {
-    const candidate = { ...guess, left: crop, right: crop, top: crop, bottom: crop };
-    const candidateScore = score(candidate);
-    if (candidateScore > bestScore) {
-      best = candidate;
-      bestScore = candidateScore;
-    }
-  }
-
-  const edges = ['left', 'right', 'top', 'bottom'] as const;
-  for (const step of SEARCH_STEPS) {
-    let improved = true;
-    while (improved) {
-      improved = false;
-      for (const edge of edges) {
-        for (const direction of [-1, 1]) {
-          const value = best[edge] + direction * step;
-          const lowest = Math.min(MIN_CROP, guess[edge] - INSET_MARGIN);
-          if (value < lowest - 1e-9 || value > MAX_CROP + 1e-9) continue;
-          const candidate = { ...best, [edge]: value };
-          const candidateScore = score(candidate);
-          if (candidateScore > bestScore + 1e-6) {
-            best = candidate;
-            bestScore = candidateScore;
-            improved = true;
-          }
-        }
-      }
-    }
-  }
-  return { geometry: best, score: bestScore };
 }
 
 /** Luma at or under which a column or row is black in every frame of a window: a bar. */

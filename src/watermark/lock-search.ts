@@ -8,17 +8,12 @@ import {
   type SearchSample,
   type TimeLock,
 } from './align.js';
-import { ReferenceEstimator, SegmentAccumulator } from './segment-correlation.js';
-import {
-  barsOf,
-  type CropGeometry,
-  estimateGeometry,
-  type GeometryEvidence,
-  IDENTITY_GEOMETRY,
-  overlayOf,
-} from './geometry.js';
+import { ReferenceEstimator } from './segment-correlation.js';
+import { barsOf, type CropGeometry, IDENTITY_GEOMETRY, overlayOf } from './geometry.js';
+import { estimateGeometry, sameGeometry } from './geometry-search.js';
+import { windowEvidence } from './window-evidence.js';
 import { InsetSearch } from './inset-search.js';
-import { isUnique, matchesPicture, matchThreshold, MIN_SEARCH_SAMPLES } from './lock-rules.js';
+import { isUnique, matchesPicture, MIN_SEARCH_SAMPLES } from './lock-rules.js';
 import { FlatFrames, MAX_MARK_SEGMENTS, placeByMark, placeFlatByMark } from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
 import { type Plane } from './resample.js';
@@ -28,7 +23,6 @@ import {
   CoarseSignature,
   MIN_NORMALIZED_COARSE_DEVIATION,
   MIN_SIGNATURE_DEVIATION,
-  ReferenceMatcher,
   SignatureProjector,
 } from './signature-matching.js';
 
@@ -87,8 +81,6 @@ const INSET_SEARCHES = 2;
 /** After this many failed searches in a row, searches back off (another video: stay fast). */
 const SEARCHES_BEFORE_BACKOFF = 4;
 const MAX_BACKOFF_WINDOWS = 6;
-/** Copy segments compared with the original to estimate the crop. */
-const GEOMETRY_EVIDENCE_SEGMENTS = 6;
 /** Alternations of crop estimate and offset polish on the first lock. */
 const GEOMETRY_ROUNDS = 3;
 
@@ -105,8 +97,10 @@ export interface FoundLock {
  * full signatures and a few crop hypotheses, polishes (offset, rate), and confirms the lock
  * (see lock-rules.ts), or places it by the mark when the picture matches at many times or
  * the window is too flat to match (one colour) where the original is flat too. On
- * the first lock it also estimates the copy's crop. A window the mark could not place grows
- * (up to 120 s) before the next search; failed searches keep half the window, and back off
+ * the first lock it also estimates the copy's geometry (crop, and camera terms for a filmed
+ * screen); a first lock that nearly matches (a filmed screen seen through a crop) is refined
+ * so before it is judged. A window the mark could not place grows (up to 120 s) before the
+ * next search; failed searches keep half the window, and back off
  * after a few in a row.
  */
 export class LockSearch {
@@ -302,7 +296,7 @@ export class LockSearch {
       return this.findLockUnder(window, this.copyView, [geometry]);
     }
     for (const { view, crops } of FIRST_SEARCHES) {
-      const found = this.findLockUnder(window, this.viewOf(view), crops);
+      const found = this.findLockUnder(window, this.viewOf(view), crops, true);
       if (found) return found;
     }
     const framed = this.findFramed(window) ?? this.findOverlaid(window);
@@ -357,10 +351,15 @@ export class LockSearch {
     return this.viewOf(geometry.mirrored ? MIRRORED : IDENTITY_GEOMETRY);
   }
 
+  /**
+   * `refineNearMiss`: a lock that nearly matches (see isNearMiss) has its geometry refined
+   * before it is judged (the first lock of a filmed copy: see NEAR_MISS_CORRELATION).
+   */
   private findLockUnder(
     window: BufferedFrame[],
     projector: SignatureProjector,
     geometries: CropGeometry[],
+    refineNearMiss = false,
   ): SearchedLock | null {
     const reference = this.reference;
     const coarse = this.coarseOf(projector);
@@ -385,7 +384,10 @@ export class LockSearch {
     if (!lock) return null;
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
-    return matchesPicture(polished) ? { lock: polished, samples: sampleFrames, candidates } : null;
+    if (matchesPicture(polished)) return { lock: polished, samples: sampleFrames, candidates };
+    if (!refineNearMiss || !isNearMiss(polished)) return null;
+    const refined = this.refine(window, polished, sampleFrames);
+    return matchesPicture(refined) ? { lock: refined, samples: sampleFrames, candidates } : null;
   }
 
   /**
@@ -445,57 +447,26 @@ export class LockSearch {
     lock: TimeLock,
     tryStartCrops: boolean,
   ): CropGeometry {
-    const reference = this.reference;
-    // Only frames that match under the lock: part of the window may be something else (an
-    // intro, an insert) that would pull the crop anywhere.
-    const projector = new SignatureProjector(reference, lock.geometry);
-    const matcher = new ReferenceMatcher(reference, projector.cells);
-    const signature = new Float32Array(projector.cells.length);
-    const threshold = matchThreshold(lock);
-    const groups = new Map<number, SegmentAccumulator>();
-    for (const { frame, view } of window) {
-      const original = Math.round(lock.offset + lock.rate * frame);
-      if (original < 0 || original >= reference.frameCount) continue;
-      projector.normalizedSignature(view, signature);
-      if (matcher.correlate(signature, original) < threshold) continue;
-      const segment = Math.floor(original / reference.framesPerSegment);
-      let group = groups.get(segment);
-      if (!group) {
-        group = new SegmentAccumulator(this.viewSize, this.signatureSize);
-        group.reset(segment);
-        groups.set(segment, group);
-      }
-      const base = original * this.signatureSize;
-      group.add(view, reference.signatures.subarray(base, base + this.signatureSize));
-    }
-    // Well-filled segments spread over the whole window: a slightly wrong rate is then wrong
-    // in both directions rather than systematically.
-    const all = [...groups.values()];
-    const fullest = all.reduce((most, group) => Math.max(most, group.frames), 0);
-    const filled = all.filter((group) => 2 * group.frames >= fullest);
-    const step = Math.max(1, filled.length / GEOMETRY_EVIDENCE_SEGMENTS);
-    const evidence: GeometryEvidence[] = [];
-    for (let position = 0; position < filled.length; position += step) {
-      const group = filled[Math.floor(position)];
-      const suspect = new Float32Array(this.viewSize);
-      for (let i = 0; i < suspect.length; i++) suspect[i] = group.viewSum[i] / group.frames;
-      const original = new Float32Array(this.viewSize);
-      this.estimator.estimate(group.segment, group.signatureSum, group.frames, original);
-      evidence.push({ suspect, original, weight: group.frames });
-    }
+    const evidence = windowEvidence(this.reference, this.estimator, window, lock);
     if (evidence.length === 0) return lock.geometry;
-    const width = reference.detectionWidth;
-    const height = reference.detectionHeight;
-    return estimateGeometry(evidence, width, height, lock.geometry, tryStartCrops).geometry;
+    const { detectionWidth: width, detectionHeight: height } = this.reference;
+    return estimateGeometry(evidence, width, height, lock.geometry, tryStartCrops, true).geometry;
   }
 }
 
-function sameGeometry(a: CropGeometry, b: CropGeometry): boolean {
+/**
+ * A filmed screen seen through a crop only matches at about this correlation (0.78 for a
+ * fine-grained picture filmed off-axis, issue 11): under the lock rule's 0.9, yet far above
+ * another video (under 0.5). Such a lock gets its geometry, camera terms included, refined
+ * before it is judged; another video never pays for it.
+ */
+const NEAR_MISS_CORRELATION = 0.65;
+const NEAR_MISS_SCORE = 0.3;
+
+function isNearMiss(lock: TimeLock): boolean {
   return (
-    a.left === b.left &&
-    a.right === b.right &&
-    a.top === b.top &&
-    a.bottom === b.bottom &&
-    Boolean(a.mirrored) === Boolean(b.mirrored)
+    lock.correlation >= NEAR_MISS_CORRELATION &&
+    lock.score >= NEAR_MISS_SCORE &&
+    lock.inliers >= MIN_SEARCH_SAMPLES
   );
 }

@@ -1,3 +1,4 @@
+import { originalWarpOnSuspect, type Warp } from './camera-geometry.js';
 import { type CropGeometry, IDENTITY_GEOMETRY, originalOnSuspect, PlaneWarp } from './geometry.js';
 import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
@@ -136,8 +137,8 @@ export class SegmentCorrelator {
   readonly validCount: number;
   private readonly width: number;
   private readonly height: number;
-  private readonly originalWarp: PlaneWarp;
-  private readonly patternWarp: PlaneWarp;
+  private readonly originalWarp: Warp;
+  private readonly patternWarp: Warp;
   private readonly estimator: ReferenceEstimator;
   /** Decoy patterns on the suspect grid. */
   private readonly decoys: Float32Array[];
@@ -162,14 +163,13 @@ export class SegmentCorrelator {
     const { detectionWidth: width, detectionHeight: height } = reference;
     this.width = width;
     this.height = height;
-    const map = originalOnSuspect(geometry);
-    this.originalWarp = new PlaneWarp(width, height, width, height, map);
-    this.patternWarp = new PlaneWarp(
+    this.originalWarp = originalWarpOnSuspect(geometry, width, height, width, height);
+    this.patternWarp = originalWarpOnSuspect(
+      geometry,
       width * PATTERN_OVERSAMPLING,
       height * PATTERN_OVERSAMPLING,
       width,
       height,
-      map,
     );
     // Scalers blur across a border (black bars) by about a pixel: its neighbours are left out.
     this.valid = erode(this.originalWarp.valid, width, height);

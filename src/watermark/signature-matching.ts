@@ -1,3 +1,5 @@
+import { CellTaps } from './cell-taps.js';
+import { hasCamera, suspectFieldOnOriginal } from './camera-geometry.js';
 import { type AxisTaps, type CropGeometry, PlaneWarp, suspectOnOriginal } from './geometry.js';
 import { type DetectionReference } from './reference.js';
 
@@ -46,6 +48,8 @@ export class SignatureProjector {
   private readonly rowMap: SparseRows;
   /** Per suspect row, the column-reduced values of every signature column. */
   private readonly reduced: Float64Array;
+  /** A geometry with camera terms (not separable): each cell's suspect pixels and weights. */
+  private readonly cellTaps: CellTaps | null = null;
 
   constructor(
     reference: DetectionReference,
@@ -57,6 +61,7 @@ export class SignatureProjector {
     this.signatureWidth = signatureWidth;
     const warp = new PlaneWarp(width, height, width, height, suspectOnOriginal(geometry));
     this.identity =
+      !hasCamera(geometry) &&
       !geometry.mirrored &&
       !geometry.bars &&
       geometry.left === 0 &&
@@ -84,7 +89,14 @@ export class SignatureProjector {
     }
     this.columnMap = sparseAxisMap(warp.columns, columnStarts, width);
     this.rowMap = sparseAxisMap(warp.rows, rowStarts, height);
-    if (geometry.overlay) {
+    if (hasCamera(geometry)) {
+      // Camera terms are not separable: the cells read the suspect through their own taps
+      // (the separable maps above go unused).
+      const field = suspectFieldOnOriginal(geometry, width, height);
+      this.cellTaps = new CellTaps(field, this.cellOfPixel, this.pixelsPerCell);
+      complete.set(this.cellTaps.complete);
+      if (geometry.overlay) this.cellTaps.leaveOut(complete, geometry.overlay);
+    } else if (geometry.overlay) {
       leaveOutOverlaid(complete, geometry.overlay, width, this.columnMap, this.rowMap);
     }
     const cells: number[] = [];
@@ -108,6 +120,8 @@ export class SignatureProjector {
       const cellOfPixel = this.cellOfPixel;
       for (let i = 0; i < cellOfPixel.length; i++) sums[cellOfPixel[i]] += view[i];
       for (let c = 0; c < cells.length; c++) out[c] = sums[cells[c]] / this.pixelsPerCell[cells[c]];
+    } else if (this.cellTaps) {
+      this.cellTaps.project(view, cells, out);
     } else {
       this.project(view, out);
     }
