@@ -1,4 +1,4 @@
-import { type CropGeometry, originalOnSuspect, PlaneWarp } from './geometry.js';
+import { checkSourcePlane, type CropGeometry, originalOnSuspect, PlaneWarp } from './geometry.js';
 import { type Plane } from './resample.js';
 
 /**
@@ -165,9 +165,7 @@ export class FieldWarp {
     source: Plane,
     out: Float32Array = new Float32Array(this.width * this.height),
   ): Float32Array {
-    if (source.length < this.sourceWidth * this.sourceHeight) {
-      throw new RangeError(`source plane is smaller than ${this.sourceWidth}x${this.sourceHeight}`);
-    }
+    checkSourcePlane(source, this.sourceWidth, this.sourceHeight);
     const stepDown = this.sourceHeight > 1 ? this.sourceWidth : 0;
     const stepRight = this.sourceWidth > 1 ? 1 : 0;
     for (let i = 0; i < out.length; i++) {

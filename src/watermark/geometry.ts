@@ -93,6 +93,13 @@ export interface AxisTaps {
 /** Footprints may end a hair outside [0, 1] through rounding; they still count as inside. */
 const INSIDE_TOLERANCE = 1e-6;
 
+/** A warp's source plane must hold at least sourceWidth x sourceHeight values. */
+export function checkSourcePlane(source: Plane, sourceWidth: number, sourceHeight: number): void {
+  if (source.length < sourceWidth * sourceHeight) {
+    throw new RangeError(`source plane is smaller than ${sourceWidth}x${sourceHeight}`);
+  }
+}
+
 function axisTaps(destinationSize: number, sourceSize: number, map: AxisMap): AxisTaps {
   const first = new Int32Array(destinationSize);
   const weight = new Float32Array(destinationSize);
@@ -155,9 +162,7 @@ export class PlaneWarp {
     source: Plane,
     out: Float32Array = new Float32Array(this.width * this.height),
   ): Float32Array {
-    if (source.length < this.sourceWidth * this.sourceHeight) {
-      throw new RangeError(`source plane is smaller than ${this.sourceWidth}x${this.sourceHeight}`);
-    }
+    checkSourcePlane(source, this.sourceWidth, this.sourceHeight);
     const { first: columnFirst, weight: columnWeight, inside: columnInside } = this.columns;
     const sourceWidth = this.sourceWidth;
     const stepDown = this.sourceHeight > 1 ? sourceWidth : 0;
