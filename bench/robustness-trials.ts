@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   accuse,
   codewordBit,
+  type CropGeometry,
   embedVariants,
   ExtractionError,
   extractSoftBits,
@@ -217,7 +218,7 @@ async function examine(job: Job, attack: Attack, suspect: Suspect): Promise<Tria
         ? `, crop l/r/t/b ${[crop.left, crop.right, crop.top, crop.bottom].map((c) => `${decimal(c * 100, 1)}%`).join('/')}`
         : '';
     trial.note += alignment.matched
-      ? `; aligned at ${decimal(alignment.offsetFrames / FPS, 1)} s, rate ${alignment.rate.toFixed(3)}${cropNote}, ${alignment.locks} lock(s), mark/noise ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)}`
+      ? `; aligned at ${decimal(alignment.offsetFrames / FPS, 1)} s, rate ${alignment.rate.toFixed(3)}${cropNote}${cameraNote(crop)}, ${alignment.locks} lock(s), mark/noise ${(result.markAmplitude / Math.max(1e-9, result.noiseLevel)).toFixed(2)}`
       : '; not aligned with the original';
     if (attack.expect === 'pirate' && trial.observed > 0) {
       trial.note += `, ${bitsRight(result.softBits, job.codebook.codeword(job.pirate))} of segment bits right`;
@@ -290,4 +291,17 @@ export async function runAttacks(job: Job, onTrial: (trial: Trial) => void): Pro
 export function decimal(value: number, digits: number): string {
   const text = value.toFixed(digits);
   return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+}
+
+/** The camera terms the detector measured, if any (see camera-geometry.ts). */
+function cameraNote({ camera }: CropGeometry): string {
+  if (!camera) return '';
+  const { keystone, tilt, barrel, rotation } = camera;
+  const terms = [
+    keystone ? `keystone ${keystone.toFixed(3)}` : '',
+    tilt ? `tilt ${tilt.toFixed(3)}` : '',
+    barrel ? `barrel ${barrel.toFixed(3)}` : '',
+    rotation ? `rotation ${decimal((rotation * 180) / Math.PI, 2)}°` : '',
+  ].filter(Boolean);
+  return terms.length > 0 ? `, camera: ${terms.join(', ')}` : '';
 }

@@ -121,8 +121,27 @@ describe('camera geometry maps', () => {
     expect(point[0]).toBeCloseTo(0.5, 9);
   });
 
+  it('rotation: a positive angle turns the picture clockwise, as ffmpeg rotate', () => {
+    const angle = 0.035;
+    const toOriginal = originalPointOnSuspect(
+      { ...camera({ rotation: angle }), ...NO_CROP },
+      ASPECT,
+    );
+    const point = new Float64Array(2);
+    // Turned clockwise, the picture's upper right comes down to the middle of the right edge.
+    toOriginal(1, 0.5, point);
+    expect(point[0]).toBeCloseTo(0.5 + 0.5 * Math.cos(angle), 9);
+    expect(point[1]).toBeCloseTo(0.5 - 0.5 * ASPECT * Math.sin(angle), 9);
+    // In square pixels: the bottom centre moves as far (in pixels) as the right middle.
+    toOriginal(0.5, 1, point);
+    expect(point[0] * WIDTH).toBeCloseTo((0.5 + (0.5 * Math.sin(angle)) / ASPECT) * WIDTH, 6);
+    expect(point[1]).toBeCloseTo(0.5 + 0.5 * Math.cos(angle), 9);
+    toOriginal(0.5, 0.5, point);
+    expect(point[0]).toBeCloseTo(0.5, 9);
+  });
+
   it('inverts its point map numerically', () => {
-    const geometry = camera({ keystone: -0.12, tilt: 0.05, barrel: 0.04 });
+    const geometry = camera({ keystone: -0.12, tilt: 0.05, barrel: 0.04, rotation: -0.03 });
     const forward = originalPointOnSuspect(geometry, ASPECT);
     const back = suspectPointOnOriginal(geometry, ASPECT);
     const original = new Float64Array(2);
@@ -153,6 +172,8 @@ describe('estimateGeometry with camera terms', () => {
       { keystone: 0.02, barrel: 0.015 },
     ],
     ['keystone on a fine-grained picture', { keystone: -0.11 }, true, { keystone: 0.02 }],
+    ['rotation of 2° clockwise', { rotation: 0.035 }, false, { rotation: 0.004 }],
+    ['rotation of 2° anticlockwise, fine-grained', { rotation: -0.035 }, true, { rotation: 0.004 }],
   ])('recovers a %s', (_, terms, fineGrained, tolerances) => {
     const truth = camera(terms);
     const evidence = evidenceFor(truth, fineGrained);

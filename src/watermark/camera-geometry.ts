@@ -7,12 +7,15 @@ import { type Plane } from './resample.js';
  * distortion). On fine-grained pictures a crop that misses these by a fraction of a detection
  * pixel loses the signature match (issue 11: a cellular automaton filmed off-axis correlated
  * 0.78 under the best crop, 0.90 under crop + keystone + barrel). These terms extend the
- * crop; the map from suspect to original coordinates (both normalised to [0, 1]) is, in order:
+ * crop; a rotated copy (a tilted camera, or ffmpeg's `rotate`) is one more. The map from
+ * suspect to original coordinates (both normalised to [0, 1]) is, in order:
  * 1. barrel: a suspect point moves away from the frame's centre by 1 + barrel x r², r the
  *    distance to the centre in units of the half diagonal (the model of ffmpeg's
  *    `lenscorrection`, k1);
- * 2. the crop (and mirror) of `originalOnSuspect`;
- * 3. perspective about the original's centre: a centred point (x, y) is divided by
+ * 2. rotation: the point turns about the centre by `rotation` radians (in square pixels, so
+ *    the frame's aspect is kept), clockwise on screen for a positive angle (as ffmpeg's `rotate`);
+ * 3. the crop (and mirror) of `originalOnSuspect`;
+ * 4. perspective about the original's centre: a centred point (x, y) is divided by
  *    1 + keystone x + tilt y (keystone: one side of the picture taller than the other, as
  *    filmed from left or right of the screen; tilt: from above or below).
  */
@@ -20,16 +23,15 @@ export interface CameraTerms {
   keystone: number;
   tilt: number;
   barrel: number;
+  rotation: number;
 }
 
-export const NO_CAMERA: Readonly<CameraTerms> = { keystone: 0, tilt: 0, barrel: 0 };
+export const NO_CAMERA: Readonly<CameraTerms> = { keystone: 0, tilt: 0, barrel: 0, rotation: 0 };
 
 /** The geometry has camera terms that change its map (else it is a plain crop). */
 export function hasCamera(geometry: CropGeometry): boolean {
   const camera = geometry.camera;
-  return (
-    camera !== undefined && (camera.keystone !== 0 || camera.tilt !== 0 || camera.barrel !== 0)
-  );
+  return camera !== undefined && Object.values(camera).some((term) => term !== 0);
 }
 
 /** Writes into `out` the point (normalised [0, 1] coordinates) a map sends (u, v) to. */
@@ -38,15 +40,20 @@ export type PointMap = (u: number, v: number, out: Float64Array) => void;
 /** Suspect point → original point under `geometry` (see CameraTerms); `aspect`: width / height. */
 export function originalPointOnSuspect(geometry: CropGeometry, aspect: number): PointMap {
   const { x, y } = originalOnSuspect({ ...geometry, bars: undefined });
-  const { keystone, tilt, barrel } = geometry.camera ?? NO_CAMERA;
+  const { keystone, tilt, barrel, rotation } = { ...NO_CAMERA, ...geometry.camera };
   const halfDiagonalSquared = (aspect * aspect + 1) / 4;
+  const cos = Math.cos(rotation);
+  const sin = Math.sin(rotation);
   return (u, v, out) => {
     const cu = u - 0.5;
     const cv = v - 0.5;
     const radius = (cu * cu * aspect * aspect + cv * cv) / halfDiagonalSquared;
     const bend = 1 + barrel * radius;
-    const a = x.offset + x.scale * (0.5 + cu * bend) - 0.5;
-    const b = y.offset + y.scale * (0.5 + cv * bend) - 0.5;
+    // Turned in square pixels: x in units of the frame height, then back.
+    const turnedU = (cos * cu * aspect + sin * cv) / aspect;
+    const turnedV = cos * cv - sin * cu * aspect;
+    const a = x.offset + x.scale * (0.5 + turnedU * bend) - 0.5;
+    const b = y.offset + y.scale * (0.5 + turnedV * bend) - 0.5;
     const divisor = 1 + keystone * a + tilt * b;
     out[0] = 0.5 + a / divisor;
     out[1] = 0.5 + b / divisor;

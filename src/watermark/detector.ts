@@ -184,9 +184,10 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    window the mark cannot place yet grows up to 120 s before the next search. Until a first
  *    lock, a window that matches nothing is also searched between bars, mirrored, without the
  *    cells of an overlay (`overlayOf`), and as an inset in another picture (`InsetSearch`).
- * 2. Geometry: on the first lock the crop, and for a filmed screen its keystone, tilt and lens
- *    barrel (`camera-geometry.ts`), are estimated by comparing the buffered segments' mean
- *    views with the original's (see `estimateGeometry`); they then hold for the whole copy.
+ * 2. Geometry: on the first lock the crop, and for a filmed screen or a rotated copy its
+ *    keystone, tilt, lens barrel and rotation (`camera-geometry.ts`), are estimated by comparing
+ *    the buffered segments' mean views with the original's (see `estimateGeometry`); they then
+ *    hold for the whole copy.
  * 3. Tracking (`LineTracker`): each block of one second is placed on the line original =
  *    offset + rate x copy frame, which follows speed changes, dropped and repeated frames;
  *    after 2 s without a match (a cut, an insert) the detector searches again.

@@ -156,6 +156,7 @@ const FINEST_CAMERA_STEPS: Record<CameraParameter, number> = {
   keystone: 0.005,
   tilt: 0.005,
   barrel: 0.0025,
+  rotation: 0.001,
 };
 /** Steps of this multiple and finer compare the views themselves, coarser ones blurred views. */
 const SHARP_BELOW_MULTIPLE = 2;
@@ -164,6 +165,9 @@ const BLUR_PASSES = 3;
 /** Perspective terms up to about 15° off-axis; barrel up to a strong wide-angle lens. */
 const MAX_PERSPECTIVE = 0.3;
 const MAX_BARREL = 0.15;
+/** Rotation up to about ±4° (issue 11 asks for ±2°), first tried in steps of about 0.9°. */
+const MAX_ROTATION = 0.07;
+const START_ROTATIONS = [-0.064, -0.048, -0.032, -0.016, 0.016, 0.032, 0.048, 0.064];
 /**
  * Camera terms are kept only when they raise the objective by this much over the crop alone:
  * a copy that is only cropped keeps exactly its crop (and its cheaper separable warps).
@@ -173,8 +177,8 @@ const MIN_CAMERA_GAIN = 0.01;
 type CameraParameter = 'left' | 'right' | 'top' | 'bottom' | keyof CameraTerms;
 
 /**
- * Refines a crop estimate with the camera terms (perspective and barrel, see
- * camera-geometry.ts): a pattern search over the four edges and the three terms together (a
+ * Refines a crop estimate with the camera terms (perspective, barrel and rotation, see
+ * camera-geometry.ts): a pattern search over the four edges and the four terms together (a
  * barrel enlarges the picture's edges, which the crop compensates). Costs a few hundred warps
  * more, once per copy. The terms are kept when they gain MIN_CAMERA_GAIN, or when the crop
  * estimate had them already (`hadCamera`: a later round of the same copy).
@@ -193,7 +197,8 @@ export function estimateCamera(
     right: start.right,
     top: start.top,
     bottom: start.bottom,
-    ...(start.camera ?? NO_CAMERA),
+    ...NO_CAMERA,
+    ...start.camera,
   };
   const geometryOf = (v: Record<CameraParameter, number>): CropGeometry => ({
     ...start,
@@ -201,11 +206,12 @@ export function estimateCamera(
     right: v.right,
     top: v.top,
     bottom: v.bottom,
-    camera: { keystone: v.keystone, tilt: v.tilt, barrel: v.barrel },
+    camera: { keystone: v.keystone, tilt: v.tilt, barrel: v.barrel, rotation: v.rotation },
   });
   const withinBounds = (parameter: CameraParameter, value: number): boolean => {
     if (parameter === 'keystone' || parameter === 'tilt') return Math.abs(value) <= MAX_PERSPECTIVE;
     if (parameter === 'barrel') return Math.abs(value) <= MAX_BARREL;
+    if (parameter === 'rotation') return Math.abs(value) <= MAX_ROTATION;
     return value >= MIN_CROP && value <= MAX_CROP;
   };
   // Coarse steps compare blurred views: on a fine-grained picture the objective is a narrow
@@ -215,6 +221,17 @@ export function estimateCamera(
     suspect: blurred(pair.suspect, width, height),
     original: blurred(pair.original, width, height),
   }));
+  if (!hadCamera) {
+    // The edges and a barrel partly stand in for a rotation: the pattern search, from no
+    // rotation, can settle there. A rotation is first looked for on its own.
+    const scored = (rotation: number): number =>
+      geometryScore(evidence, width, height, geometryOf({ ...values, rotation }), scratch);
+    let startScore = scored(0);
+    for (const rotation of START_ROTATIONS) {
+      const score = scored(rotation);
+      if (score > startScore) [values.rotation, startScore] = [rotation, score];
+    }
+  }
   let current = blurredEvidence;
   let bestScore = geometryScore(current, width, height, geometryOf(values), scratch);
   const parameters = Object.keys(FINEST_CAMERA_STEPS) as CameraParameter[];
@@ -248,17 +265,17 @@ export function estimateCamera(
 
 /** Same crop, mirror and camera terms (bars and overlay aside). */
 export function sameGeometry(a: CropGeometry, b: CropGeometry): boolean {
-  const cameraA = a.camera ?? NO_CAMERA;
-  const cameraB = b.camera ?? NO_CAMERA;
+  const cameraA = { ...NO_CAMERA, ...a.camera };
+  const cameraB = { ...NO_CAMERA, ...b.camera };
   return (
     a.left === b.left &&
     a.right === b.right &&
     a.top === b.top &&
     a.bottom === b.bottom &&
     Boolean(a.mirrored) === Boolean(b.mirrored) &&
-    cameraA.keystone === cameraB.keystone &&
-    cameraA.tilt === cameraB.tilt &&
-    cameraA.barrel === cameraB.barrel
+    (Object.keys(NO_CAMERA) as (keyof CameraTerms)[]).every(
+      (term) => cameraA[term] === cameraB[term],
+    )
   );
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codewordBit, symbolForBit } from './codes.js';
-import { extractSoftBits } from './detector.js';
+import { type ExtractionResult, extractSoftBits } from './detector.js';
 import { embedPirateJob } from './pirate-copy.testing.js';
 import { overlayOf } from './geometry.js';
 import { FFMPEG_PATH } from './media.js';
@@ -189,10 +189,11 @@ describe('an overlaid excerpt of a fine-grained picture (ffmpeg)', () => {
  * The same fine-grained picture filmed off-axis (a camcorder copy without its handheld
  * jitter): keystone (the right edge 88 % of the left's), barrel distortion and lens blur. The
  * best crop leaves the signatures near 0.8, under the lock rule: the lock is found only
- * because the search refines a near miss's geometry with camera terms before judging it.
- * Real frames through ffmpeg: 24 s at 320x180, 0.5 s segments; the copy is all of it.
+ * because the search refines a near miss's geometry with camera terms before judging it. A
+ * rotated copy needs the rotation term. Real frames through ffmpeg: 24 s at 320x180, 0.5 s
+ * segments; the copy is all of it.
  */
-describe('a filmed copy of a fine-grained picture (ffmpeg)', () => {
+describe('a filmed or rotated copy of a fine-grained picture (ffmpeg)', () => {
   const KEY = 'filmed-noise-key';
   const FPS = 25;
   const FILMED = [
@@ -222,27 +223,40 @@ describe('a filmed copy of a fine-grained picture (ffmpeg)', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('locks with a keystone and reads at least 90 % of the segments right', async () => {
-    const filmed = join(dir, 'filmed.mp4');
+  /** The pirate's copy through `filter`, re-encoded, then extracted. */
+  async function extractThrough(filter: string, name: string): Promise<ExtractionResult> {
+    const copy = join(dir, name);
     execFileSync(FFMPEG_PATH, [
-      ...['-hide_banner', '-loglevel', 'error', '-y', '-i', pirateCopy, '-vf', FILMED],
-      ...['-c:v', 'libx264', '-crf', '23', filmed],
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-i', pirateCopy, '-vf', filter],
+      ...['-c:v', 'libx264', '-crf', '23', copy],
     ]);
-    const result = await extractSoftBits({
-      suspect: filmed,
-      reference,
-      key: KEY,
-      segmentsNeeded: 0,
+    return extractSoftBits({ suspect: copy, reference, key: KEY, segmentsNeeded: 0 });
+  }
+
+  function segmentsRight(result: ExtractionResult): number {
+    let right = 0;
+    result.softBits.forEach((bit, segment) => {
+      if (Math.sign(bit) === symbolForBit(codewordBit(codeword, segment))) right++;
     });
+    return right;
+  }
+
+  it('locks with a keystone and reads at least 90 % of the segments right', async () => {
+    const result = await extractThrough(FILMED, 'filmed.mp4');
     expect(result.alignment.matched).toBe(true);
     expect(Math.abs(result.alignment.offsetFrames)).toBeLessThanOrEqual(1);
     // Filmed from the left: the far (right) side shorter, a keystone term well below 0.
     expect(result.alignment.geometry.camera?.keystone ?? 0).toBeLessThan(-0.05);
     expect(result.segmentsObserved).toBeGreaterThanOrEqual(40);
-    let right = 0;
-    result.softBits.forEach((bit, segment) => {
-      if (Math.sign(bit) === symbolForBit(codewordBit(codeword, segment))) right++;
-    });
-    expect(right).toBeGreaterThanOrEqual(0.9 * result.segmentsObserved);
+    expect(segmentsRight(result)).toBeGreaterThanOrEqual(0.9 * result.segmentsObserved);
+  });
+
+  it('measures a 2° rotation (ffmpeg rotate) and reads every segment', async () => {
+    const result = await extractThrough('rotate=2*PI/180:fillcolor=black', 'rotated.mp4');
+    expect(result.alignment.matched).toBe(true);
+    const rotation = result.alignment.geometry.camera?.rotation ?? 0;
+    expect(Math.abs(rotation - (2 * Math.PI) / 180)).toBeLessThanOrEqual(0.006);
+    expect(result.segmentsObserved).toBeGreaterThanOrEqual(44);
+    expect(segmentsRight(result)).toBe(result.segmentsObserved);
   });
 });
