@@ -63,6 +63,23 @@ export function tableRow(trial: Trial): string {
     .concat(' |');
 }
 
+/**
+ * What a trial that missed would need: for a pirate read but under the threshold (and above
+ * every innocent), the copy length that would identify them, extrapolated from this copy (a
+ * pirate's normalised score grows as the square root of the segments read, the threshold
+ * barely moves); for a coalition, the simulated lengths of the section below; else why not.
+ */
+export function missedBecause(trial: Trial, copySeconds: number): string {
+  if (trial.expect === 'colluders') return 'a coalition: see "segments needed" below';
+  if (trial.observed === 0) return 'not aligned';
+  const { topScore, maxInnocent, threshold } = trial;
+  if (topScore === null || !(topScore > 0) || (maxInnocent !== null && maxInnocent >= topScore)) {
+    return 'the pirate does not lead the scores';
+  }
+  const seconds = copySeconds * (threshold / topScore) ** 2;
+  return `identifies from ≈ ${Math.ceil(seconds / 10) * 10} s of such a copy (extrapolated)`;
+}
+
 interface Distribution {
   count: number;
   mean: number;

@@ -45,6 +45,7 @@ import {
   collusionCapacity,
   falseAccusations,
   fixed,
+  missedBecause,
   tableRow,
 } from './robustness-report.js';
 import { prepareJob, runAttacks, type Settled, settle } from './robustness-trials.js';
@@ -177,7 +178,7 @@ async function main(): Promise<void> {
       '',
       failures.length === 0
         ? `All ${trials.length} trials ✔.`
-        : `**${failures.length} of ${trials.length} trials ✘**: ${failures.map((trial) => `${trial.content} / ${trial.attack}${trial.error ? ` (${trial.error})` : ''}`).join('; ')}.`,
+        : `**${failures.length} of ${trials.length} trials ✘**: ${failures.map((trial) => `${trial.content} / ${trial.attack} (${trial.error ?? missedBecause(trial, DURATION)})`).join('; ')}.`,
       '',
       ...falseAccusationLines,
       ...capacityLines,

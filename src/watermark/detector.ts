@@ -181,7 +181,7 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    the mark instead (`placeByMark`; rivals are scored again under the crop refined on the
  *    lock, so a picture that repeats is never locked on a wrong repeat), and so is a window
  *    too flat to match anything, among the original's flat stretches (`placeFlatByMark`). A
- *    window the mark cannot place yet grows up to 120 s before the next search. Until a first
+ *    window the mark cannot place yet grows up to 180 s before the next search. Until a first
  *    lock, a window that matches nothing is also searched between bars, mirrored, without the
  *    cells of an overlay (`overlayOf`), and as an inset in another picture (`InsetSearch`).
  * 2. Geometry: on the first lock the crop, and for a filmed screen or a rotated copy its

@@ -30,9 +30,11 @@ import {
 const SEARCH_WINDOW_SECONDS = 10;
 /**
  * A window only the mark can place grows up to this: a test card shrunk to 180p at CRF 40
- * keeps a mark / noise of about 1 per segment, which places it over about 100 segments.
+ * keeps a mark / noise of about 1 per segment, (amplitude / noise)² about 2 where chance
+ * gives 1: over 120 segments that is at the placement threshold (1.92), over 160 clear of it
+ * (1.78). The window's running view sums then take about 55 MB at 25 fps.
  */
-const MAX_SEARCH_WINDOW_SECONDS = 120;
+const MAX_SEARCH_WINDOW_SECONDS = 180;
 /** Copy frames sampled for a global search. */
 const MAX_SEARCH_SAMPLES = 48;
 const MAX_CANDIDATES = 16;
@@ -99,9 +101,9 @@ export interface FoundLock {
  * the window is too flat to match (one colour) where the original is flat too. On
  * the first lock it also estimates the copy's geometry (crop, and camera terms for a filmed
  * screen); a first lock that nearly matches (a filmed screen seen through a crop) is refined
- * so before it is judged. A window the mark could not place grows (up to 120 s) before the
- * next search; failed searches keep half the window, and back off
- * after a few in a row.
+ * so before it is judged, unless bars or an overlay explain it. A window the mark could not
+ * place grows (up to 180 s) before the next search; failed searches keep half the window, and
+ * back off after a few in a row.
  */
 export class LockSearch {
   readonly windowFrames: number;
@@ -122,6 +124,11 @@ export class LockSearch {
   private readonly partialTables = new WeakMap<CoarseSignature, Float32Array>();
   private readonly insets: InsetSearch;
   private insetSearches = 0;
+  /**
+   * An inset whose picture matched the original at times only the mark can tell apart (a
+   * test card shrunk into another picture): searched through again as the window grows.
+   */
+  private pendingInset: CropGeometry | null = null;
   /** Built on the first flat window (see placeFlat). */
   private flatFrames: FlatFrames | null = null;
 
@@ -295,15 +302,28 @@ export class LockSearch {
       this.copyView ??= this.viewOf(geometry);
       return this.findLockUnder(window, this.copyView, [geometry]);
     }
-    for (const { view, crops } of FIRST_SEARCHES) {
-      const found = this.findLockUnder(window, this.viewOf(view), crops, true);
+    if (this.pendingInset) {
+      const found = this.findLockUnder(window, this.viewOf(this.pendingInset), [this.pendingInset]);
       if (found) return found;
     }
+    const nearMisses: SearchedLock[] = [];
+    for (const { view, crops } of FIRST_SEARCHES) {
+      const found = this.findLockUnder(window, this.viewOf(view), crops, nearMisses);
+      if (found) return found;
+    }
+    // Bars or an overlay explain a near miss more simply than a camera does (a pillarboxed
+    // copy nearly matches through a crop too): they are looked for first.
     const framed = this.findFramed(window) ?? this.findOverlaid(window);
     if (framed) return framed;
+    for (const nearMiss of nearMisses) {
+      const refined = this.refine(window, nearMiss.lock, nearMiss.samples);
+      if (matchesPicture(refined)) return { ...nearMiss, lock: refined };
+    }
     if (this.insetSearches >= INSET_SEARCHES) return null;
     this.insetSearches++;
-    return this.insets.find(window);
+    const inset = this.insets.find(window);
+    this.pendingInset = inset?.lock.geometry ?? null;
+    return inset;
   }
 
   /**
@@ -352,14 +372,14 @@ export class LockSearch {
   }
 
   /**
-   * `refineNearMiss`: a lock that nearly matches (see isNearMiss) has its geometry refined
-   * before it is judged (the first lock of a filmed copy: see NEAR_MISS_CORRELATION).
+   * A lock that nearly matches (see isNearMiss) goes to `nearMisses`, when given: its geometry
+   * may be refined later (the first lock of a filmed copy: see NEAR_MISS_CORRELATION).
    */
   private findLockUnder(
     window: BufferedFrame[],
     projector: SignatureProjector,
     geometries: CropGeometry[],
-    refineNearMiss = false,
+    nearMisses?: SearchedLock[],
   ): SearchedLock | null {
     const reference = this.reference;
     const coarse = this.coarseOf(projector);
@@ -384,10 +404,10 @@ export class LockSearch {
     if (!lock) return null;
     // Polished before it is judged: a candidate a few frames or a rate off scores low.
     const polished = polishLock(reference, sampleFrames, lock, Math.round(reference.frameRate));
-    if (matchesPicture(polished)) return { lock: polished, samples: sampleFrames, candidates };
-    if (!refineNearMiss || !isNearMiss(polished)) return null;
-    const refined = this.refine(window, polished, sampleFrames);
-    return matchesPicture(refined) ? { lock: refined, samples: sampleFrames, candidates } : null;
+    const searched = { lock: polished, samples: sampleFrames, candidates };
+    if (matchesPicture(polished)) return searched;
+    if (isNearMiss(polished)) nearMisses?.push(searched);
+    return null;
   }
 
   /**

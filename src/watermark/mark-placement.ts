@@ -19,6 +19,8 @@ import { MIN_SIGNATURE_DEVIATION, normalizeInPlace } from './signature-matching.
 const MARK_CHANCE = 1e-7;
 const MARK_RIVAL_RATIO = 4;
 const MIN_MARK_SEGMENTS = 2;
+/** Rates this close to 1 are the original's speed (0.1 %: a frame in 40 s). */
+const SAME_RATE = 0.001;
 /** Segments of a search window scored per placement: plenty of evidence, bounded cost. */
 export const MAX_MARK_SEGMENTS = 12;
 
@@ -37,7 +39,7 @@ interface MarkEnergy {
  * long still shot: the signatures cannot tell those times apart) by the mark itself. Every
  * segment of the original carries a pattern of its own, so the buffered frames project
  * strongly on their segments' patterns only when the segment boundaries fall where they
- * were embedded. The times the signatures cannot rule out (at the original's speed) are
+ * were embedded. The times the signatures cannot rule out (at the lock's speed) are
  * scored by the mean (amplitude / noise)² of their segments, then the best is refined frame
  * by frame; it must be strong and clearly ahead of any placement a segment away (see
  * MARK_CHANCE). An unmarked copy stays unplaced. `maxSegments`: segments scored per placement
@@ -52,16 +54,23 @@ export function placeByMark(
   maxSegments = MAX_MARK_SEGMENTS,
 ): TimeLock | null {
   const scorer = new LineScorer(reference, samples, lock.geometry);
-  const best = placeAmong(
-    reference,
-    key,
-    buffer,
-    lock.geometry,
-    (offset) => scorer.score(offset, 1).score,
-    (score) => isRivalOf({ score }, lock),
-    maxSegments,
-  );
-  return best === null ? null : { ...scorer.score(best, 1), runnerUp: lock.runnerUp };
+  // A still picture matches at any speed, so the lock's rate may be anything: the original's
+  // speed is tried too, and the mark tells which holds.
+  const rates = Math.abs(lock.rate - 1) > SAME_RATE ? [1, lock.rate] : [1];
+  let best: { offset: number; energy: number; rate: number } | null = null;
+  for (const rate of rates) {
+    const placed = placeAmong(
+      reference,
+      key,
+      buffer,
+      { geometry: lock.geometry, rate },
+      (offset) => scorer.score(offset, rate).score,
+      (score) => isRivalOf({ score }, lock),
+      maxSegments,
+    );
+    if (placed && !(best && best.energy >= placed.energy)) best = { ...placed, rate };
+  }
+  return best && { ...scorer.score(best.offset, best.rate), runnerUp: lock.runnerUp };
 }
 
 /** Share of a flat window that must fall on flat frames of the original for a placement. */
@@ -83,17 +92,17 @@ export function placeFlatByMark(
 ): TimeLock | null {
   const first = window[0].frame;
   const span = window[window.length - 1].frame - first + 1;
-  const best = placeAmong(
+  const placed = placeAmong(
     reference,
     key,
     window,
-    geometry,
+    { geometry, rate: 1 },
     (offset) => flatFrames.within(offset + first, span) / span,
     (share) => share >= FLAT_SHARE,
   );
-  if (best === null) return null;
+  if (placed === null) return null;
   const unmatched = { score: 0, correlation: 0, inliers: 0, runnerUp: -1 };
-  return { offset: best, rate: 1, geometry, ...unmatched, flat: true };
+  return { offset: placed.offset, rate: 1, geometry, ...unmatched, flat: true };
 }
 
 /** Which frames of the original have a flat signature, counted over any run of frames. */
@@ -120,9 +129,15 @@ export class FlatFrames {
   }
 }
 
+/** How the copy is seen: its geometry, and its speed (original frame = offset + rate x frame). */
+interface CopyView {
+  geometry: CropGeometry;
+  rate: number;
+}
+
 /**
- * The placement (offset at the original's speed) the mark picks among the times whose signature
- * score (`scoreAt`) is `plausible`: the mark's energy is measured at each local peak of the
+ * The placement (offset, at the copy view's rate), and its energy, that the mark picks among
+ * the times whose signature score (`scoreAt`) is `plausible`: the mark's energy is measured at each local peak of the
  * score and every half segment along a plateau, the best refined frame by frame; null unless
  * strong and well ahead of any placement a segment away (see MARK_CHANCE).
  */
@@ -130,13 +145,13 @@ function placeAmong(
   reference: DetectionReference,
   key: KeyMaterial,
   buffer: BufferedFrame[],
-  geometry: CropGeometry,
+  copy: CopyView,
   scoreAt: (offset: number) => number,
   plausible: (score: number) => boolean,
   maxSegments = MAX_MARK_SEGMENTS,
-): number | null {
+): { offset: number; energy: number } | null {
   const segmentFrames = reference.framesPerSegment;
-  const energyOf = new PlacementEnergy(reference, key, buffer, geometry, maxSegments);
+  const energyOf = new PlacementEnergy(reference, key, buffer, copy, maxSegments);
   const energies = new Map<number, MarkEnergy>();
   const placementAt = (offset: number): MarkEnergy => {
     let placement = energies.get(offset);
@@ -151,8 +166,8 @@ function placeAmong(
   // The score of every time whose window keeps a frame inside the original, then the mark's
   // energy at the plausible ones: at each local peak, and every half segment along a plateau
   // (a perfectly still shot, a flat stretch).
-  const first = buffer[0].frame;
-  const lowest = -buffer[buffer.length - 1].frame;
+  const first = Math.floor(copy.rate * buffer[0].frame);
+  const lowest = -Math.ceil(copy.rate * buffer[buffer.length - 1].frame);
   const scores = new Float64Array(reference.frameCount - first - lowest);
   for (let i = 0; i < scores.length; i++) scores[i] = scoreAt(lowest + i);
   const step = Math.max(1, Math.floor(segmentFrames / 2));
@@ -183,13 +198,13 @@ function placeAmong(
   }
   const { energy, segments } = placementAt(best);
   return energy >= markEnergyThreshold(segments) && energy >= rivalRatio(segments) * rival
-    ? best
+    ? { offset: best, energy }
     : null;
 }
 
 /**
- * Mean (amplitude / noise)² of the buffered frames' segments under original = offset + copy
- * frame, over the first `maxSegments` segments seen for at least half their length; 0
+ * Mean (amplitude / noise)² of the buffered frames' segments under original = offset + rate x
+ * copy frame (rounded), over the first `maxSegments` segments seen for at least half their length; 0
  * when fewer than MIN_MARK_SEGMENTS are. The buffer's running view sums make a segment's view
  * sum cost one subtraction whatever its length.
  */
@@ -199,16 +214,18 @@ class PlacementEnergy {
   private readonly correlator: SegmentCorrelator;
   private readonly accumulator: SegmentAccumulator;
   private readonly viewSums: Float32Array;
+  private readonly rate: number;
 
   constructor(
     private readonly reference: DetectionReference,
     key: KeyMaterial,
     private readonly buffer: BufferedFrame[],
-    geometry: CropGeometry,
+    { geometry, rate }: CopyView,
     private readonly maxSegments: number,
   ) {
     this.viewSize = reference.detectionWidth * reference.detectionHeight;
     this.signatureSize = reference.signatureWidth * reference.signatureHeight;
+    this.rate = rate;
     this.correlator = new SegmentCorrelator(reference, key, geometry);
     this.accumulator = new SegmentAccumulator(this.viewSize, this.signatureSize);
     this.viewSums = runningViewSums(buffer, this.viewSize);
@@ -216,7 +233,8 @@ class PlacementEnergy {
 
   at(offset: number): MarkEnergy {
     const { framesPerSegment, frameCount, signatures } = this.reference;
-    const { buffer, viewSums, viewSize, signatureSize, correlator, accumulator } = this;
+    const { buffer, viewSums, viewSize, signatureSize, correlator, accumulator, rate } = this;
+    const originalOf = (i: number): number => Math.round(offset + rate * buffer[i].frame);
     // Each placement is its own sequence of segments (see NoiseHistory).
     correlator.forget();
     let sum = 0;
@@ -233,7 +251,7 @@ class PlacementEnergy {
       const to = runEnd * viewSize;
       for (let p = 0; p < viewSize; p++) viewSum[p] = viewSums[to + p] - viewSums[from + p];
       for (let i = runStart; i < runEnd; i++) {
-        const base = (offset + buffer[i].frame) * signatureSize;
+        const base = originalOf(i) * signatureSize;
         for (let c = 0; c < signatureSize; c++) signatureSum[c] += signatures[base + c];
       }
       accumulator.frames = frames;
@@ -243,7 +261,7 @@ class PlacementEnergy {
       segments++;
     };
     for (let i = 0; i < buffer.length; i++) {
-      const original = offset + buffer[i].frame;
+      const original = originalOf(i);
       const inside = original >= 0 && original < frameCount;
       const frameSegment = inside ? Math.floor(original / framesPerSegment) : -1;
       if (frameSegment === segment) continue;
@@ -259,7 +277,7 @@ class PlacementEnergy {
 
 /**
  * Running sums of the buffered views: entry k (viewSize values) is the sum of views 0..k-1.
- * Float32 is exact here: the sums are integers below 2^24 (255 x a 120 s window of frames).
+ * Float32 is exact here: the sums are integers below 2^24 (255 x a 180 s window of frames).
  */
 function runningViewSums(buffer: BufferedFrame[], viewSize: number): Float32Array {
   const sums = new Float32Array((buffer.length + 1) * viewSize);
