@@ -44,11 +44,14 @@ export function geometryScore(
 ): number {
   const warp = originalWarpOnSuspect(geometry, width, height, width, height);
   if (warp.validCount < width * height * MIN_PICTURE_SHARE) return -1;
+  // What an overlay covers (a logo, a player's controls) shows something else than the picture.
+  const { overlay } = geometry;
+  const valid = overlay ? warp.valid.map((inside, i) => inside & (1 - overlay[i])) : warp.valid;
   let total = 0;
   let weights = 0;
   for (const pair of evidence) {
     warp.apply(pair.original, scratch);
-    total += pair.weight * maskedCorrelation(pair.suspect, scratch, warp.valid);
+    total += pair.weight * maskedCorrelation(pair.suspect, scratch, valid);
     weights += pair.weight;
   }
   return weights > 0 ? total / weights : -1;

@@ -2,6 +2,7 @@ import {
   type CropGeometry,
   IDENTITY_GEOMETRY,
   originalOnSuspect,
+  overlayOf,
   PlaneWarp,
   suspectOnOriginal,
 } from './geometry.js';
@@ -12,6 +13,7 @@ import {
   maskedCorrelation,
 } from './geometry-search.js';
 import { watermarkPattern } from './pattern.js';
+import { seededPrng } from './prng.js';
 import { downscalePlane } from './resample.js';
 
 const WIDTH = 64;
@@ -133,5 +135,63 @@ describe('maskedCorrelation', () => {
     const valid = Uint8Array.from([1, 1, 1, 1, 0]);
     expect(maskedCorrelation(a, b, valid)).toBeCloseTo(1, 10);
     expect(maskedCorrelation(a, new Float32Array(5).fill(3), valid)).toBe(0);
+  });
+});
+
+describe('overlayOf', () => {
+  /** Frames of a grainy picture (every pixel changes), rows `dimmed` blended 50 % with black. */
+  function grainyViews(dimmed: (y: number) => boolean): Float32Array[] {
+    const prng = seededPrng('overlay-spec', 'grain');
+    return Array.from({ length: 60 }, () =>
+      Float32Array.from({ length: WIDTH * HEIGHT }, (_, i) => {
+        const value = 120 + 30 * prng.nextGaussian();
+        return dimmed(Math.floor(i / WIDTH)) ? 0.5 * value : value;
+      }),
+    );
+  }
+
+  const rowsCovered = (overlay: Uint8Array | null): number[] =>
+    Array.from({ length: HEIGHT }, (_, y) =>
+      overlay ? overlay.subarray(y * WIDTH, (y + 1) * WIDTH).reduce((a, b) => a + b, 0) : 0,
+    );
+
+  it("covers a player's semi-transparent bars at the top and bottom, not the picture", () => {
+    // A title bar over rows 0-1 and controls over rows 32-35, both at 50 % opacity.
+    const covered = rowsCovered(
+      overlayOf(
+        grainyViews((y) => y < 2 || y >= 32),
+        WIDTH,
+        HEIGHT,
+      ),
+    );
+    for (const y of [0, 1, 32, 33, 34, 35]) expect(covered[y]).toBe(WIDTH);
+    // The scaler's blend: one row next to each band; the picture's middle stays uncovered.
+    expect(covered.slice(4, 30).every((count) => count === 0)).toBe(true);
+  });
+
+  it('finds no overlay in a picture that changes everywhere', () => {
+    expect(
+      overlayOf(
+        grainyViews(() => false),
+        WIDTH,
+        HEIGHT,
+      ),
+    ).toBeNull();
+  });
+});
+
+describe('geometryScore under an overlay', () => {
+  it('leaves out what the overlay covers', () => {
+    const truth = { left: 0.05, right: 0.05, top: 0.05, bottom: 0.05 };
+    const evidence = evidenceFor(truth).map((pair) => ({
+      ...pair,
+      // A black bar over the bottom eighth of the copy.
+      suspect: pair.suspect.map((value, i) => (i >= WIDTH * HEIGHT * (7 / 8) ? 0 : value)),
+    }));
+    const overlay = Uint8Array.from({ length: WIDTH * HEIGHT }, (_, i) =>
+      i >= WIDTH * HEIGHT * (7 / 8) ? 1 : 0,
+    );
+    expect(geometryScore(evidence, WIDTH, HEIGHT, truth)).toBeLessThan(0.9);
+    expect(geometryScore(evidence, WIDTH, HEIGHT, { ...truth, overlay })).toBeGreaterThan(0.999);
   });
 });

@@ -238,6 +238,14 @@ export function barsOf(views: Plane[], width: number, height: number): Bars | nu
 const OVERLAY_STILLNESS = 0.3;
 /** An overlay covers at most this share of the frame (more: a still picture, not an overlay). */
 const MAX_OVERLAY_SHARE = 0.3;
+/**
+ * A player's controls over a screen recording are semi-transparent bars across the top or
+ * bottom: they dim the picture (and its changes, by their opacity) rather than hide it. Rows
+ * within MAX_BAND_SHARE of the height from an edge whose changes are at most this share of
+ * the typical one, and the rows between them and the edge, are such a band.
+ */
+const BAND_STILLNESS = 0.7;
+const MAX_BAND_SHARE = 0.15;
 
 /**
  * The pixels (detection size, 1 = covered) of a window of suspect views that stay still while
@@ -270,11 +278,13 @@ export function overlayOf(views: Plane[], width: number, height: number): Uint8A
   }
   const typical = Float32Array.from(medians).sort()[size >> 1];
   if (typical < 2) return null;
-  // Still pixels and their neighbours (the scaler blends an overlay's edge into them).
+  // Still pixels, pixels of a band, and their neighbours (the scaler blends an overlay's edge
+  // into them).
+  const banded = bandRows(medians, width, height, typical);
   const overlay = new Uint8Array(size);
   let covered = 0;
   for (let p = 0; p < size; p++) {
-    if (medians[p] > OVERLAY_STILLNESS * typical) continue;
+    if (medians[p] > OVERLAY_STILLNESS * typical && !banded[Math.floor(p / width)]) continue;
     const x = p % width;
     const y = (p - x) / width;
     for (let ny = Math.max(0, y - 1); ny <= Math.min(height - 1, y + 1); ny++) {
@@ -285,4 +295,33 @@ export function overlayOf(views: Plane[], width: number, height: number): Uint8A
     }
   }
   return covered > 0 && covered <= MAX_OVERLAY_SHARE * size ? overlay : null;
+}
+
+/** Per row, 1 when it belongs to a band at the top or bottom edge (see BAND_STILLNESS). */
+function bandRows(
+  medians: Float32Array,
+  width: number,
+  height: number,
+  typical: number,
+): Uint8Array {
+  const banded = new Uint8Array(height);
+  const rowChange = (y: number): number =>
+    medians
+      .subarray(y * width, (y + 1) * width)
+      .slice()
+      .sort()[width >> 1];
+  const limit = Math.floor(height * MAX_BAND_SHARE);
+  for (const [start, step] of [
+    [0, 1],
+    [height - 1, -1],
+  ]) {
+    // The deepest dimmed row within reach, and every row between it and the edge (the frame's
+    // outermost row may be blended with the picture by the scaler).
+    let depth = 0;
+    for (let k = 0; k < limit; k++) {
+      if (rowChange(start + step * k) <= BAND_STILLNESS * typical) depth = k + 1;
+    }
+    for (let k = 0; k < depth; k++) banded[start + step * k] = 1;
+  }
+  return banded;
 }
