@@ -242,7 +242,8 @@ const MAX_OVERLAY_SHARE = 0.3;
  * A player's controls over a screen recording are semi-transparent bars across the top or
  * bottom: they dim the picture (and its changes, by their opacity) rather than hide it. Rows
  * within MAX_BAND_SHARE of the height from an edge whose changes are at most this share of
- * the typical one, and the rows between them and the edge, are such a band.
+ * the typical one (and more than OVERLAY_STILLNESS), and the rows between them and the edge,
+ * are such a band.
  */
 const BAND_STILLNESS = 0.7;
 const MAX_BAND_SHARE = 0.15;
@@ -319,7 +320,11 @@ function bandRows(
     // outermost row may be blended with the picture by the scaler).
     let depth = 0;
     for (let k = 0; k < limit; k++) {
-      if (rowChange(start + step * k) <= BAND_STILLNESS * typical) depth = k + 1;
+      const change = rowChange(start + step * k);
+      // Dimmed, not hidden: still rows (black bars, subtitles) are opaque overlays' business.
+      if (change > OVERLAY_STILLNESS * typical && change <= BAND_STILLNESS * typical) {
+        depth = k + 1;
+      }
     }
     for (let k = 0; k < depth; k++) banded[start + step * k] = 1;
   }

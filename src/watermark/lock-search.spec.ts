@@ -241,22 +241,33 @@ describe('a filmed or rotated copy of a fine-grained picture (ffmpeg)', () => {
     return right;
   }
 
-  it('locks with a keystone and reads at least 90 % of the segments right', async () => {
-    const result = await extractThrough(FILMED, 'filmed.mp4');
-    expect(result.alignment.matched).toBe(true);
-    expect(Math.abs(result.alignment.offsetFrames)).toBeLessThanOrEqual(1);
-    // Filmed from the left: the far (right) side shorter, a keystone term well below 0.
-    expect(result.alignment.geometry.camera?.keystone ?? 0).toBeLessThan(-0.05);
-    expect(result.segmentsObserved).toBeGreaterThanOrEqual(40);
-    expect(segmentsRight(result)).toBeGreaterThanOrEqual(0.9 * result.segmentsObserved);
-  });
+  // Real encodes and a camera search: about 20 s each on 2 cores, longer beside other suites.
+  const FILMED_TIMEOUT_MS = 180_000;
 
-  it('measures a 2° rotation (ffmpeg rotate) and reads every segment', async () => {
-    const result = await extractThrough('rotate=2*PI/180:fillcolor=black', 'rotated.mp4');
-    expect(result.alignment.matched).toBe(true);
-    const rotation = result.alignment.geometry.camera?.rotation ?? 0;
-    expect(Math.abs(rotation - (2 * Math.PI) / 180)).toBeLessThanOrEqual(0.006);
-    expect(result.segmentsObserved).toBeGreaterThanOrEqual(44);
-    expect(segmentsRight(result)).toBe(result.segmentsObserved);
-  });
+  it(
+    'locks with a keystone and reads at least 90 % of the segments right',
+    async () => {
+      const result = await extractThrough(FILMED, 'filmed.mp4');
+      expect(result.alignment.matched).toBe(true);
+      expect(Math.abs(result.alignment.offsetFrames)).toBeLessThanOrEqual(1);
+      // Filmed from the left: the far (right) side shorter, a keystone term well below 0.
+      expect(result.alignment.geometry.camera?.keystone ?? 0).toBeLessThan(-0.05);
+      expect(result.segmentsObserved).toBeGreaterThanOrEqual(40);
+      expect(segmentsRight(result)).toBeGreaterThanOrEqual(0.9 * result.segmentsObserved);
+    },
+    FILMED_TIMEOUT_MS,
+  );
+
+  it(
+    'measures a 2° rotation (ffmpeg rotate) and reads every segment',
+    async () => {
+      const result = await extractThrough('rotate=2*PI/180:fillcolor=black', 'rotated.mp4');
+      expect(result.alignment.matched).toBe(true);
+      const rotation = result.alignment.geometry.camera?.rotation ?? 0;
+      expect(Math.abs(rotation - (2 * Math.PI) / 180)).toBeLessThanOrEqual(0.006);
+      expect(result.segmentsObserved).toBeGreaterThanOrEqual(44);
+      expect(segmentsRight(result)).toBe(result.segmentsObserved);
+    },
+    FILMED_TIMEOUT_MS,
+  );
 });
