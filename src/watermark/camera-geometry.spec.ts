@@ -7,7 +7,12 @@ import {
   suspectPointOnOriginal,
 } from './camera-geometry.js';
 import { type CropGeometry, originalOnSuspect, PlaneWarp } from './geometry.js';
-import { estimateGeometry, type GeometryEvidence, geometryScore } from './geometry-search.js';
+import {
+  estimateGeometry,
+  type GeometryEvidence,
+  geometryScore,
+  keepsCamera,
+} from './geometry-search.js';
 import { correlation } from './media.testing.js';
 import { watermarkPattern } from './pattern.js';
 import { seededPrng } from './prng.js';
@@ -203,6 +208,18 @@ describe('estimateGeometry with camera terms', () => {
     const evidence = evidenceFor(truth, true);
     const crop = estimateGeometry(evidence, WIDTH, HEIGHT);
     expect(geometryScore(evidence, WIDTH, HEIGHT, truth)).toBeGreaterThan(crop.score + 0.05);
+  });
+});
+
+describe('keepsCamera', () => {
+  it.each<[string, number, number, boolean, boolean]>([
+    ['a clear gain', 0.95, 0.962, false, true],
+    ['a test card rotated 2° (misfit 0.012 → 0.002)', 0.9878, 0.9977, false, true],
+    ['a small gain that leaves most of the misfit', 0.98, 0.987, false, false],
+    ['a plain crop refined a hair', 0.998, 0.9991, false, false],
+    ['any gain in a later round', 0.99, 0.9901, true, true],
+  ])('%s', (_, crop, camera, hadCamera, kept) => {
+    expect(keepsCamera(crop, camera, hadCamera)).toBe(kept);
   });
 });
 

@@ -172,10 +172,24 @@ const MAX_BARREL = 0.15;
 const MAX_ROTATION = 0.07;
 const START_ROTATIONS = [-0.064, -0.048, -0.032, -0.016, 0.016, 0.032, 0.048, 0.064];
 /**
- * Camera terms are kept only when they raise the objective by this much over the crop alone:
- * a copy that is only cropped keeps exactly its crop (and its cheaper separable warps).
+ * Camera terms are kept only when they raise the objective by MIN_CAMERA_GAIN over the crop
+ * alone, or by MIN_CAMERA_GAIN / 2 while leaving at most MAX_CAMERA_MISFIT of the crop's misfit
+ * (1 − objective): a test card rotated 2° matches its best crop at 0.988 already, and its
+ * rotation at 0.998. A copy that is only cropped keeps exactly its crop (and its cheaper
+ * separable warps).
  */
 const MIN_CAMERA_GAIN = 0.01;
+const MAX_CAMERA_MISFIT = 0.5;
+
+/** Whether the camera terms' objective beats the crop's enough to keep them (see above). */
+export function keepsCamera(cropScore: number, cameraScore: number, hadCamera = false): boolean {
+  const gained = cameraScore - cropScore;
+  if (hadCamera) return gained > 0;
+  return (
+    gained >= MIN_CAMERA_GAIN ||
+    (gained >= MIN_CAMERA_GAIN / 2 && 1 - cameraScore <= MAX_CAMERA_MISFIT * (1 - cropScore))
+  );
+}
 
 type CameraParameter = 'left' | 'right' | 'top' | 'bottom' | keyof CameraTerms;
 
@@ -183,8 +197,8 @@ type CameraParameter = 'left' | 'right' | 'top' | 'bottom' | keyof CameraTerms;
  * Refines a crop estimate with the camera terms (perspective, barrel and rotation, see
  * camera-geometry.ts): a pattern search over the four edges and the four terms together (a
  * barrel enlarges the picture's edges, which the crop compensates). Costs a few hundred warps
- * more, once per copy. The terms are kept when they gain MIN_CAMERA_GAIN, or when the crop
- * estimate had them already (`hadCamera`: a later round of the same copy).
+ * more, once per copy. The terms are kept when they gain enough (keepsCamera), or any gain when
+ * the crop estimate had them already (`hadCamera`: a later round of the same copy).
  */
 export function estimateCamera(
   evidence: GeometryEvidence[],
@@ -261,8 +275,7 @@ export function estimateCamera(
       }
     }
   }
-  const gained = bestScore - crop.score;
-  if (!(hadCamera ? gained > 0 : gained >= MIN_CAMERA_GAIN)) return crop;
+  if (!keepsCamera(crop.score, bestScore, hadCamera)) return crop;
   return { geometry: geometryOf(values), score: bestScore };
 }
 
