@@ -137,9 +137,10 @@ interface CopyView {
 
 /**
  * The placement (offset, at the copy view's rate), and its energy, that the mark picks among
- * the times whose signature score (`scoreAt`) is `plausible`: the mark's energy is measured at each local peak of the
- * score and every half segment along a plateau, the best refined frame by frame; null unless
- * strong and well ahead of any placement a segment away (see MARK_CHANCE).
+ * the times whose signature score (`scoreAt`) is `plausible`: the mark's energy is measured
+ * at each local peak of the score and every half segment along a plateau, the best refined
+ * frame by frame; null unless strong and well ahead of any placement a segment away (see
+ * MARK_CHANCE).
  */
 function placeAmong(
   reference: DetectionReference,
