@@ -32,7 +32,7 @@ const SEARCH_WINDOW_SECONDS = 10;
  * A window only the mark can place grows up to this: a test card shrunk to 180p at CRF 40
  * keeps a mark / noise of about 1 per segment, (amplitude / noise)² about 2 where chance
  * gives 1: over 120 segments that is at the placement threshold (1.92), over 160 clear of it
- * (1.78). The window's running view sums then take about 55 MB at 25 fps.
+ * (1.78). The window's running view sums then take about 41 MB at 25 fps.
  */
 const MAX_SEARCH_WINDOW_SECONDS = 180;
 /** Copy frames sampled for a global search. */
