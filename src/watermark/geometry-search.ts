@@ -32,8 +32,8 @@ export interface GeometryEvidence {
 
 /**
  * Pearson correlation between the suspect views and the original views warped under
- * `geometry`, averaged over the evidence with its weights: the objective of the geometry
- * search. Invariant to brightness and contrast changes of the suspect.
+ * `geometry` (outside its overlay), averaged over the evidence with its weights: the objective
+ * of the geometry search. Invariant to brightness and contrast changes of the suspect.
  */
 export function geometryScore(
   evidence: GeometryEvidence[],

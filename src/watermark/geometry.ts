@@ -18,10 +18,14 @@ export interface CropGeometry {
   bars?: Bars;
   /**
    * Suspect pixels (detection size, 1 = covered) under an overlay burnt into the copy (a logo,
-   * subtitles): signature cells that read any of them are left out of the matching.
+   * subtitles, a player's controls): signature cells that read any of them are left out of the
+   * matching, and the pixels out of the geometry search.
    */
   overlay?: Uint8Array;
-  /** A filmed screen: perspective and lens terms on top of the crop (see camera-geometry.ts). */
+  /**
+   * A filmed screen or a rotated copy: perspective, lens and rotation terms on top of the crop
+   * (see camera-geometry.ts).
+   */
   camera?: CameraTerms;
 }
 
@@ -250,8 +254,9 @@ const MAX_BAND_SHARE = 0.15;
 
 /**
  * The pixels (detection size, 1 = covered) of a window of suspect views that stay still while
- * the rest of the picture moves: a logo or subtitles burnt in. Null when none, or when the
- * picture itself is still (nothing to tell an overlay from).
+ * the rest of the picture moves (a logo or subtitles burnt in), or that a band at the top or
+ * bottom dims (a player's controls, see BAND_STILLNESS). Null when none, or when the picture
+ * itself is still (nothing to tell an overlay from).
  */
 export function overlayOf(views: Plane[], width: number, height: number): Uint8Array | null {
   const size = width * height;
