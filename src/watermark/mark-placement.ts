@@ -57,16 +57,15 @@ export function placeByMark(
   // A still picture matches at any speed, so the lock's rate may be anything: the original's
   // speed is tried too, and the mark tells which holds.
   const rates = Math.abs(lock.rate - 1) > SAME_RATE ? [1, lock.rate] : [1];
+  const energyOf = new PlacementEnergy(reference, key, buffer, lock.geometry, maxSegments);
   let best: { offset: number; energy: number; rate: number } | null = null;
   for (const rate of rates) {
     const placed = placeAmong(
       reference,
-      key,
-      buffer,
-      { geometry: lock.geometry, rate },
+      energyOf,
+      rate,
       (offset) => scorer.score(offset, rate).score,
       (score) => isRivalOf({ score }, lock),
-      maxSegments,
     );
     if (placed && !(best && best.energy >= placed.energy)) best = { ...placed, rate };
   }
@@ -94,9 +93,8 @@ export function placeFlatByMark(
   const span = window[window.length - 1].frame - first + 1;
   const placed = placeAmong(
     reference,
-    key,
-    window,
-    { geometry, rate: 1 },
+    new PlacementEnergy(reference, key, window, geometry, MAX_MARK_SEGMENTS),
+    1,
     (offset) => flatFrames.within(offset + first, span) / span,
     (share) => share >= FLAT_SHARE,
   );
@@ -129,14 +127,8 @@ export class FlatFrames {
   }
 }
 
-/** How the copy is seen: its geometry, and its speed (original frame = offset + rate x frame). */
-interface CopyView {
-  geometry: CropGeometry;
-  rate: number;
-}
-
 /**
- * The placement (offset, at the copy view's rate), and its energy, that the mark picks among
+ * The placement (offset, at the copy's `rate`), and its energy, that the mark picks among
  * the times whose signature score (`scoreAt`) is `plausible`: the mark's energy is measured
  * at each local peak of the score and every half segment along a plateau, the best refined
  * frame by frame; null unless strong and well ahead of any placement a segment away (see
@@ -144,20 +136,18 @@ interface CopyView {
  */
 function placeAmong(
   reference: DetectionReference,
-  key: KeyMaterial,
-  buffer: BufferedFrame[],
-  copy: CopyView,
+  energyOf: PlacementEnergy,
+  rate: number,
   scoreAt: (offset: number) => number,
   plausible: (score: number) => boolean,
-  maxSegments = MAX_MARK_SEGMENTS,
 ): { offset: number; energy: number } | null {
   const segmentFrames = reference.framesPerSegment;
-  const energyOf = new PlacementEnergy(reference, key, buffer, copy, maxSegments);
+  const { buffer } = energyOf;
   const energies = new Map<number, MarkEnergy>();
   const placementAt = (offset: number): MarkEnergy => {
     let placement = energies.get(offset);
     if (placement === undefined) {
-      placement = energyOf.at(offset);
+      placement = energyOf.at(offset, rate);
       energies.set(offset, placement);
     }
     return placement;
@@ -167,8 +157,8 @@ function placeAmong(
   // The score of every time whose window keeps a frame inside the original, then the mark's
   // energy at the plausible ones: at each local peak, and every half segment along a plateau
   // (a perfectly still shot, a flat stretch).
-  const first = Math.floor(copy.rate * buffer[0].frame);
-  const lowest = -Math.ceil(copy.rate * buffer[buffer.length - 1].frame);
+  const first = Math.floor(rate * buffer[0].frame);
+  const lowest = -Math.ceil(rate * buffer[buffer.length - 1].frame);
   const scores = new Float64Array(reference.frameCount - first - lowest);
   for (let i = 0; i < scores.length; i++) scores[i] = scoreAt(lowest + i);
   const step = Math.max(1, Math.floor(segmentFrames / 2));
@@ -205,9 +195,10 @@ function placeAmong(
 
 /**
  * Mean (amplitude / noise)² of the buffered frames' segments under original = offset + rate x
- * copy frame (rounded), over the first `maxSegments` segments seen for at least half their length; 0
- * when fewer than MIN_MARK_SEGMENTS are. The buffer's running view sums make a segment's view
- * sum cost one subtraction whatever its length.
+ * copy frame (rounded), over the first `maxSegments` segments seen for at least half their
+ * length; 0 when fewer than MIN_MARK_SEGMENTS are. The buffer's running view sums, made once
+ * for every placement and rate, make a segment's view sum cost one subtraction whatever its
+ * length.
  */
 class PlacementEnergy {
   private readonly viewSize: number;
@@ -215,26 +206,24 @@ class PlacementEnergy {
   private readonly correlator: SegmentCorrelator;
   private readonly accumulator: SegmentAccumulator;
   private readonly viewSums: Float32Array;
-  private readonly rate: number;
 
   constructor(
     private readonly reference: DetectionReference,
     key: KeyMaterial,
-    private readonly buffer: BufferedFrame[],
-    { geometry, rate }: CopyView,
+    readonly buffer: BufferedFrame[],
+    geometry: CropGeometry,
     private readonly maxSegments: number,
   ) {
     this.viewSize = reference.detectionWidth * reference.detectionHeight;
     this.signatureSize = reference.signatureWidth * reference.signatureHeight;
-    this.rate = rate;
     this.correlator = new SegmentCorrelator(reference, key, geometry);
     this.accumulator = new SegmentAccumulator(this.viewSize, this.signatureSize);
     this.viewSums = runningViewSums(buffer, this.viewSize);
   }
 
-  at(offset: number): MarkEnergy {
+  at(offset: number, rate: number): MarkEnergy {
     const { framesPerSegment, frameCount, signatures } = this.reference;
-    const { buffer, viewSums, viewSize, signatureSize, correlator, accumulator, rate } = this;
+    const { buffer, viewSums, viewSize, signatureSize, correlator, accumulator } = this;
     const originalOf = (i: number): number => Math.round(offset + rate * buffer[i].frame);
     // Each placement is its own sequence of segments (see NoiseHistory).
     correlator.forget();
