@@ -143,10 +143,12 @@ export interface TimeLock {
   /** Best score of a candidate at least `separation` frames away: how ambiguous the lock is. */
   runnerUp: number;
   /**
-   * Placed by the mark on frames too flat to match (see placeFlatByMark): tracking follows
-   * the line from the start instead of waiting for a frame that matches.
+   * Placed by the mark where the signatures cannot place the window (frames too flat to match,
+   * see placeFlatByMark; a picture whose signatures no longer tell times apart, see
+   * placeOnLine): tracking follows the line from the start, and through the window's frames up
+   * to this copy frame whether they match or not.
    */
-  flat?: boolean;
+  followsUntil?: number;
 }
 
 /** A search's lock, the frames it was scored on, and the candidates it was chosen among. */

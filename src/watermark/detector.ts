@@ -291,7 +291,7 @@ export class Detector {
     const lost = tracker.push(frame);
     if (!lost) return;
     this.tracker = null;
-    this.search.restart(lost);
+    this.search.restart(lost, tracker.fittedLine);
   }
 
   private cropOf(geometry: CropGeometry): CopyCrop {

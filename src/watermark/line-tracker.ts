@@ -58,7 +58,7 @@ export class LineTracker {
   private readonly matchThreshold: number;
   private lineOffset: number;
   private lineRate: number;
-  /** False until a block matches under this lock (true from the start for a flat lock). */
+  /** False until a block matches under this lock (true from the start for one the mark placed). */
   private matched: boolean;
   private block: BufferedFrame[] = [];
   /** Normalised signatures of the block's frames (reused) and whether each is informative. */
@@ -71,6 +71,8 @@ export class LineTracker {
   private pending: BufferedFrame[] = [];
   /** Frames dropped before the first match under this lock. */
   private leadingMisses = 0;
+  /** Sums of a least-squares line through the frames matched: n, Σk, Σj, Σk², Σkj. */
+  private readonly fit = { n: 0, k: 0, j: 0, kk: 0, kj: 0 };
 
   constructor(
     reference: DetectionReference,
@@ -87,7 +89,7 @@ export class LineTracker {
     this.matchThreshold = matchThreshold(lock);
     this.lineOffset = lock.offset;
     this.lineRate = lock.rate;
-    this.matched = lock.flat === true;
+    this.matched = lock.followsUntil !== undefined;
     this.lastOriginal = Math.round(lock.offset);
   }
 
@@ -116,12 +118,12 @@ export class LineTracker {
       this.blockInformative[i] = deviation >= MIN_SIGNATURE_DEVIATION ? 1 : 0;
       informative += this.blockInformative[i];
     }
-    if (informative < Math.max(3, frames.length / 4)) {
-      // A fade or black stretch cannot be matched: it follows the line.
-      if (!this.matched) return null;
-      if (this.pending.length > 0) return this.addPending(frames);
-      for (const frame of frames) this.sink.assign(frame.view, this.lineAt(frame.frame));
-      return null;
+    // A fade or black stretch cannot be matched: it follows the line. So does a block of the
+    // window the mark placed: its signatures could not place it (a spurious match would move
+    // the line and its rate).
+    const placedByMark = frames[0].frame <= (this.lock.followsUntil ?? -1);
+    if (placedByMark || informative < Math.max(3, frames.length / 4)) {
+      return this.matched ? this.followLine(frames) : null;
     }
 
     const { shift, matches } = this.bestShift(frames, matcher, informative);
@@ -150,6 +152,7 @@ export class LineTracker {
       if (this.blockInformative[i] === 1) {
         original = this.refineFrame(this.blockSignatures[i], original, matcher);
         this.sink.matched(frame, original);
+        this.fitMatched(frame, original);
       }
       this.sink.assign(view, original);
       this.lastFrame = frame;
@@ -202,6 +205,36 @@ export class LineTracker {
     if (before > here + FRAME_SHIFT_MARGIN && before >= after) return original - 1;
     if (after > here + FRAME_SHIFT_MARGIN) return original + 1;
     return original;
+  }
+
+  /** Frames the signatures cannot place are assigned along the line (after any waiting). */
+  private followLine(frames: BufferedFrame[]): BufferedFrame[] | null {
+    if (this.pending.length > 0) return this.addPending(frames);
+    for (const frame of frames) this.sink.assign(frame.view, this.lineAt(frame.frame));
+    return null;
+  }
+
+  private fitMatched(frame: number, original: number): void {
+    const fit = this.fit;
+    fit.n++;
+    fit.k += frame;
+    fit.j += original;
+    fit.kk += frame * frame;
+    fit.kj += frame * original;
+  }
+
+  /**
+   * Where the copy may go on once tracking is lost: the least-squares line through every frame
+   * matched under this lock (the lock's line before two). Not the line followed last: where a
+   * picture stops telling times apart, the last blocks still match but their shifts wander, and
+   * with them the followed line's rate.
+   */
+  get fittedLine(): Pick<TimeLock, 'offset' | 'rate'> {
+    const { n, k, j, kk, kj } = this.fit;
+    const spread = n * kk - k * k;
+    if (n < 2 || !(spread > 0)) return { offset: this.lock.offset, rate: this.lock.rate };
+    const rate = (n * kj - k * j) / spread;
+    return { offset: (j - rate * k) / n, rate };
   }
 
   private lineAt(frame: number): number {

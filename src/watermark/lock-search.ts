@@ -14,7 +14,13 @@ import { estimateGeometry, sameGeometry } from './geometry-search.js';
 import { windowEvidence } from './window-evidence.js';
 import { InsetSearch } from './inset-search.js';
 import { isUnique, matchesPicture, MIN_SEARCH_SAMPLES } from './lock-rules.js';
-import { FlatFrames, MAX_MARK_SEGMENTS, placeByMark, placeFlatByMark } from './mark-placement.js';
+import {
+  FlatFrames,
+  MAX_MARK_SEGMENTS,
+  placeByMark,
+  placeFlatByMark,
+  placeOnLine,
+} from './mark-placement.js';
 import { type KeyMaterial } from './prng.js';
 import { type Plane } from './resample.js';
 import { type DetectionReference } from './reference.js';
@@ -131,6 +137,8 @@ export class LockSearch {
   private pendingInset: CropGeometry | null = null;
   /** Built on the first flat window (see placeFlat). */
   private flatFrames: FlatFrames | null = null;
+  /** Where the copy may go on after tracking was lost (see placeOnLine). */
+  private lostLine: Pick<TimeLock, 'offset' | 'rate'> | null = null;
 
   private window: BufferedFrame[] = [];
   /** Frames before this one are not buffered (search back-off). */
@@ -176,8 +184,9 @@ export class LockSearch {
     this.window.push(frame);
   }
 
-  /** Tracking was lost: these frames start the next window. */
-  restart(frames: BufferedFrame[]): void {
+  /** Tracking was lost: these frames start the next window; `line` is where it may go on. */
+  restart(frames: BufferedFrame[], line: Pick<TimeLock, 'offset' | 'rate'>): void {
+    this.lostLine = line;
     this.window = [...frames];
     this.searchAt = this.windowFrames;
   }
@@ -191,9 +200,15 @@ export class LockSearch {
   private search(geometry: CropGeometry | null, framesSeen: number | null): FoundLock | null {
     const window = this.window;
     const found = this.findLock(window, geometry);
-    const { lock, ambiguous } = found
+    const confirmed = found
       ? this.confirm(window, found, geometry)
       : { lock: this.placeFlat(window, geometry), ambiguous: false };
+    const { ambiguous } = confirmed;
+    const lock =
+      confirmed.lock ??
+      (!ambiguous && geometry && this.lostLine
+        ? placeOnLine(this.reference, this.key, window, this.lostLine, geometry)
+        : null);
     this.searchAt = this.windowFrames;
     if (lock) {
       this.failedSearches = 0;
@@ -250,12 +265,17 @@ export class LockSearch {
         );
     if (!matchesPicture(lock)) return { lock: null, ambiguous: false };
     if (isUnique(lock)) return { lock, ambiguous: false };
-    const markSegments = Math.max(
+    const markSegments = this.markSegmentsOf(window);
+    const placed = placeByMark(this.reference, this.key, window, lock, samples, markSegments);
+    return { lock: placed, ambiguous: placed === null };
+  }
+
+  /** Segments the mark is read on per placement: more for a window grown over searches. */
+  private markSegmentsOf(window: BufferedFrame[]): number {
+    return Math.max(
       MAX_MARK_SEGMENTS,
       Math.round((MAX_MARK_SEGMENTS * window.length) / this.windowFrames),
     );
-    const placed = placeByMark(this.reference, this.key, window, lock, samples, markSegments);
-    return { lock: placed, ambiguous: placed === null };
   }
 
   /**

@@ -99,8 +99,54 @@ export function placeFlatByMark(
     (share) => share >= FLAT_SHARE,
   );
   if (placed === null) return null;
+  return placedByMarkOnly(window, placed.offset, 1, geometry);
+}
+
+/**
+ * Places a window on `line` (original = offset + rate x copy frame), the line tracking
+ * followed until the signatures could no longer tell times apart (a picture whose detail
+ * became finer than the signature cells under the copy's geometry: the end of a fractal
+ * zoom): within half a segment of it, by the mark, under the rule of placeByMark against the
+ * placements a segment before and after. Null when the copy left the line (a cut).
+ */
+export function placeOnLine(
+  reference: DetectionReference,
+  key: KeyMaterial,
+  window: BufferedFrame[],
+  line: Pick<TimeLock, 'offset' | 'rate'>,
+  geometry: CropGeometry,
+): TimeLock | null {
+  const energyOf = new PlacementEnergy(reference, key, window, geometry, MAX_MARK_SEGMENTS);
+  const segmentFrames = reference.framesPerSegment;
+  const { rate } = line;
+  // The copy may have slipped off the line (dropped frames, a rate a hair off): up to half a
+  // segment either way, short of the rivals a segment away.
+  const radius = Math.floor(segmentFrames / 2);
+  let best = { offset: line.offset, ...energyOf.at(line.offset, rate) };
+  for (let shift = -radius; shift <= radius; shift++) {
+    const offset = line.offset + shift;
+    const placement = energyOf.at(offset, rate);
+    if (placement.energy > best.energy) best = { offset, ...placement };
+  }
+  const { offset, energy, segments } = best;
+  const rival = Math.max(
+    energyOf.at(offset - segmentFrames, rate).energy,
+    energyOf.at(offset + segmentFrames, rate).energy,
+  );
+  return energy >= markEnergyThreshold(segments) && energy >= rivalRatio(segments) * rival
+    ? placedByMarkOnly(window, offset, rate, geometry)
+    : null;
+}
+
+/** A lock the mark placed on `window`: tracking follows its line through the window. */
+function placedByMarkOnly(
+  window: BufferedFrame[],
+  offset: number,
+  rate: number,
+  geometry: CropGeometry,
+): TimeLock {
   const unmatched = { score: 0, correlation: 0, inliers: 0, runnerUp: -1 };
-  return { offset: placed.offset, rate: 1, geometry, ...unmatched, flat: true };
+  return { offset, rate, geometry, ...unmatched, followsUntil: window[window.length - 1].frame };
 }
 
 /** Which frames of the original have a flat signature, counted over any run of frames. */
