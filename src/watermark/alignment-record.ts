@@ -21,6 +21,33 @@ export interface AlignmentSummary {
   locks: number;
 }
 
+/** A least-squares line original frame = offset + rate x copy frame through matched frames. */
+export class LineFit {
+  /** n, Σk, Σj, Σk², Σkj for copy frame k and original frame j. */
+  private n = 0;
+  private k = 0;
+  private j = 0;
+  private kk = 0;
+  private kj = 0;
+
+  add(frame: number, original: number): void {
+    this.n++;
+    this.k += frame;
+    this.j += original;
+    this.kk += frame * frame;
+    this.kj += frame * original;
+  }
+
+  /** The fitted line; `fallback` where fewer than two frames (or one copy frame) fix it. */
+  line(fallback: Pick<TimeLock, 'offset' | 'rate'>): Pick<TimeLock, 'offset' | 'rate'> {
+    const { n, k, j, kk, kj } = this;
+    const spread = n * kk - k * k;
+    const rate = n >= 2 && spread > 0 ? (n * kj - k * j) / spread : fallback.rate;
+    const offset = n >= 1 ? (j - rate * k) / n : fallback.offset;
+    return { offset, rate };
+  }
+}
+
 /**
  * What the alignment summary is made of: the locks, and a least-squares line (original frame
  * against copy frame) through the frames matched in the first aligned stretch.
@@ -28,8 +55,7 @@ export interface AlignmentSummary {
 export class AlignmentRecord {
   private firstLock: TimeLock | null = null;
   private locks = 0;
-  /** Sums of the line fit: n, Σk, Σj, Σk², Σkj for copy frame k and original frame j. */
-  private readonly fit = { n: 0, k: 0, j: 0, kk: 0, kj: 0 };
+  private readonly fit = new LineFit();
 
   locked(lock: TimeLock): void {
     this.firstLock ??= lock;
@@ -38,19 +64,11 @@ export class AlignmentRecord {
 
   /** A copy frame matched at original frame `original` (fitted during the first stretch). */
   matched(frame: number, original: number): void {
-    if (this.locks !== 1) return;
-    this.fit.n++;
-    this.fit.k += frame;
-    this.fit.j += original;
-    this.fit.kk += frame * frame;
-    this.fit.kj += frame * original;
+    if (this.locks === 1) this.fit.add(frame, original);
   }
 
   summary(geometry: CropGeometry | null, framesAligned: number): AlignmentSummary {
-    const { n, k, j, kk, kj } = this.fit;
-    const spread = n * kk - k * k;
-    const rate = n >= 2 && spread > 0 ? (n * kj - k * j) / spread : (this.firstLock?.rate ?? 1);
-    const offset = n >= 1 ? (j - rate * k) / n : (this.firstLock?.offset ?? 0);
+    const { offset, rate } = this.fit.line(this.firstLock ?? { offset: 0, rate: 1 });
     return {
       matched: this.firstLock !== null && framesAligned > 0,
       offsetFrames: offset,

@@ -190,7 +190,10 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    hold for the whole copy.
  * 3. Tracking (`LineTracker`): each block of one second is placed on the line original =
  *    offset + rate x copy frame, which follows speed changes, dropped and repeated frames;
- *    after 2 s without a match (a cut, an insert) the detector searches again.
+ *    after 2 s without a match (a cut, an insert) the detector searches again. A window the
+ *    search cannot place by its signatures may still go on along the line tracking lost (a
+ *    picture whose detail became finer than the signature cells): the mark tells
+ *    (`placeOnLine`), and tracking follows the line through that window.
  * Each aligned frame is added to the accumulator of its original segment (`AlignedSegments`);
  * a segment is turned into an observation once tracking has moved two segments past it,
  * its pixels weighted down where the last segments were far noisier than the rest

@@ -1,4 +1,5 @@
 import { type BufferedFrame, type TimeLock } from './align.js';
+import { LineFit } from './alignment-record.js';
 import { matchThreshold } from './lock-rules.js';
 import { type DetectionReference } from './reference.js';
 import {
@@ -71,8 +72,8 @@ export class LineTracker {
   private pending: BufferedFrame[] = [];
   /** Frames dropped before the first match under this lock. */
   private leadingMisses = 0;
-  /** Sums of a least-squares line through the frames matched: n, Σk, Σj, Σk², Σkj. */
-  private readonly fit = { n: 0, k: 0, j: 0, kk: 0, kj: 0 };
+  /** Every frame matched under this lock (see fittedLine). */
+  private readonly fit = new LineFit();
 
   constructor(
     reference: DetectionReference,
@@ -152,7 +153,7 @@ export class LineTracker {
       if (this.blockInformative[i] === 1) {
         original = this.refineFrame(this.blockSignatures[i], original, matcher);
         this.sink.matched(frame, original);
-        this.fitMatched(frame, original);
+        this.fit.add(frame, original);
       }
       this.sink.assign(view, original);
       this.lastFrame = frame;
@@ -214,27 +215,13 @@ export class LineTracker {
     return null;
   }
 
-  private fitMatched(frame: number, original: number): void {
-    const fit = this.fit;
-    fit.n++;
-    fit.k += frame;
-    fit.j += original;
-    fit.kk += frame * frame;
-    fit.kj += frame * original;
-  }
-
   /**
    * Where the copy may go on once tracking is lost: the least-squares line through every frame
-   * matched under this lock (the lock's line before two). Not the line followed last: where a
-   * picture stops telling times apart, the last blocks still match but their shifts wander, and
-   * with them the followed line's rate.
+   * matched under this lock. Not the line followed last: where a picture stops telling times
+   * apart, the last blocks still match but their shifts wander, and with them the line's rate.
    */
   get fittedLine(): Pick<TimeLock, 'offset' | 'rate'> {
-    const { n, k, j, kk, kj } = this.fit;
-    const spread = n * kk - k * k;
-    if (n < 2 || !(spread > 0)) return { offset: this.lock.offset, rate: this.lock.rate };
-    const rate = (n * kj - k * j) / spread;
-    return { offset: (j - rate * k) / n, rate };
+    return this.fit.line(this.lock);
   }
 
   private lineAt(frame: number): number {

@@ -265,17 +265,12 @@ export class LockSearch {
         );
     if (!matchesPicture(lock)) return { lock: null, ambiguous: false };
     if (isUnique(lock)) return { lock, ambiguous: false };
-    const markSegments = this.markSegmentsOf(window);
-    const placed = placeByMark(this.reference, this.key, window, lock, samples, markSegments);
-    return { lock: placed, ambiguous: placed === null };
-  }
-
-  /** Segments the mark is read on per placement: more for a window grown over searches. */
-  private markSegmentsOf(window: BufferedFrame[]): number {
-    return Math.max(
+    const markSegments = Math.max(
       MAX_MARK_SEGMENTS,
       Math.round((MAX_MARK_SEGMENTS * window.length) / this.windowFrames),
     );
+    const placed = placeByMark(this.reference, this.key, window, lock, samples, markSegments);
+    return { lock: placed, ambiguous: placed === null };
   }
 
   /**

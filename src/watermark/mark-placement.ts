@@ -122,7 +122,7 @@ export function placeOnLine(
   // The copy may have slipped off the line (dropped frames, a rate a hair off): up to half a
   // segment either way, short of the rivals a segment away.
   const radius = Math.floor(segmentFrames / 2);
-  let best = { offset: line.offset, ...energyOf.at(line.offset, rate) };
+  let best = { offset: line.offset, energy: -Infinity, segments: 0 };
   for (let shift = -radius; shift <= radius; shift++) {
     const offset = line.offset + shift;
     const placement = energyOf.at(offset, rate);
