@@ -86,7 +86,8 @@ export {
   framesPerSegment,
 } from './embed-variants.js';
 export { type CropGeometry, IDENTITY_GEOMETRY } from './geometry.js';
-export { type SegmentObservation, softBitsFromObservations } from './segment-correlation.js';
+export { type SegmentObservation } from './segment-correlation.js';
+export { softBitsFromObservations } from './soft-bits.js';
 export {
   type Accusation,
   type AccuseOptions,

@@ -4,6 +4,7 @@ import { watermarkPattern } from './pattern.js';
 import { type KeyMaterial } from './prng.js';
 import { NoiseHistory } from './noise-weights.js';
 import { type DetectionReference } from './reference.js';
+import { ResidualBackground } from './residual-background.js';
 
 /**
  * Per-segment detection: the suspect's frames aligned to one segment of the original are
@@ -143,6 +144,7 @@ export class SegmentCorrelator {
   /** Decoy patterns on the suspect grid. */
   private readonly decoys: Float32Array[];
   private readonly history: NoiseHistory;
+  private readonly background: ResidualBackground;
   /** Per pixel: the weight of the next reading (see NoiseHistory), and it with outliers out. */
   private readonly weights: Float32Array;
   private readonly maskedWeights: Float32Array;
@@ -184,6 +186,7 @@ export class SegmentCorrelator {
     this.kept = new Uint8Array(size);
     this.sorted = new Float32Array(size);
     this.history = new NoiseHistory(size);
+    this.background = new ResidualBackground(size);
     this.weights = new Float32Array(size);
     this.maskedWeights = new Float32Array(size);
     this.decoys = Array.from({ length: DECOY_COUNT }, (_, d) =>
@@ -199,31 +202,58 @@ export class SegmentCorrelator {
     const estimate = this.originalWarp.apply(this.estimateOriginal, this.estimateSuspect);
     const viewSum = accumulator.viewSum;
     const inverseFrames = 1 / frames;
-    if (!this.fitResidual(viewSum, inverseFrames, estimate, this.valid)) return null;
+    const fit = (pixels: Uint8Array): boolean =>
+      this.fitResidual(viewSum, inverseFrames, estimate, pixels);
+    if (!fit(this.valid)) return null;
     // Where the copy was noisy over the last segments weighs this one; then it joins them.
     const weights = this.history.weights(this.valid, this.weights);
     this.history.record(this.residual, this.valid);
-    // Pixels where the copy departs far more than compression does (a logo, subtitles, an
-    // inset) are left out, and brightness/contrast refitted without them: an overlay would
-    // otherwise drown the mark and skew the fit. Whichever of the two readings is the more
-    // precise is kept: a camcorder copy's residual departs at the edges of a picture the crop
-    // model does not quite fit, and there leaving pixels out costs more mark than noise.
     const inliers = this.inliers();
     const pattern = this.warpedPattern(this.key, segment, this.pattern);
-    const plain = this.project(pattern, weights, frames);
-    if (inliers === this.valid || !this.fitResidual(viewSum, inverseFrames, estimate, inliers)) {
-      return plain;
-    }
-    const maskedWeights = this.maskedWeights;
-    for (let i = 0; i < maskedWeights.length; i++) maskedWeights[i] = weights[i] * inliers[i];
-    const masked = this.project(pattern, maskedWeights, frames);
-    if (!plain) return masked;
-    return masked && masked.noiseVariance < plain.noiseVariance ? masked : plain;
+    // Read plainly and, once there is a background, with it taken out (see ResidualBackground):
+    // both readings weigh the choice for later segments, the earlier ones choose this one's.
+    const background = this.background;
+    const prepared = background.prepare();
+    const preferred = prepared && background.preferred;
+    background.record(this.residual);
+    const plain = this.read(pattern, weights, frames, inliers, fit, null);
+    if (!prepared || !fit(this.valid)) return plain;
+    const subtracted = this.read(pattern, weights, frames, inliers, fit, background);
+    if (plain && subtracted) background.recordNoise(plain.noiseVariance, subtracted.noiseVariance);
+    return preferred ? subtracted : plain;
   }
 
   /** Starts a new sequence of segments: the noise of earlier ones no longer weighs. */
   forget(): void {
     this.history.forget();
+    this.background.forget();
+  }
+
+  /**
+   * Reads the residual fitted over the valid pixels, less `background` when given. Pixels where
+   * the copy departs far more than compression does (a logo, subtitles, an inset) are left out,
+   * and brightness/contrast refitted without them: an overlay would otherwise drown the mark and
+   * skew the fit. Whichever of the two readings is the more precise is kept: a camcorder copy's
+   * residual departs at the edges of a picture the crop model does not quite fit, and there
+   * leaving pixels out costs more mark than noise.
+   */
+  private read(
+    pattern: Float32Array,
+    weights: Float32Array,
+    frames: number,
+    inliers: Uint8Array,
+    fit: (pixels: Uint8Array) => boolean,
+    background: ResidualBackground | null,
+  ): SegmentObservation | null {
+    if (background) background.subtract(this.residual, this.valid);
+    const plain = this.project(pattern, weights, frames);
+    if (inliers === this.valid || !fit(inliers)) return plain;
+    if (background) background.subtract(this.residual, inliers);
+    const maskedWeights = this.maskedWeights;
+    for (let i = 0; i < maskedWeights.length; i++) maskedWeights[i] = weights[i] * inliers[i];
+    const masked = this.project(pattern, maskedWeights, frames);
+    if (!plain) return masked;
+    return masked && masked.noiseVariance < plain.noiseVariance ? masked : plain;
   }
 
   /**
@@ -403,81 +433,4 @@ function weightedDot(a: Float32Array, b: Float32Array, weights: Float32Array): n
   let sum = 0;
   for (let i = 0; i < a.length; i++) sum += weights[i] * a[i] * b[i];
   return sum;
-}
-
-/**
- * Weight (in decoys) of the copy-wide median noise in each segment's noise estimate: 16 decoys
- * estimate a variance within ±35%; shrinking towards the median keeps an unlucky segment from
- * getting an overconfident soft bit.
- */
-const NOISE_PRIOR_DECOYS = 8;
-/** The mark amplitude used for the soft bits is at least this fraction of the typical noise. */
-const MIN_AMPLITUDE_TO_NOISE = 0.1;
-
-export interface SoftBitResult {
-  /** One value per segment in [-1, 1]: sign = symbol (+1 = variant A), 0 = not observed. */
-  softBits: Float32Array;
-  segmentsObserved: number;
-  /** Estimated mark amplitude in luma levels at the detection size (0 when there is none). */
-  markAmplitude: number;
-  /** Median noise (standard deviation) of a segment's projection, same unit. */
-  noiseLevel: number;
-}
-
-/**
- * Soft bit of each segment: the posterior mean of its symbol, tanh(mu * a / s^2), for a
- * projection a with gaussian noise of variance s^2 and a mark of amplitude ±mu. mu is
- * estimated from the copy itself (mean of a^2 - s^2 over the observed segments), so an
- * unmarked copy gets near-zero soft bits and a clean one saturates at ±1. Several
- * observations of one segment (a copy that repeats content) are merged by inverse variance.
- *
- * Whatever these values are, they cannot raise an innocent's false-accusation probability:
- * the innocent's codeword bits are independent of the copy, and `accusationThresholdFor`
- * bounds the tail for the soft bits actually observed.
- */
-export function softBitsFromObservations(
-  observations: SegmentObservation[][],
-  segmentCount: number,
-): SoftBitResult {
-  const softBits = new Float32Array(segmentCount);
-  const variances: number[] = [];
-  for (const list of observations) for (const o of list) variances.push(o.noiseVariance);
-  if (variances.length === 0) {
-    return { softBits, segmentsObserved: 0, markAmplitude: 0, noiseLevel: 0 };
-  }
-  variances.sort((a, b) => a - b);
-  const medianVariance = variances[variances.length >> 1];
-
-  const amplitudes = new Float64Array(segmentCount);
-  const noise = new Float64Array(segmentCount).fill(-1);
-  let excessEnergy = 0;
-  let observed = 0;
-  for (let segment = 0; segment < segmentCount && segment < observations.length; segment++) {
-    const list = observations[segment];
-    if (list.length === 0) continue;
-    let precision = 0;
-    let weighted = 0;
-    for (const observation of list) {
-      const variance =
-        (DECOY_COUNT * observation.noiseVariance + NOISE_PRIOR_DECOYS * medianVariance) /
-        (DECOY_COUNT + NOISE_PRIOR_DECOYS);
-      const safeVariance = variance > 0 ? variance : 1e-12;
-      precision += 1 / safeVariance;
-      weighted += observation.amplitude / safeVariance;
-    }
-    amplitudes[segment] = weighted / precision;
-    noise[segment] = 1 / precision;
-    excessEnergy += amplitudes[segment] * amplitudes[segment] - noise[segment];
-    observed++;
-  }
-  const noiseLevel = Math.sqrt(medianVariance);
-  const markAmplitude = Math.sqrt(Math.max(0, excessEnergy / observed));
-  const amplitude = Math.max(markAmplitude, MIN_AMPLITUDE_TO_NOISE * noiseLevel);
-  for (let segment = 0; segment < segmentCount; segment++) {
-    if (noise[segment] < 0) continue;
-    const value = Math.tanh((amplitude * amplitudes[segment]) / noise[segment]);
-    // 0 would read as "not observed": a tiny value keeps the segment counted.
-    softBits[segment] = value !== 0 ? value : 1e-20;
-  }
-  return { softBits, segmentsObserved: observed, markAmplitude, noiseLevel };
 }
