@@ -52,7 +52,7 @@ export class ResidualBackground {
     return true;
   }
 
-  /** Whether the background made the recent segments' readings the less noisy. */
+  /** Whether the background made the recent segments' readings clearly less noisy. */
   get preferred(): boolean {
     let plain = 0;
     let subtracted = 0;

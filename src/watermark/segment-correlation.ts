@@ -9,7 +9,8 @@ import { ResidualBackground } from './residual-background.js';
 /**
  * Per-segment detection: the suspect's frames aligned to one segment of the original are
  * averaged, the original's view of the same frames is subtracted after a brightness/contrast
- * fit, and the residual is projected on the segment's key pattern. The same projection on
+ * fit (and, where it helps, what every segment of the copy departs by alike: see
+ * ResidualBackground), and the residual is projected on the segment's key pattern. The same projection on
  * decoy patterns (independent of the key) measures the noise, which turns the projection into
  * a soft bit.
  */
@@ -217,7 +218,9 @@ export class SegmentCorrelator {
     const preferred = prepared && background.preferred;
     background.record(this.residual);
     const plain = this.read(pattern, weights, frames, inliers, fit, null);
-    if (!prepared || !fit(this.valid)) return plain;
+    if (!prepared) return plain;
+    // The plain reading's refit without outliers changed the residual: fitted again first.
+    fit(this.valid);
     const subtracted = this.read(pattern, weights, frames, inliers, fit, background);
     if (plain && subtracted) background.recordNoise(plain.noiseVariance, subtracted.noiseVariance);
     return preferred ? subtracted : plain;
