@@ -198,7 +198,9 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  * Each aligned frame is added to the accumulator of its original segment (`AlignedSegments`);
  * a segment is turned into an observation once tracking has moved two segments past it,
  * its pixels weighted down where the last segments were far noisier than the rest
- * (`NoiseHistory`: the edges of a heavily re-encoded test card).
+ * (`NoiseHistory`: the edges of a heavily re-encoded test card), and what the last segments
+ * departed from the original by alike taken out where that clearly lowers the noise
+ * (`ResidualBackground`: a still picture filmed off a screen).
  */
 export class Detector {
   private readonly viewSize: number;
