@@ -22,6 +22,7 @@ import {
   minimumObservedSegments,
 } from './detector.js';
 import { FFMPEG_PATH } from './media.js';
+import { panningPicture, panningReference, syntheticSymbols } from './reference.testing.js';
 import { watermarkPattern } from './pattern.js';
 import { seededPrng } from './prng.js';
 import {
@@ -70,27 +71,15 @@ describe('Detector (synthetic copy)', () => {
   const FRAMES = 450;
   const PER_SEGMENT = 5;
   const KEY = 'detector-spec-key';
-  const symbols = Array.from({ length: FRAMES / PER_SEGMENT }, (_, segment) =>
-    symbolForBit(seededPrng(KEY, `bit-${segment}`).nextFloat() < 0.5 ? 1 : 0),
-  );
+  const symbols = syntheticSymbols(KEY, FRAMES / PER_SEGMENT);
 
-  function pictureOf(frame: number, panorama: string): Uint8Array {
-    const wide = watermarkPattern(panorama, 0, WIDTH + FRAMES, HEIGHT);
-    const luma = new Uint8Array(WIDTH * HEIGHT);
-    for (let y = 0; y < HEIGHT; y++) {
-      for (let x = 0; x < WIDTH; x++) {
-        const value = 120 + 45 * wide[y * (WIDTH + FRAMES) + x + frame];
-        luma[y * WIDTH + x] = value < 0 ? 0 : value > 255 ? 255 : Math.round(value);
-      }
-    }
-    return luma;
-  }
+  const SIZE = { width: WIDTH, height: HEIGHT, frames: FRAMES };
+  const pictureOf = (frame: number, panorama: string): Uint8Array =>
+    panningPicture(panorama, frame, SIZE);
 
   let reference: DetectionReference;
   beforeAll(() => {
-    const builder = new ReferenceBuilder(WIDTH, HEIGHT, 25, 0.2, PER_SEGMENT);
-    for (let frame = 0; frame < FRAMES; frame++) builder.addFrame(pictureOf(frame, 'original'));
-    reference = builder.finish();
+    reference = panningReference((frame) => pictureOf(frame, 'original'), SIZE, PER_SEGMENT);
   });
 
   function copyView(frame: number): Uint8Array {
@@ -172,9 +161,7 @@ describe('Detector (still picture)', () => {
   const FRAMES = 450;
   const PER_SEGMENT = 5;
   const KEY = 'still-picture-key';
-  const symbols = Array.from({ length: FRAMES / PER_SEGMENT }, (_, segment) =>
-    symbolForBit(seededPrng(KEY, `bit-${segment}`).nextFloat() < 0.5 ? 1 : 0),
-  );
+  const symbols = syntheticSymbols(KEY, FRAMES / PER_SEGMENT);
   const still = Uint8Array.from(
     watermarkPattern('a still shot', 0, WIDTH, HEIGHT),
     (value) => 120 + Math.round(45 * value),

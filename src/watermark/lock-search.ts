@@ -167,15 +167,10 @@ export class LockSearch {
   private search(geometry: CropGeometry | null, framesSeen: number | null): FoundLock | null {
     const window = this.window;
     const found = this.findLock(window, geometry);
-    const confirmed = found
+    const { lock: placed, ambiguous } = found
       ? this.confirm(window, found, geometry)
       : { lock: this.placeFlat(window, geometry), ambiguous: false };
-    const { ambiguous } = confirmed;
-    const lock =
-      confirmed.lock ??
-      (!ambiguous && geometry && this.lostLine
-        ? placeOnLine(this.reference, this.key, window, this.lostLine, geometry)
-        : null);
+    const lock = placed ?? (ambiguous ? null : this.placeOnLostLine(window, geometry));
     this.searchAt = this.windowFrames;
     if (lock) {
       this.failedSearches = 0;
@@ -253,6 +248,12 @@ export class LockSearch {
     this.flatFrames ??= new FlatFrames(this.reference);
     const copyGeometry = geometry ?? IDENTITY_GEOMETRY;
     return placeFlatByMark(this.reference, this.key, window, copyGeometry, this.flatFrames);
+  }
+
+  /** A window the signatures cannot place, on the line tracking lost, by the mark. */
+  private placeOnLostLine(window: BufferedFrame[], geometry: CropGeometry | null): TimeLock | null {
+    if (!geometry || !this.lostLine) return null;
+    return placeOnLine(this.reference, this.key, window, this.lostLine, geometry);
   }
 
   /**

@@ -1,9 +1,8 @@
 import { Detector } from './detector.js';
 import { embedFrame } from './embed-frame.js';
 import { watermarkPattern } from './pattern.js';
-import { seededPrng } from './prng.js';
-import { type DetectionReference, detectionView, ReferenceBuilder } from './reference.js';
-import { symbolForBit } from './codes.js';
+import { type DetectionReference, detectionView } from './reference.js';
+import { panningPicture, panningReference, syntheticSymbols } from './reference.testing.js';
 
 /**
  * A picture that stops telling times apart (the end of a fractal zoom, whose detail becomes
@@ -19,29 +18,14 @@ describe('Detector (a picture that stops telling times apart)', () => {
   const PER_SEGMENT = 5;
   const FADES_AT = 200;
   const KEY = 'lost-line-spec-key';
-  const symbols = Array.from({ length: FRAMES / PER_SEGMENT }, (_, segment) =>
-    symbolForBit(seededPrng(KEY, `bit-${segment}`).nextFloat() < 0.5 ? 1 : 0),
-  );
-  const panorama = watermarkPattern('panorama', 0, WIDTH + FRAMES, HEIGHT);
-
-  function pictureOf(frame: number): Uint8Array {
-    const contrast = frame < FADES_AT ? 45 : 4;
-    const luma = new Uint8Array(WIDTH * HEIGHT);
-    for (let y = 0; y < HEIGHT; y++) {
-      for (let x = 0; x < WIDTH; x++) {
-        luma[y * WIDTH + x] = Math.round(
-          120 + contrast * panorama[y * (WIDTH + FRAMES) + x + frame],
-        );
-      }
-    }
-    return luma;
-  }
+  const SIZE = { width: WIDTH, height: HEIGHT, frames: FRAMES };
+  const symbols = syntheticSymbols(KEY, FRAMES / PER_SEGMENT);
+  const pictureOf = (frame: number): Uint8Array =>
+    panningPicture('panorama', frame, SIZE, frame < FADES_AT ? 45 : 4);
 
   let reference: DetectionReference;
   beforeAll(() => {
-    const builder = new ReferenceBuilder(WIDTH, HEIGHT, 25, 0.2, PER_SEGMENT);
-    for (let frame = 0; frame < FRAMES; frame++) builder.addFrame(pictureOf(frame));
-    reference = builder.finish();
+    reference = panningReference(pictureOf, SIZE, PER_SEGMENT);
   });
 
   /** The copy's detection view: marked (or not), plus its noise from FADES_AT on. */

@@ -34,6 +34,11 @@ interface MarkEnergy {
   segments: number;
 }
 
+/** The rule of placing by the mark (above): strong, and clearly ahead of the best `rival`. */
+function passesMarkRule({ energy, segments }: MarkEnergy, rival: number): boolean {
+  return energy >= markEnergyThreshold(segments) && energy >= rivalRatio(segments) * rival;
+}
+
 /**
  * Places a window whose picture matches the original at many times (a test card, a slide, a
  * long still shot: the signatures cannot tell those times apart) by the mark itself. Every
@@ -128,14 +133,11 @@ export function placeOnLine(
     const placement = energyOf.at(offset, rate);
     if (placement.energy > best.energy) best = { offset, ...placement };
   }
-  const { offset, energy, segments } = best;
   const rival = Math.max(
-    energyOf.at(offset - segmentFrames, rate).energy,
-    energyOf.at(offset + segmentFrames, rate).energy,
+    energyOf.at(best.offset - segmentFrames, rate).energy,
+    energyOf.at(best.offset + segmentFrames, rate).energy,
   );
-  return energy >= markEnergyThreshold(segments) && energy >= rivalRatio(segments) * rival
-    ? placedByMarkOnly(window, offset, rate, geometry)
-    : null;
+  return passesMarkRule(best, rival) ? placedByMarkOnly(window, best.offset, rate, geometry) : null;
 }
 
 /** A lock the mark placed on `window`: tracking follows its line through the window. */
@@ -233,10 +235,8 @@ function placeAmong(
       rival = placement.energy;
     }
   }
-  const { energy, segments } = placementAt(best);
-  return energy >= markEnergyThreshold(segments) && energy >= rivalRatio(segments) * rival
-    ? { offset: best, energy }
-    : null;
+  const placement = placementAt(best);
+  return passesMarkRule(placement, rival) ? { offset: best, energy: placement.energy } : null;
 }
 
 /**
