@@ -250,7 +250,7 @@ const MAX_OVERLAY_SHARE = 0.3;
  * are such a band.
  */
 const BAND_STILLNESS = 0.7;
-const MAX_BAND_SHARE = 0.15;
+export const MAX_BAND_SHARE = 0.15;
 
 /**
  * The pixels (detection size, 1 = covered) of a window of suspect views that stay still while

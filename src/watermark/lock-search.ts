@@ -9,6 +9,7 @@ import {
   type TimeLock,
 } from './align.js';
 import { ReferenceEstimator } from './segment-correlation.js';
+import { dimmedBandsOf } from './dimmed-bands.js';
 import { barsOf, type CropGeometry, IDENTITY_GEOMETRY, overlayOf } from './geometry.js';
 import { estimateGeometry, sameGeometry } from './geometry-search.js';
 import { windowEvidence } from './window-evidence.js';
@@ -453,7 +454,14 @@ export class LockSearch {
     const evidence = windowEvidence(this.reference, this.estimator, window, lock);
     if (evidence.length === 0) return lock.geometry;
     const { detectionWidth: width, detectionHeight: height } = this.reference;
-    return estimateGeometry(evidence, width, height, lock.geometry, tryStartCrops, true).geometry;
+    // A player's semi-transparent controls are found under the first lock's crop, before the
+    // search could read the picture as squeezed away from them (see dimmed-bands.ts).
+    const bands =
+      tryStartCrops && !lock.geometry.overlay && !lock.geometry.bars
+        ? dimmedBandsOf(evidence, width, height, lock.geometry)
+        : null;
+    const guess = bands ? { ...lock.geometry, overlay: bands } : lock.geometry;
+    return estimateGeometry(evidence, width, height, guess, tryStartCrops, true).geometry;
   }
 }
 
