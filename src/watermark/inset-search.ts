@@ -8,7 +8,10 @@ import {
   type TimeLock,
 } from './align.js';
 import { type CropGeometry } from './geometry.js';
+import { insetByActivity, polishInset } from './inset-activity.js';
 import { matchesPicture, MIN_SEARCH_SAMPLES } from './lock-rules.js';
+import { placeOnLine } from './mark-placement.js';
+import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import {
   COARSE_CELLS,
@@ -22,7 +25,10 @@ import {
  * Picture-in-picture: the original shrunk into part of another picture (a reaction video, a
  * news inset). A search over the inset's size and place, run only when the plain searches
  * found nothing (see LockSearch):
- * 1. screen: for every inset on a grid (sizes INSET_SCALES of the frame, places a quarter of
+ * 0. an inset that changes unlike what surrounds it is found by that (inset-activity.ts) and
+ *    placed finely by the signatures: a grainy film, whose signatures match only within a
+ *    quarter pixel of its place, is found so, and its lock, a near miss, confirmed by the mark;
+ * 1. else, screen: for every inset on a grid (sizes INSET_SCALES of the frame, places a quarter of
  *    the inset apart), the best coarse time match at the original's speed of a few copy
  *    frames seen through it;
  * 2. for the best few: the full coarse and fine time search through the inset, then a pattern
@@ -48,6 +54,13 @@ const REFINE_STEPS = [1 / 2, 1 / 4, 1 / 8, 1 / 16];
  */
 const MIN_FINALIST_SCORE = 0.2;
 const MAX_SEARCH_SAMPLES = 48;
+/**
+ * Through an inset placed by how it changes, a picture with no structure coarser than its grain
+ * (26x14 detection pixels) matches its signatures at about 0.65, under the lock rule's 0.9;
+ * another video under 0.5 through any inset. Such a lock's line is left to the mark to
+ * confirm (placeNearMiss).
+ */
+const NEAR_MISS_CORRELATION = 0.5;
 const MAX_CANDIDATES = 16;
 
 /** An inset `scale` of the frame wide and high, its top left corner at (x, y) of the frame. */
@@ -83,9 +96,15 @@ export class InsetSearch {
   /** Built on the first search: a copy that matches plainly never needs it. */
   private grid: { inset: Inset; projector: SignatureProjector }[] | null = null;
   private readonly separation: number;
+  /**
+   * A lock through an inset placed by how it changes (insetByActivity) that only nearly
+   * matches (see NEAR_MISS_CORRELATION), for the mark to test (placeNearMiss); else null.
+   */
+  private nearMiss: { lock: TimeLock; inset: Inset } | null = null;
 
   constructor(
     private readonly reference: DetectionReference,
+    private readonly key: KeyMaterial,
     private readonly coarse: CoarseSignature,
     private readonly coarseTable: () => Float32Array,
   ) {
@@ -94,6 +113,9 @@ export class InsetSearch {
 
   /** A lock through an inset that shows the original picture, or null. */
   find(window: BufferedFrame[]): SearchedLock | null {
+    this.nearMiss = null;
+    const active = this.findActive(window);
+    if (active) return active;
     this.grid ??= insetGrid().map((inset) => ({
       inset,
       projector: new SignatureProjector(this.reference, insetGeometry(inset)),
@@ -109,6 +131,32 @@ export class InsetSearch {
       if (found) return found;
     }
     return null;
+  }
+
+  /**
+   * The lock through an inset found by how it changes (insetByActivity), placed finely by the
+   * coarse time match through it (polishInset). One that only nearly matches is kept for the
+   * mark (`nearMiss`).
+   */
+  private findActive(window: BufferedFrame[]): SearchedLock | null {
+    const { detectionWidth: width, detectionHeight: height } = this.reference;
+    const found = insetByActivity(
+      window.map(({ view }) => view),
+      width,
+      height,
+    );
+    if (!found) return null;
+    const timeScore =
+      (samples: number) =>
+      (inset: Inset): number =>
+        this.bestTimeScore(
+          window,
+          new SignatureProjector(this.reference, insetGeometry(inset)),
+          samples,
+        );
+    const screen = timeScore(SCREEN_SAMPLES);
+    const placed = polishInset(found, width, height, screen, timeScore(MAX_SEARCH_SAMPLES));
+    return this.searchThrough(window, placed, false);
   }
 
   /** Samples of the window seen through `projector`, with their coarse signatures. */
@@ -159,7 +207,13 @@ export class InsetSearch {
     return best?.score ?? -1;
   }
 
-  private searchThrough(window: BufferedFrame[], start: Inset): SearchedLock | null {
+  /**
+   * The lock through an inset near `start`: its place and size refined on the fine match
+   * score when `refine` (a grid inset), else kept (placed already). A lock through a placed
+   * inset that fails the picture rule yet matches at NEAR_MISS_CORRELATION is kept as the
+   * near miss.
+   */
+  private searchThrough(window: BufferedFrame[], start: Inset, refine = true): SearchedLock | null {
     const reference = this.reference;
     const projector = new SignatureProjector(reference, insetGeometry(start));
     const { samples, frames } = this.samplesThrough(window, projector, MAX_SEARCH_SAMPLES);
@@ -185,7 +239,7 @@ export class InsetSearch {
       inset.y + inset.scale <= 1 + 1e-9
         ? fineSearch(reference, frames, [best.lock], [insetGeometry(inset)], radius)
         : null;
-    for (const share of REFINE_STEPS) {
+    for (const share of refine ? REFINE_STEPS : []) {
       const step = start.scale * GRID_SPACING * share;
       let improved = true;
       while (improved) {
@@ -206,6 +260,20 @@ export class InsetSearch {
     const lock = fineSearch(reference, frames, candidates, [insetGeometry(best.inset)], radius);
     if (!lock) return null;
     const polished = polishLock(reference, frames, lock, radius);
-    return matchesPicture(polished) ? { lock: polished, samples: frames, candidates } : null;
+    if (matchesPicture(polished)) return { lock: polished, samples: frames, candidates };
+    if (!refine && polished.correlation >= NEAR_MISS_CORRELATION) {
+      this.nearMiss = { lock: polished, inset: best.inset };
+    }
+    return null;
+  }
+
+  /**
+   * Places `window` by the mark on the line of the last near miss, if any (see placeOnLine:
+   * strong, and well ahead of the placements a segment away).
+   */
+  placeNearMiss(window: BufferedFrame[]): TimeLock | null {
+    if (!this.nearMiss) return null;
+    const { lock, inset } = this.nearMiss;
+    return placeOnLine(this.reference, this.key, window, lock, insetGeometry(inset));
   }
 }

@@ -133,7 +133,7 @@ export class LockSearch {
     );
     this.coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
     this.estimator = new ReferenceEstimator(reference);
-    this.insets = new InsetSearch(reference, this.coarse, () => this.table());
+    this.insets = new InsetSearch(reference, key, this.coarse, () => this.table());
   }
 
   /**
@@ -251,9 +251,13 @@ export class LockSearch {
     return placeFlatByMark(this.reference, this.key, window, copyGeometry, this.flatFrames);
   }
 
-  /** A window the signatures cannot place, on the line tracking lost, by the mark. */
+  /**
+   * A window the signatures cannot place, by the mark: on the line tracking lost, or before
+   * a first lock on the line of an inset that only nearly matches (InsetSearch.placeNearMiss).
+   */
   private placeOnLostLine(window: BufferedFrame[], geometry: CropGeometry | null): TimeLock | null {
-    if (!geometry || !this.lostLine) return null;
+    if (!geometry) return this.insets.placeNearMiss(window);
+    if (!this.lostLine) return null;
     return placeOnLine(this.reference, this.key, window, this.lostLine, geometry);
   }
 
