@@ -43,6 +43,8 @@ interface CopyOptions {
   shift?: number;
   /** RMS of a fixed error every frame of the copy shows (a misfit of the models, say). */
   misfit?: number;
+  /** Detection pixels (1 = covered) a player's semi-transparent bar dims to 40 %. */
+  dimmed?: Uint8Array;
 }
 
 const misfitPrng = seededPrng('detect-spec-misfit', 'plane');
@@ -64,7 +66,10 @@ function copyView(f: number, options: CopyOptions = {}): Uint8Array {
   const misfit = options.misfit ?? 0;
   // Clamped as a decoder would: a typed array would wrap what falls outside 0..255.
   const clamp = (value: number): number => Math.max(0, Math.min(255, Math.round(value)));
-  return Uint8Array.from(view, (value, i) => clamp(gain * value + shift + misfit * MISFIT[i]));
+  const dimming = (i: number): number => (options.dimmed?.[i] ? 0.4 : 1);
+  return Uint8Array.from(view, (value, i) =>
+    clamp(dimming(i) * (gain * value + shift) + misfit * MISFIT[i]),
+  );
 }
 
 /** Every segment's observation; `alone`: each read as if it were the copy's first. */
@@ -123,6 +128,19 @@ describe('SegmentCorrelator', () => {
       expect(Math.abs(together[segment].amplitude)).toBeGreaterThan(5 * noise);
       expect(noise).toBeLessThan(0.3 * Math.sqrt(alone[segment].noiseVariance));
     }
+  });
+
+  it('leaves out what the geometry says an overlay covers', () => {
+    // A bar over the bottom quarter, dimming the picture (and the mark) to 40 %.
+    const dimmed = Uint8Array.from({ length: 64 * 36 }, (_, i) => (i >= 64 * 27 ? 1 : 0));
+    const read = observeAll({ dimmed });
+    const masked = observeAll({ dimmed, geometry: { ...IDENTITY_GEOMETRY, overlay: dimmed } });
+    masked.forEach((observation, segment) => {
+      expect(Math.sign(observation.amplitude)).toBe(SYMBOLS[segment]);
+      const noise = Math.sqrt(observation.noiseVariance);
+      expect(Math.abs(observation.amplitude)).toBeGreaterThan(5 * noise);
+      expect(noise).toBeLessThan(0.1 * Math.sqrt(read[segment].noiseVariance));
+    });
   });
 
   it('sees only noise in an unmarked copy or one marked with another key', () => {

@@ -174,8 +174,11 @@ export class SegmentCorrelator {
       width,
       height,
     );
-    // Scalers blur across a border (black bars) by about a pixel: its neighbours are left out.
+    // Scalers blur across a border (black bars) by about a pixel: its neighbours are left out,
+    // and so is what an overlay covers (it shows something else than the picture).
     this.valid = erode(this.originalWarp.valid, width, height);
+    const { overlay } = geometry;
+    if (overlay) for (let i = 0; i < overlay.length; i++) this.valid[i] &= 1 - overlay[i];
     this.validCount = this.valid.reduce((count, inside) => count + inside, 0);
     this.estimator = new ReferenceEstimator(reference);
     const size = width * height;
