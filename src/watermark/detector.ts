@@ -184,11 +184,14 @@ export function tooShort(observed: number, needed: number, copies = 1): Extracti
  *    too flat to match anything, among the original's flat stretches (`placeFlatByMark`). A
  *    window the mark cannot place yet grows up to 180 s before the next search. Until a first
  *    lock, a window that matches nothing is also searched between bars, mirrored, without the
- *    cells of an overlay (`overlayOf`), and as an inset in another picture (`InsetSearch`).
+ *    cells of an overlay (`overlayOf`), and as an inset in another picture (`InsetSearch`: an
+ *    inset that changes unlike its surroundings is found by that, `insetByActivity`, and one
+ *    whose signatures only nearly match, a grainy film, is placed by the mark on its line).
  * 2. Geometry: on the first lock the crop, and for a filmed screen or a rotated copy its
  *    keystone, tilt, lens barrel and rotation (`camera-geometry.ts`), are estimated by comparing
- *    the buffered segments' mean views with the original's (see `estimateGeometry`); they then
- *    hold for the whole copy.
+ *    the buffered segments' mean views with the original's (see `estimateGeometry`), without a
+ *    player's semi-transparent bars (`dimmedBandsOf`); they then hold for the whole copy, and
+ *    what an overlay covers is not read.
  * 3. Tracking (`LineTracker`): each block of one second is placed on the line original =
  *    offset + rate x copy frame, which follows speed changes, dropped and repeated frames;
  *    after 2 s without a match (a cut, an insert) the detector searches again. A window the

@@ -5,9 +5,10 @@ import { type Plane } from './resample.js';
  * Picture-in-picture found by how the picture changes: a film shrunk into another picture
  * changes from frame to frame unlike what surrounds it (a grainy, fast film over a slow
  * background, or the reverse). The inset is the rectangle of the frame's shape whose coverage
- * (the share of each pixel it covers) best explains the map of the views' changes: placed to
- * a fraction of a pixel, since a pixel the edge crosses changes by the share it covers. The signature grid cannot place an inset of a picture with no
- * structure coarser than its grain (a 40 % inset is 26x14 detection pixels): this can.
+ * (the share of each pixel it covers) best explains the map of the views' changes: placed to a
+ * fraction of a pixel, since a pixel the edge crosses changes by the share it covers. The
+ * signature grid cannot place an inset of a picture with no structure coarser than its grain
+ * (a 40 % inset is 26x14 detection pixels): this can.
  */
 
 /** Inset widths looked for, as shares of the frame's. */
@@ -26,49 +27,24 @@ export function insetByActivity(views: Plane[], width: number, height: number): 
   if (views.length < 3) return null;
   const map = new ChangeMap(views, width, height);
   if (!(map.variance > 0)) return null;
-  let best = { scale: 0, x: 0, y: 0, separation: -1 };
-  const consider = (scale: number, x: number, y: number): boolean => {
-    if (scale < MIN_SCALE || scale > MAX_SCALE || x < 0 || y < 0) return false;
-    if (x + scale > 1 + 1e-9 || y + scale > 1 + 1e-9) return false;
-    const separation = map.fit(x * width, y * height, scale * width, scale * height);
-    if (separation <= best.separation + 1e-9) return false;
-    best = { scale, x, y, separation };
-    return true;
-  };
+  const fitOf = ({ scale, x, y }: Inset): number =>
+    scale < MIN_SCALE || scale > MAX_SCALE
+      ? -1
+      : map.fit(x * width, y * height, scale * width, scale * height);
   // Whole pixels first, then finer steps around the best.
+  let best = { inset: { scale: 0, x: 0, y: 0 }, score: -1 };
   for (let columns = Math.ceil(MIN_SCALE * width); columns <= MAX_SCALE * width; columns++) {
     const scale = columns / width;
     for (let top = 0; top + scale * height <= height + 1e-9; top++) {
-      for (let left = 0; left + columns <= width; left++)
-        consider(scale, left / width, top / height);
-    }
-  }
-  for (const step of REFINE_STEPS) {
-    let improved = true;
-    while (improved) {
-      improved = false;
-      const { scale, x, y } = best;
-      // Moved by `step` pixels, or grown and shrunk with one corner held (the shape is kept).
-      const moves: [number, number, number][] = [
-        [step / width, 0, 0],
-        [-step / width, 0, 0],
-        [0, step / height, 0],
-        [0, -step / height, 0],
-      ];
-      for (const grow of [step / width, -step / width]) {
-        for (const [heldRight, heldBottom] of [
-          [0, 0],
-          [1, 0],
-          [0, 1],
-          [1, 1],
-        ]) {
-          moves.push([-heldRight * grow, -heldBottom * grow, grow]);
-        }
+      for (let left = 0; left + columns <= width; left++) {
+        const inset = { scale, x: left / width, y: top / height };
+        const score = fitOf(inset);
+        if (score > best.score) best = { inset, score };
       }
-      for (const [dx, dy, ds] of moves) if (consider(scale + ds, x + dx, y + dy)) improved = true;
     }
   }
-  return best.separation >= MIN_SEPARATION ? { scale: best.scale, x: best.x, y: best.y } : null;
+  const refined = climbInset(best.inset, width, height, fitOf, REFINE_STEPS);
+  return refined.score >= MIN_SEPARATION ? refined.inset : null;
 }
 
 /**
@@ -218,8 +194,9 @@ function fitsFrame(inset: Inset): boolean {
 }
 
 /**
- * A pattern search of an inset's place and size from `start`: moved and grown by each of
- * `steps` (detection pixels, coarse to fine) while `judge` improves.
+ * A pattern search of an inset's place and size from `start`: moved, or grown and shrunk with
+ * one corner held (its shape is kept), by each of `steps` (detection pixels, coarse to fine)
+ * while `judge` improves.
  */
 export function climbInset(
   start: Inset,
@@ -230,17 +207,27 @@ export function climbInset(
 ): { inset: Inset; score: number } {
   let best = { inset: start, score: judge(start) };
   for (const step of steps) {
+    const moves = [
+      [step, 0, 0],
+      [-step, 0, 0],
+      [0, step, 0],
+      [0, -step, 0],
+    ];
+    for (const grow of [step, -step]) {
+      for (const [heldRight, heldBottom] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]) {
+        // Grown by `grow` pixels across, it grows by grow x height / width pixels down.
+        moves.push([-heldRight * grow, (-heldBottom * grow * height) / width, grow]);
+      }
+    }
     let improved = true;
     while (improved) {
       improved = false;
-      for (const [dx, dy, grow] of [
-        [step, 0, 0],
-        [-step, 0, 0],
-        [0, step, 0],
-        [0, -step, 0],
-        [0, 0, step],
-        [0, 0, -step],
-      ]) {
+      for (const [dx, dy, grow] of moves) {
         const inset = moved(best.inset, dx, dy, grow, width, height);
         if (!fitsFrame(inset)) continue;
         const score = judge(inset);

@@ -10,8 +10,6 @@ import {
 import { type CropGeometry } from './geometry.js';
 import { insetByActivity, polishInset } from './inset-activity.js';
 import { matchesPicture, MIN_SEARCH_SAMPLES } from './lock-rules.js';
-import { placeOnLine } from './mark-placement.js';
-import { type KeyMaterial } from './prng.js';
 import { type DetectionReference } from './reference.js';
 import {
   COARSE_CELLS,
@@ -28,9 +26,9 @@ import {
  * 0. an inset that changes unlike what surrounds it is found by that (inset-activity.ts) and
  *    placed finely by the signatures: a grainy film, whose signatures match only within a
  *    quarter pixel of its place, is found so, and its lock, a near miss, confirmed by the mark;
- * 1. else, screen: for every inset on a grid (sizes INSET_SCALES of the frame, places a quarter of
- *    the inset apart), the best coarse time match at the original's speed of a few copy
- *    frames seen through it;
+ * 1. else, screen: for every inset on a grid (sizes INSET_SCALES of the frame, places a
+ *    quarter of the inset apart), the best coarse time match at the original's speed of a few
+ *    copy frames seen through it;
  * 2. for the best few: the full coarse and fine time search through the inset, then a pattern
  *    search of its place and size on the fine match score (the grid is too coarse for the
  *    16x9 signature), then the usual polish of the time line.
@@ -100,11 +98,10 @@ export class InsetSearch {
    * A lock through an inset placed by how it changes (insetByActivity) that only nearly
    * matches (see NEAR_MISS_CORRELATION), for the mark to test (placeNearMiss); else null.
    */
-  private nearMiss: { lock: TimeLock; inset: Inset } | null = null;
+  private nearMiss: TimeLock | null = null;
 
   constructor(
     private readonly reference: DetectionReference,
-    private readonly key: KeyMaterial,
     private readonly coarse: CoarseSignature,
     private readonly coarseTable: () => Float32Array,
   ) {
@@ -262,18 +259,13 @@ export class InsetSearch {
     const polished = polishLock(reference, frames, lock, radius);
     if (matchesPicture(polished)) return { lock: polished, samples: frames, candidates };
     if (!refine && polished.correlation >= NEAR_MISS_CORRELATION) {
-      this.nearMiss = { lock: polished, inset: best.inset };
+      this.nearMiss = polished;
     }
     return null;
   }
 
-  /**
-   * Places `window` by the mark on the line of the last near miss, if any (see placeOnLine:
-   * strong, and well ahead of the placements a segment away).
-   */
-  placeNearMiss(window: BufferedFrame[]): TimeLock | null {
-    if (!this.nearMiss) return null;
-    const { lock, inset } = this.nearMiss;
-    return placeOnLine(this.reference, this.key, window, lock, insetGeometry(inset));
+  /** The last near miss's lock (geometry: its inset), for the mark to test; else null. */
+  get nearMissLock(): TimeLock | null {
+    return this.nearMiss;
   }
 }

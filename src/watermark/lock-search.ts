@@ -133,7 +133,7 @@ export class LockSearch {
     );
     this.coarse = new CoarseSignature(reference.signatureWidth, reference.signatureHeight);
     this.estimator = new ReferenceEstimator(reference);
-    this.insets = new InsetSearch(reference, key, this.coarse, () => this.table());
+    this.insets = new InsetSearch(reference, this.coarse, () => this.table());
   }
 
   /**
@@ -253,12 +253,20 @@ export class LockSearch {
 
   /**
    * A window the signatures cannot place, by the mark: on the line tracking lost, or before
-   * a first lock on the line of an inset that only nearly matches (InsetSearch.placeNearMiss).
+   * a first lock on the line of an inset that only nearly matches (InsetSearch.nearMissLock).
    */
   private placeOnLostLine(window: BufferedFrame[], geometry: CropGeometry | null): TimeLock | null {
-    if (!geometry) return this.insets.placeNearMiss(window);
-    if (!this.lostLine) return null;
-    return placeOnLine(this.reference, this.key, window, this.lostLine, geometry);
+    if (geometry) {
+      return this.lostLine
+        ? placeOnLine(this.reference, this.key, window, this.lostLine, geometry)
+        : null;
+    }
+    // The inset's place refined as a first lock's crop is (mean views, not the mark), then
+    // the mark tests the line.
+    const nearMiss = this.insets.nearMissLock;
+    if (!nearMiss) return null;
+    const refined = this.estimateCrop(window, nearMiss, false);
+    return placeOnLine(this.reference, this.key, window, nearMiss, refined);
   }
 
   /**
