@@ -56,7 +56,7 @@ const MAX_SEARCH_SAMPLES = 48;
  * Through an inset placed by how it changes, a picture with no structure coarser than its grain
  * (26x14 detection pixels) matches its signatures at about 0.65, under the lock rule's 0.9;
  * another video under 0.5 through any inset. Such a lock's line is left to the mark to
- * confirm (placeNearMiss).
+ * confirm (LockSearch, once the inset's place is refined from the mean views).
  */
 const NEAR_MISS_CORRELATION = 0.5;
 const MAX_CANDIDATES = 16;
@@ -96,7 +96,7 @@ export class InsetSearch {
   private readonly separation: number;
   /**
    * A lock through an inset placed by how it changes (insetByActivity) that only nearly
-   * matches (see NEAR_MISS_CORRELATION), for the mark to test (placeNearMiss); else null.
+   * matches (see NEAR_MISS_CORRELATION), for the mark to test; else null.
    */
   private nearMiss: TimeLock | null = null;
 
